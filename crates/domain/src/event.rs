@@ -1,0 +1,234 @@
+//! Events: facts that happened, in the order the ledger recorded them. They
+//! carry everything `apply` needs, so the state can always be rebuilt from them.
+
+use crate::ids::*;
+use crate::model::*;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Something that happened. The serialised form is part of the ledger and must
+/// stay readable forever: add variants and optional fields, never change one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Event {
+    /// A site was registered.
+    SiteRegistered {
+        /// The site.
+        site: Site,
+    },
+    /// A member of staff was registered.
+    StaffRegistered {
+        /// The member.
+        staff: Staff,
+    },
+    /// A site's evidence policy changed.
+    SitePolicySet {
+        /// Site.
+        site: SiteId,
+        /// New policy.
+        allows_unproven: bool,
+    },
+    /// A patient or donor was registered.
+    PersonRegistered {
+        /// The person.
+        person: Person,
+    },
+    /// Someone read a patient's record.
+    RecordViewed {
+        /// Whose record.
+        person: PersonId,
+        /// What was looked at.
+        view: String,
+    },
+    /// A plan was created and rated by the evidence guard.
+    PlanCreated {
+        /// The plan as created (active or blocked).
+        plan: Plan,
+    },
+    /// The patient signed the plain-language warning for an unproven treatment.
+    EvidenceWarningAcknowledged {
+        /// Plan.
+        plan: PlanId,
+        /// When.
+        at: Timestamp,
+    },
+    /// The medical director overrode an evidence block.
+    EvidenceBlockOverridden {
+        /// Plan.
+        plan: PlanId,
+        /// Signature.
+        signature: Signature,
+    },
+    /// Eligibility was assessed.
+    EligibilityAssessed {
+        /// Plan.
+        plan: PlanId,
+        /// Assessment.
+        assessment: Eligibility,
+    },
+    /// A consent was signed.
+    ConsentRecorded {
+        /// Plan.
+        plan: PlanId,
+        /// Consent.
+        consent: Consent,
+    },
+    /// Consent was withdrawn and the plan stopped.
+    ConsentWithdrawn {
+        /// Plan.
+        plan: PlanId,
+        /// Consent.
+        consent: ConsentId,
+        /// Withdrawal.
+        withdrawal: Withdrawal,
+    },
+    /// Material was collected into a new unit.
+    CollectionRecorded {
+        /// Collection.
+        collection: CollectionId,
+        /// Tissue.
+        tissue: SourceTissue,
+        /// Plan it was collected for.
+        plan: Option<PlanId>,
+        /// Collector.
+        collector: StaffId,
+        /// The starting-material unit.
+        unit: Unit,
+    },
+    /// A processing step was performed.
+    ProcessingStepRecorded {
+        /// Step.
+        step: StepRecord,
+        /// Inputs.
+        inputs: Vec<UnitId>,
+        /// Child units made.
+        outputs: Vec<Unit>,
+    },
+    /// A QC result was recorded.
+    QcResultRecorded {
+        /// Unit.
+        unit: UnitId,
+        /// Result.
+        result: QcResult,
+    },
+    /// A unit was released.
+    UnitReleased {
+        /// Unit.
+        unit: UnitId,
+        /// Signatures (QA; plus physician for exceptional release).
+        signatures: Vec<Signature>,
+        /// Out of specification.
+        exceptional: bool,
+        /// Justification for exceptional release.
+        justification: Option<String>,
+    },
+    /// A unit was discarded.
+    UnitDiscarded {
+        /// Unit.
+        unit: UnitId,
+        /// Why.
+        reason: String,
+    },
+    /// A unit was stored.
+    UnitStored {
+        /// Unit.
+        unit: UnitId,
+        /// Location.
+        location: StorageLocation,
+    },
+    /// An allogeneic unit was allocated to a plan.
+    UnitAllocated {
+        /// Unit.
+        unit: UnitId,
+        /// Plan.
+        plan: PlanId,
+    },
+    /// Units left a site.
+    ShipmentDispatched {
+        /// Shipment.
+        shipment: Shipment,
+    },
+    /// Units arrived.
+    ShipmentReceived {
+        /// Shipment.
+        shipment: ShipmentId,
+        /// Destination, now holding the units.
+        to_site: SiteId,
+        /// Units.
+        units: Vec<UnitId>,
+        /// Receiver's signature.
+        signature: Signature,
+        /// Condition.
+        condition_ok: bool,
+        /// Excursions.
+        excursions: Vec<String>,
+    },
+    /// A unit was given to a patient.
+    UnitAdministered {
+        /// Plan.
+        plan: PlanId,
+        /// Administration.
+        administration: Administration,
+    },
+    /// Every planned session has been given.
+    PlanCompleted {
+        /// Plan.
+        plan: PlanId,
+    },
+    /// A follow-up was recorded.
+    FollowUpRecorded {
+        /// Plan.
+        plan: PlanId,
+        /// Result.
+        follow_up: FollowUp,
+    },
+    /// An adverse event was reported.
+    AdverseEventReported {
+        /// Event.
+        adverse_event: AdverseEvent,
+    },
+    /// A medical director reviewed an adverse event.
+    AdverseEventReviewed {
+        /// Event.
+        adverse_event: AdverseEventId,
+        /// Reviewer.
+        reviewer: StaffId,
+        /// When.
+        at: Timestamp,
+        /// Note.
+        note: String,
+    },
+}
+
+impl Event {
+    /// The event's kind as stored in the ledger.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::SiteRegistered { .. } => "site_registered",
+            Event::StaffRegistered { .. } => "staff_registered",
+            Event::SitePolicySet { .. } => "site_policy_set",
+            Event::PersonRegistered { .. } => "person_registered",
+            Event::RecordViewed { .. } => "record_viewed",
+            Event::PlanCreated { .. } => "plan_created",
+            Event::EvidenceWarningAcknowledged { .. } => "evidence_warning_acknowledged",
+            Event::EvidenceBlockOverridden { .. } => "evidence_block_overridden",
+            Event::EligibilityAssessed { .. } => "eligibility_assessed",
+            Event::ConsentRecorded { .. } => "consent_recorded",
+            Event::ConsentWithdrawn { .. } => "consent_withdrawn",
+            Event::CollectionRecorded { .. } => "collection_recorded",
+            Event::ProcessingStepRecorded { .. } => "processing_step_recorded",
+            Event::QcResultRecorded { .. } => "qc_result_recorded",
+            Event::UnitReleased { .. } => "unit_released",
+            Event::UnitDiscarded { .. } => "unit_discarded",
+            Event::UnitStored { .. } => "unit_stored",
+            Event::UnitAllocated { .. } => "unit_allocated",
+            Event::ShipmentDispatched { .. } => "shipment_dispatched",
+            Event::ShipmentReceived { .. } => "shipment_received",
+            Event::UnitAdministered { .. } => "unit_administered",
+            Event::PlanCompleted { .. } => "plan_completed",
+            Event::FollowUpRecorded { .. } => "follow_up_recorded",
+            Event::AdverseEventReported { .. } => "adverse_event_reported",
+            Event::AdverseEventReviewed { .. } => "adverse_event_reviewed",
+        }
+    }
+}

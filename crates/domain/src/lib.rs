@@ -1,0 +1,16 @@
+//! celltrace's domain: the entities of the vein-to-vein path, the commands
+//! people issue, the events that result, and the rules between them
+//! (`decide` and `State::apply`). Pure: no I/O, no clock, no database.
+
+pub mod command;
+pub mod decide;
+pub mod event;
+pub mod ids;
+pub mod model;
+pub mod state;
+pub mod time;
+
+pub use command::{Actor, Command, NewUnit, Submission};
+pub use decide::{bedside_checks, decide, BedsideCheck, Rejection};
+pub use event::Event;
+pub use state::{Claim, EntityKey, EntityKind, ProjectionRow, State};

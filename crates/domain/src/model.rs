@@ -1,0 +1,822 @@
+//! The entities of the vein-to-vein path as the rules see them. These are the
+//! projections that events build; they carry no persistence or wire concerns.
+
+use crate::ids::*;
+use crate::time::{Date, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// What staff may do; a member holds one or more roles at each of their sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Registers patients, orders plans, assesses eligibility, consents, administers.
+    Physician,
+    /// Collections, bedside verification, administration, follow-up.
+    Nurse,
+    /// Processing batch records, QC results, storage.
+    LabTechnologist,
+    /// Release with e-signature, exceptional release, recalls.
+    QualityAssurance,
+    /// Shipments, custody transfers, receipts.
+    Logistics,
+    /// Site policy, overrides, serious adverse event review.
+    MedicalDirector,
+    /// Read-only access and ledger verification.
+    Auditor,
+    /// Users, roles, sites and catalogue.
+    Administrator,
+}
+
+impl Role {
+    /// Every role, in a stable order.
+    pub const ALL: [Role; 8] = [
+        Role::Physician,
+        Role::Nurse,
+        Role::LabTechnologist,
+        Role::QualityAssurance,
+        Role::Logistics,
+        Role::MedicalDirector,
+        Role::Auditor,
+        Role::Administrator,
+    ];
+
+    /// The role's name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Physician => "physician",
+            Role::Nurse => "nurse",
+            Role::LabTechnologist => "lab technologist",
+            Role::QualityAssurance => "quality assurance",
+            Role::Logistics => "logistics",
+            Role::MedicalDirector => "medical director",
+            Role::Auditor => "auditor",
+            Role::Administrator => "administrator",
+        }
+    }
+}
+
+/// What a site does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteKind {
+    /// Where patients are seen and treated.
+    Clinic,
+    /// Where material is collected.
+    CollectionCentre,
+    /// Where material is processed, tested and stored.
+    ProcessingLab,
+    /// A cord blood bank holding donor units.
+    CordBloodBank,
+}
+
+/// A collection centre, processing lab, clinic or bank.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    /// Identifier.
+    pub id: SiteId,
+    /// Display name.
+    pub name: String,
+    /// What the site does.
+    pub kind: SiteKind,
+    /// ISO 3166 country code.
+    pub country: String,
+    /// Accreditations held (FACT, JACIE, AABB...), possibly none.
+    pub accreditations: Vec<String>,
+    /// ISBT 128 facility identification number.
+    pub fin: String,
+    /// Whether the medical director allows unproven treatments (with safeguards).
+    pub allows_unproven: bool,
+}
+
+/// Roles held at one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// The site.
+    pub site: SiteId,
+    /// Roles held there.
+    pub roles: BTreeSet<Role>,
+}
+
+/// A member of staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staff {
+    /// Identifier.
+    pub id: StaffId,
+    /// Full name.
+    pub name: String,
+    /// Login name, unique.
+    pub username: String,
+    /// Sites and roles.
+    pub memberships: Vec<Membership>,
+    /// False once the account is disabled.
+    pub active: bool,
+}
+
+impl Staff {
+    /// Whether this person holds `role` at `site` and is active.
+    pub fn holds(&self, role: Role, site: &SiteId) -> bool {
+        self.active
+            && self
+                .memberships
+                .iter()
+                .any(|m| &m.site == site && m.roles.contains(&role))
+    }
+
+    /// Whether this person belongs to `site` at all.
+    pub fn belongs_to(&self, site: &SiteId) -> bool {
+        self.active && self.memberships.iter().any(|m| &m.site == site)
+    }
+}
+
+/// Patient or donor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonKind {
+    /// Receives treatment.
+    Patient,
+    /// Gives material for others.
+    Donor,
+}
+
+/// Administrative sex as recorded on identification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    /// Female.
+    Female,
+    /// Male.
+    Male,
+    /// Other or not stated.
+    Other,
+}
+
+/// Languages the portal and consents speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// English.
+    En,
+    /// Arabic (right to left).
+    Ar,
+    /// Hindi (Devanagari).
+    Hi,
+}
+
+/// A patient or donor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    /// Identifier.
+    pub id: PersonId,
+    /// Registering site.
+    pub site: SiteId,
+    /// Patient or donor.
+    pub kind: PersonKind,
+    /// Medical record number at the registering site.
+    pub mrn: String,
+    /// Full name, in any script.
+    pub name: String,
+    /// Date of birth.
+    pub date_of_birth: Date,
+    /// Sex.
+    pub sex: Sex,
+    /// Preferred language.
+    pub language: Language,
+    /// Phone or e-mail.
+    pub contact: String,
+}
+
+/// Product types of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProductType {
+    /// Autologous adipose-derived cells (SVF or expanded MSC).
+    AutologousAdipose,
+    /// Autologous bone-marrow cells (BMAC or expanded MSC).
+    AutologousBoneMarrow,
+    /// Allogeneic HPC, cord blood.
+    CordBloodHpc,
+    /// Allogeneic umbilical-cord or donor MSC.
+    AllogeneicMsc,
+    /// Embryonic-stem-cell-derived products.
+    EmbryonicDerived,
+    /// MSC-derived exosomes / extracellular vesicles.
+    MscExosome,
+    /// Platelet-rich plasma.
+    Prp,
+}
+
+impl ProductType {
+    /// Whether the product is made from the patient's own material.
+    pub fn is_autologous(self) -> bool {
+        matches!(
+            self,
+            ProductType::AutologousAdipose | ProductType::AutologousBoneMarrow | ProductType::Prp
+        )
+    }
+
+    /// The catalogue identifier, e.g. `autologous-adipose`.
+    pub fn code(self) -> &'static str {
+        match self {
+            ProductType::AutologousAdipose => "autologous-adipose",
+            ProductType::AutologousBoneMarrow => "autologous-bone-marrow",
+            ProductType::CordBloodHpc => "cord-blood-hpc",
+            ProductType::AllogeneicMsc => "allogeneic-msc",
+            ProductType::EmbryonicDerived => "embryonic-derived",
+            ProductType::MscExosome => "msc-exosome",
+            ProductType::Prp => "prp",
+        }
+    }
+}
+
+/// The condition treated, with its ICD-10-CM code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Indication {
+    /// ICD-10-CM code, e.g. `M54.50`.
+    pub icd10: String,
+    /// Name for people.
+    pub name: String,
+}
+
+/// Regulatory and evidence status of a product type for an indication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceStatus {
+    /// A regulator approved a product of this type for this indication.
+    Approved,
+    /// Under registered trials: only inside a trial.
+    Investigational,
+    /// No approval, no supporting trial evidence.
+    Unproven,
+    /// Never outside an approved trial.
+    ResearchOnly,
+}
+
+/// A registered clinical trial the plan is part of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trial {
+    /// Registration number, `NCT` and eight digits.
+    pub registration: String,
+    /// Ethics committee approval reference.
+    pub ethics_approval: String,
+}
+
+/// What the evidence guard knew when it rated the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRating {
+    /// Status for this indication and product type.
+    pub status: EvidenceStatus,
+    /// Plain summary shown to staff and patient.
+    pub summary: String,
+    /// Sources of the rating.
+    pub sources: Vec<String>,
+    /// Version of the evidence data used.
+    pub data_version: String,
+}
+
+/// An amount with its unit, exact to a thousandth (e.g. 10.5 million cells).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quantity {
+    /// Amount in thousandths of `unit`.
+    pub milli: i64,
+    /// Unit of measure, e.g. `million cells`, `mL`.
+    pub unit: String,
+}
+
+impl std::fmt::Display for Quantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let whole = self.milli / 1000;
+        let frac = (self.milli % 1000).abs();
+        if frac == 0 {
+            write!(f, "{whole} {}", self.unit)
+        } else {
+            let digits = format!("{frac:03}");
+            write!(f, "{whole}.{} {}", digits.trim_end_matches('0'), self.unit)
+        }
+    }
+}
+
+/// Money in minor units of a currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    /// Amount in cents (or the currency's minor unit).
+    pub minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// Where a plan stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    /// May proceed.
+    Active,
+    /// Stopped by the evidence guard until overridden or revised.
+    Blocked,
+    /// Every session given.
+    Completed,
+    /// Stopped (consent withdrawn or cancelled).
+    Stopped,
+}
+
+/// One criterion of an eligibility assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Criterion {
+    /// Short code, e.g. `no_active_infection`.
+    pub code: String,
+    /// What was checked.
+    pub description: String,
+    /// Met or not.
+    pub met: bool,
+    /// Finding that supports the answer.
+    pub detail: String,
+}
+
+/// An eligibility assessment of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Eligibility {
+    /// Identifier.
+    pub id: AssessmentId,
+    /// Assessor.
+    pub assessed_by: StaffId,
+    /// When assessed.
+    pub assessed_at: Timestamp,
+    /// Until when the assessment counts.
+    pub valid_until: Timestamp,
+    /// Criteria, each met or failed.
+    pub criteria: Vec<Criterion>,
+}
+
+impl Eligibility {
+    /// Eligible when every criterion is met.
+    pub fn eligible(&self) -> bool {
+        !self.criteria.is_empty() && self.criteria.iter().all(|c| c.met)
+    }
+}
+
+/// A signed consent for a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    /// Identifier.
+    pub id: ConsentId,
+    /// Template identifier.
+    pub template: String,
+    /// Template version.
+    pub template_version: String,
+    /// Language the patient read it in.
+    pub language: Language,
+    /// When the patient signed.
+    pub patient_signed_at: Timestamp,
+    /// Physician who discussed and signed.
+    pub physician: StaffId,
+    /// Witness, where one signed.
+    pub witness: Option<StaffId>,
+    /// Trial named in the consent, for investigational plans.
+    pub trial: Option<String>,
+    /// When and why withdrawn.
+    pub withdrawn: Option<Withdrawal>,
+}
+
+/// A withdrawal of consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    /// When.
+    pub at: Timestamp,
+    /// Reason given, possibly empty.
+    pub reason: String,
+}
+
+/// An e-signature: who signed, when, and what the signature means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    /// The signer.
+    pub signer: StaffId,
+    /// Meaning of the signature, shown to the signer.
+    pub meaning: SignatureMeaning,
+    /// When signed.
+    pub signed_at: Timestamp,
+}
+
+/// What an e-signature attests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureMeaning {
+    /// QA: the unit meets its specification and is released.
+    Release,
+    /// QA or physician: released although out of specification.
+    ExceptionalRelease,
+    /// Hand-over of custody.
+    CustodyTransfer,
+    /// Witnessed the consent.
+    ConsentWitness,
+    /// Medical director overrides the evidence guard.
+    EvidenceOverride,
+    /// Second person witnessed the administration.
+    AdministrationWitness,
+}
+
+impl SignatureMeaning {
+    /// The sentence the signer agrees to.
+    pub fn statement(self) -> &'static str {
+        match self {
+            SignatureMeaning::Release => "I confirm that this unit meets its specification and release it for use.",
+            SignatureMeaning::ExceptionalRelease => "I authorise release of this unit outside its specification; the patient has been informed.",
+            SignatureMeaning::CustodyTransfer => "I hand over (or take over) custody of these units in the stated condition.",
+            SignatureMeaning::ConsentWitness => "I witnessed the patient sign this consent.",
+            SignatureMeaning::EvidenceOverride => "I authorise this treatment despite its evidence status, under the site's policy.",
+            SignatureMeaning::AdministrationWitness => "I witnessed the identity checks and the administration of this unit.",
+        }
+    }
+}
+
+/// A recorded administration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Administration {
+    /// Identifier.
+    pub id: AdministrationId,
+    /// Unit given.
+    pub unit: UnitId,
+    /// Dose given.
+    pub dose: Quantity,
+    /// Route.
+    pub route: String,
+    /// Anatomical site.
+    pub body_site: String,
+    /// Who administered.
+    pub operator: StaffId,
+    /// Second person.
+    pub witness: StaffId,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A follow-up visit or questionnaire result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// Identifier.
+    pub id: VisitId,
+    /// Time point, e.g. `baseline`, `1m`, `3m`.
+    pub time_point: String,
+    /// Instrument, e.g. `NPRS`.
+    pub instrument: String,
+    /// Score in thousandths, when scored.
+    pub score_milli: Option<i64>,
+    /// Clinician notes.
+    pub notes: String,
+    /// Who recorded it.
+    pub recorded_by: StaffId,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A treatment plan and everything that hangs on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Identifier.
+    pub id: PlanId,
+    /// Treating site.
+    pub site: SiteId,
+    /// Patient.
+    pub patient: PersonId,
+    /// Ordering physician.
+    pub physician: StaffId,
+    /// Condition treated.
+    pub indication: Indication,
+    /// Product type.
+    pub product_type: ProductType,
+    /// Route, e.g. `intradiscal`.
+    pub route: String,
+    /// Sessions planned.
+    pub sessions: u32,
+    /// Dose per session.
+    pub dose: Quantity,
+    /// Quoted cost.
+    pub cost_quote: Money,
+    /// Evidence rating at creation.
+    pub evidence: EvidenceRating,
+    /// Trial, for investigational use.
+    pub trial: Option<Trial>,
+    /// Where it stands.
+    pub status: PlanStatus,
+    /// Why the guard blocked it, when it did.
+    pub blocked_reason: Option<String>,
+    /// The patient's signed acknowledgement of the plain-language warning.
+    pub warning_acknowledged_at: Option<Timestamp>,
+    /// The medical director's override.
+    pub override_signature: Option<Signature>,
+    /// Eligibility assessments, latest last.
+    pub eligibility: Vec<Eligibility>,
+    /// Consents, latest last.
+    pub consents: Vec<Consent>,
+    /// Administrations given.
+    pub administrations: Vec<Administration>,
+    /// Follow-up results.
+    pub follow_ups: Vec<FollowUp>,
+    /// When created.
+    pub created_at: Timestamp,
+}
+
+impl Plan {
+    /// The consent in force: the latest one, if not withdrawn.
+    pub fn current_consent(&self) -> Option<&Consent> {
+        self.consents.last().filter(|c| c.withdrawn.is_none())
+    }
+
+    /// The latest eligibility assessment.
+    pub fn current_eligibility(&self) -> Option<&Eligibility> {
+        self.eligibility.last()
+    }
+}
+
+/// Tissue a collection takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceTissue {
+    /// Lipoaspirate.
+    Adipose,
+    /// Bone marrow aspirate.
+    BoneMarrow,
+    /// Umbilical cord blood.
+    CordBlood,
+    /// Umbilical cord tissue.
+    CordTissue,
+    /// Peripheral blood (PRP).
+    PeripheralBlood,
+    /// MSC culture conditioned medium (exosomes).
+    ConditionedMedium,
+}
+
+/// Whose body a unit may go into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "use")]
+pub enum IntendedUse {
+    /// Only the person it came from.
+    Autologous {
+        /// That person.
+        patient: PersonId,
+    },
+    /// Any suitable recipient it is allocated to.
+    Allogeneic,
+}
+
+/// Where a unit is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitStatus {
+    /// Awaiting QC and release.
+    Quarantine,
+    /// Released for use.
+    Released,
+    /// Used up by processing into child units.
+    Consumed,
+    /// Given to a patient.
+    Administered,
+    /// Rejected or destroyed.
+    Discarded,
+}
+
+impl UnitStatus {
+    /// The status in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            UnitStatus::Quarantine => "in quarantine (not released)",
+            UnitStatus::Released => "released",
+            UnitStatus::Consumed => "consumed by processing",
+            UnitStatus::Administered => "already administered",
+            UnitStatus::Discarded => "discarded",
+        }
+    }
+}
+
+/// A QC test result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QcResult {
+    /// Test, e.g. `viability`.
+    pub test: String,
+    /// Result as reported.
+    pub value: String,
+    /// Specification, e.g. `>= 70 %`.
+    pub specification: String,
+    /// Whether the result meets the specification.
+    pub in_spec: bool,
+    /// Who.
+    pub performed_by: StaffId,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A processing step that touched a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Identifier.
+    pub id: StepId,
+    /// Kind of step.
+    pub kind: ProcessingKind,
+    /// Operator.
+    pub operator: StaffId,
+    /// Equipment used.
+    pub equipment: String,
+    /// Reagent lot numbers.
+    pub reagent_lots: Vec<String>,
+    /// Parameters as name and value.
+    pub parameters: Vec<(String, String)>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Kinds of processing step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessingKind {
+    /// Cell isolation (e.g. SVF, mononuclear cells).
+    Isolation,
+    /// Culture expansion passage.
+    Expansion,
+    /// Harvest.
+    Harvest,
+    /// Cryopreservation.
+    Cryopreservation,
+    /// Thaw.
+    Thaw,
+    /// Exosome isolation.
+    ExosomeIsolation,
+    /// PRP preparation.
+    PrpPreparation,
+    /// Division into aliquots.
+    Division,
+}
+
+/// A storage position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageLocation {
+    /// Freezer or tank.
+    pub freezer: String,
+    /// Rack.
+    pub rack: String,
+    /// Box.
+    pub r#box: String,
+    /// Position in the box.
+    pub position: String,
+}
+
+/// A unit of cellular material.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Identifier.
+    pub id: UnitId,
+    /// ISBT 128 Donation Identification Number (13 characters, no flags).
+    pub din: String,
+    /// ISBT 128 product code.
+    pub product_code: String,
+    /// Product type.
+    pub product_type: ProductType,
+    /// Who the material came from.
+    pub source_person: PersonId,
+    /// Whose body it may go into.
+    pub intended_use: IntendedUse,
+    /// Collection it came from.
+    pub collection: CollectionId,
+    /// Parent units (empty for starting material).
+    pub parents: Vec<UnitId>,
+    /// Site holding it now.
+    pub site: SiteId,
+    /// Quantity in the container.
+    pub quantity: Quantity,
+    /// Expiry.
+    pub expires_at: Timestamp,
+    /// Status.
+    pub status: UnitStatus,
+    /// QC results.
+    pub qc: Vec<QcResult>,
+    /// Release signatures (one, or two for exceptional release).
+    pub release: Vec<Signature>,
+    /// Whether released outside specification.
+    pub exceptional: bool,
+    /// Steps performed on or producing it.
+    pub steps: Vec<StepRecord>,
+    /// Storage location.
+    pub location: Option<StorageLocation>,
+    /// Shipment it is travelling in.
+    pub in_transit: Option<ShipmentId>,
+    /// Plan it is allocated to (allogeneic units).
+    pub allocated_to: Option<PlanId>,
+    /// Administration that used it.
+    pub administered_in: Option<AdministrationId>,
+    /// Why discarded.
+    pub discard_reason: Option<String>,
+    /// When created.
+    pub created_at: Timestamp,
+}
+
+/// Shipment state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentStatus {
+    /// On the way.
+    InTransit,
+    /// Received.
+    Received,
+}
+
+/// A shipment of units between sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// Identifier.
+    pub id: ShipmentId,
+    /// From.
+    pub from_site: SiteId,
+    /// To.
+    pub to_site: SiteId,
+    /// Units.
+    pub units: Vec<UnitId>,
+    /// Courier.
+    pub courier: String,
+    /// Dispatch custody signature.
+    pub dispatched: Signature,
+    /// Receipt custody signature.
+    pub received: Option<Signature>,
+    /// Whether the receiver found container and seals intact.
+    pub condition_ok: Option<bool>,
+    /// Temperature excursions found in the logger file.
+    pub excursions: Vec<String>,
+    /// Status.
+    pub status: ShipmentStatus,
+}
+
+/// Seriousness criteria of an adverse event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Seriousness {
+    /// Resulted in death.
+    Death,
+    /// Life-threatening.
+    LifeThreatening,
+    /// Required or prolonged hospitalisation.
+    Hospitalisation,
+    /// Persistent disability.
+    Disability,
+    /// Congenital anomaly.
+    CongenitalAnomaly,
+    /// Other important medical event.
+    ImportantMedicalEvent,
+}
+
+/// Relation of an adverse event to the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relatedness {
+    /// Not related.
+    Unrelated,
+    /// Unlikely.
+    Unlikely,
+    /// Possible.
+    Possible,
+    /// Probable.
+    Probable,
+    /// Definite.
+    Definite,
+}
+
+/// An adverse event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdverseEvent {
+    /// Identifier.
+    pub id: AdverseEventId,
+    /// Reporting site.
+    pub site: SiteId,
+    /// Patient.
+    pub patient: PersonId,
+    /// Plan, when known.
+    pub plan: Option<PlanId>,
+    /// Unit suspected, when known.
+    pub unit: Option<UnitId>,
+    /// CTCAE v5.0 term.
+    pub term: String,
+    /// CTCAE grade 1–5.
+    pub grade: u8,
+    /// Onset date.
+    pub onset: Date,
+    /// Seriousness criteria (empty when not serious).
+    pub seriousness: BTreeSet<Seriousness>,
+    /// Relatedness.
+    pub relatedness: Relatedness,
+    /// Action taken.
+    pub action: String,
+    /// Outcome.
+    pub outcome: String,
+    /// Narrative.
+    pub description: String,
+    /// Reporter.
+    pub reported_by: StaffId,
+    /// When reported.
+    pub reported_at: Timestamp,
+    /// Medical director's review.
+    pub review: Option<(StaffId, Timestamp, String)>,
+}
+
+impl AdverseEvent {
+    /// Serious when any seriousness criterion applies or the grade is 4 or 5.
+    pub fn is_serious(&self) -> bool {
+        !self.seriousness.is_empty() || self.grade >= 4
+    }
+}

@@ -1,0 +1,594 @@
+//! The state `decide` reads and `apply` builds: every entity by kind and id.
+//! A store loads only the entities a command names (`Submission::keys`), so the
+//! same rules run on a handful of rows or on a full replay of the ledger.
+
+use crate::command::{Actor, Command, Submission};
+use crate::event::Event;
+use crate::ids::*;
+use crate::model::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Kinds of entity kept as projections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// [`Site`].
+    Site,
+    /// [`Staff`].
+    Staff,
+    /// [`Person`].
+    Person,
+    /// [`Plan`].
+    Plan,
+    /// [`Unit`].
+    Unit,
+    /// [`Shipment`].
+    Shipment,
+    /// [`AdverseEvent`].
+    AdverseEvent,
+}
+
+impl EntityKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [EntityKind; 7] = [
+        EntityKind::Site,
+        EntityKind::Staff,
+        EntityKind::Person,
+        EntityKind::Plan,
+        EntityKind::Unit,
+        EntityKind::Shipment,
+        EntityKind::AdverseEvent,
+    ];
+
+    /// The kind as stored, e.g. `adverse_event`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Site => "site",
+            EntityKind::Staff => "staff",
+            EntityKind::Person => "person",
+            EntityKind::Plan => "plan",
+            EntityKind::Unit => "unit",
+            EntityKind::Shipment => "shipment",
+            EntityKind::AdverseEvent => "adverse_event",
+        }
+    }
+
+    /// The kind named by `text`, if any.
+    pub fn parse(text: &str) -> Option<EntityKind> {
+        EntityKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// One entity: its kind and id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EntityKey {
+    /// Kind.
+    pub kind: EntityKind,
+    /// Identifier text.
+    pub id: String,
+}
+
+impl EntityKey {
+    /// A key from a kind and any identifier.
+    pub fn new(kind: EntityKind, id: impl fmt::Display) -> EntityKey {
+        EntityKey { kind, id: id.to_string() }
+    }
+}
+
+impl fmt::Display for EntityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind.as_str(), self.id)
+    }
+}
+
+/// A value that must be unique across the whole deployment (a DIN, a username,
+/// a release of a unit). Stores enforce these with a unique constraint, so the
+/// rule holds however many servers write.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Claim {
+    /// What kind of value, e.g. `din`.
+    pub namespace: &'static str,
+    /// The value.
+    pub value: String,
+    /// Who holds it (an entity id).
+    pub owner: String,
+}
+
+/// The projection of one entity, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectionRow {
+    /// Which entity.
+    pub key: EntityKey,
+    /// Site it belongs to (for site-scoped queries).
+    pub site: String,
+    /// The patient or donor it concerns, if any.
+    pub person: Option<String>,
+    /// Its status word, for work queues.
+    pub status: String,
+    /// The entity as JSON.
+    pub body: String,
+}
+
+/// Entities by kind and id.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Sites.
+    pub sites: BTreeMap<SiteId, Site>,
+    /// Staff.
+    pub staff: BTreeMap<StaffId, Staff>,
+    /// Patients and donors.
+    pub persons: BTreeMap<PersonId, Person>,
+    /// Plans.
+    pub plans: BTreeMap<PlanId, Plan>,
+    /// Units.
+    pub units: BTreeMap<UnitId, Unit>,
+    /// Shipments.
+    pub shipments: BTreeMap<ShipmentId, Shipment>,
+    /// Adverse events.
+    pub adverse_events: BTreeMap<AdverseEventId, AdverseEvent>,
+}
+
+/// A stored entity whose JSON does not decode (the store is damaged or newer).
+#[derive(Debug, thiserror::Error)]
+#[error("stored {key} is not readable: {source}")]
+pub struct LoadError {
+    /// Which entity.
+    pub key: EntityKey,
+    /// Why.
+    #[source]
+    pub source: serde_json::Error,
+}
+
+fn key<I: fmt::Display>(kind: EntityKind, id: &I) -> EntityKey {
+    EntityKey::new(kind, id)
+}
+
+impl Submission {
+    /// Every entity `decide` may read for this submission: the actor, the site,
+    /// and whatever the command names (including ids that must not exist yet).
+    pub fn keys(&self) -> Vec<EntityKey> {
+        let mut keys = vec![key(EntityKind::Site, &self.site)];
+        match &self.actor {
+            Actor::Staff(id) => keys.push(key(EntityKind::Staff, id)),
+            Actor::Patient(id) => keys.push(key(EntityKind::Person, id)),
+            Actor::System(_) => {}
+        }
+        let sig = |keys: &mut Vec<EntityKey>, s: &Signature| keys.push(key(EntityKind::Staff, &s.signer));
+        match &self.command {
+            Command::RegisterSite { .. } | Command::SetSitePolicy { .. } => {}
+            Command::RegisterStaff { staff, memberships, .. } => {
+                keys.push(key(EntityKind::Staff, staff));
+                keys.extend(memberships.iter().map(|m| key(EntityKind::Site, &m.site)));
+            }
+            Command::RegisterPerson { person, .. } => keys.push(key(EntityKind::Person, person)),
+            Command::RecordRecordViewed { person, .. } => keys.push(key(EntityKind::Person, person)),
+            Command::CreatePlan { plan, patient, .. } => {
+                keys.push(key(EntityKind::Plan, plan));
+                keys.push(key(EntityKind::Person, patient));
+            }
+            Command::AcknowledgeEvidenceWarning { plan }
+            | Command::AssessEligibility { plan, .. }
+            | Command::WithdrawConsent { plan, .. }
+            | Command::RecordFollowUp { plan, .. } => keys.push(key(EntityKind::Plan, plan)),
+            Command::OverrideEvidenceBlock { plan, signature } => {
+                keys.push(key(EntityKind::Plan, plan));
+                sig(&mut keys, signature);
+            }
+            Command::RecordConsent { plan, witness, .. } => {
+                keys.push(key(EntityKind::Plan, plan));
+                if let Some(w) = witness {
+                    sig(&mut keys, w);
+                }
+            }
+            Command::RecordCollection { source_person, plan, unit, .. } => {
+                keys.push(key(EntityKind::Person, source_person));
+                keys.push(key(EntityKind::Unit, unit));
+                if let Some(plan) = plan {
+                    keys.push(key(EntityKind::Plan, plan));
+                }
+            }
+            Command::RecordProcessingStep { inputs, outputs, .. } => {
+                keys.extend(inputs.iter().map(|u| key(EntityKind::Unit, u)));
+                keys.extend(outputs.iter().map(|u| key(EntityKind::Unit, &u.unit)));
+            }
+            Command::RecordQcResult { unit, .. }
+            | Command::DiscardUnit { unit, .. }
+            | Command::StoreUnit { unit, .. } => keys.push(key(EntityKind::Unit, unit)),
+            Command::ReleaseUnit { unit, signature } => {
+                keys.push(key(EntityKind::Unit, unit));
+                sig(&mut keys, signature);
+            }
+            Command::ExceptionalRelease { unit, qa, physician, .. } => {
+                keys.push(key(EntityKind::Unit, unit));
+                sig(&mut keys, qa);
+                sig(&mut keys, physician);
+            }
+            Command::AllocateUnit { unit, plan } => {
+                keys.push(key(EntityKind::Unit, unit));
+                keys.push(key(EntityKind::Plan, plan));
+            }
+            Command::DispatchShipment { shipment, to_site, units, signature, .. } => {
+                keys.push(key(EntityKind::Shipment, shipment));
+                keys.push(key(EntityKind::Site, to_site));
+                keys.extend(units.iter().map(|u| key(EntityKind::Unit, u)));
+                sig(&mut keys, signature);
+            }
+            Command::ReceiveShipment { shipment, signature, .. } => {
+                // The units are named by the shipment; the store follows that link.
+                keys.push(key(EntityKind::Shipment, shipment));
+                sig(&mut keys, signature);
+            }
+            Command::AdministerUnit { unit, patient, plan, witness, .. } => {
+                keys.push(key(EntityKind::Unit, unit));
+                keys.push(key(EntityKind::Person, patient));
+                keys.push(key(EntityKind::Plan, plan));
+                sig(&mut keys, witness);
+            }
+            Command::ReportAdverseEvent { adverse_event, patient, plan, unit, .. } => {
+                keys.push(key(EntityKind::AdverseEvent, adverse_event));
+                keys.push(key(EntityKind::Person, patient));
+                if let Some(plan) = plan {
+                    keys.push(key(EntityKind::Plan, plan));
+                }
+                if let Some(unit) = unit {
+                    keys.push(key(EntityKind::Unit, unit));
+                }
+            }
+            Command::ReviewAdverseEvent { adverse_event, .. } => {
+                keys.push(key(EntityKind::AdverseEvent, adverse_event))
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Keys that can only be known once some entities are loaded (the units of
+    /// a shipment being received).
+    pub fn dependent_keys(&self, state: &State) -> Vec<EntityKey> {
+        match &self.command {
+            Command::ReceiveShipment { shipment, .. } => state
+                .shipments
+                .get(shipment)
+                .map(|s| s.units.iter().map(|u| key(EntityKind::Unit, u)).collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Event {
+    /// The entities this event changes.
+    pub fn keys(&self) -> Vec<EntityKey> {
+        match self {
+            Event::SiteRegistered { site } => vec![key(EntityKind::Site, &site.id)],
+            Event::SitePolicySet { site, .. } => vec![key(EntityKind::Site, site)],
+            Event::StaffRegistered { staff } => vec![key(EntityKind::Staff, &staff.id)],
+            Event::PersonRegistered { person } => vec![key(EntityKind::Person, &person.id)],
+            Event::RecordViewed { .. } => Vec::new(),
+            Event::PlanCreated { plan } => vec![key(EntityKind::Plan, &plan.id)],
+            Event::EvidenceWarningAcknowledged { plan, .. }
+            | Event::EvidenceBlockOverridden { plan, .. }
+            | Event::EligibilityAssessed { plan, .. }
+            | Event::ConsentRecorded { plan, .. }
+            | Event::ConsentWithdrawn { plan, .. }
+            | Event::PlanCompleted { plan }
+            | Event::FollowUpRecorded { plan, .. } => vec![key(EntityKind::Plan, plan)],
+            Event::CollectionRecorded { unit, .. } => vec![key(EntityKind::Unit, &unit.id)],
+            Event::ProcessingStepRecorded { inputs, outputs, .. } => inputs
+                .iter()
+                .map(|u| key(EntityKind::Unit, u))
+                .chain(outputs.iter().map(|u| key(EntityKind::Unit, &u.id)))
+                .collect(),
+            Event::QcResultRecorded { unit, .. }
+            | Event::UnitReleased { unit, .. }
+            | Event::UnitDiscarded { unit, .. }
+            | Event::UnitStored { unit, .. }
+            | Event::UnitAllocated { unit, .. } => vec![key(EntityKind::Unit, unit)],
+            Event::ShipmentDispatched { shipment } => std::iter::once(key(EntityKind::Shipment, &shipment.id))
+                .chain(shipment.units.iter().map(|u| key(EntityKind::Unit, u)))
+                .collect(),
+            Event::ShipmentReceived { shipment, units, .. } => std::iter::once(key(EntityKind::Shipment, shipment))
+                .chain(units.iter().map(|u| key(EntityKind::Unit, u)))
+                .collect(),
+            Event::UnitAdministered { plan, administration } => {
+                vec![key(EntityKind::Plan, plan), key(EntityKind::Unit, &administration.unit)]
+            }
+            Event::AdverseEventReported { adverse_event } => {
+                vec![key(EntityKind::AdverseEvent, &adverse_event.id)]
+            }
+            Event::AdverseEventReviewed { adverse_event, .. } => {
+                vec![key(EntityKind::AdverseEvent, adverse_event)]
+            }
+        }
+    }
+
+    /// The records whose audit trail this event belongs to: the entities it
+    /// changes, and the patient whose record was read.
+    pub fn subjects(&self) -> Vec<EntityKey> {
+        match self {
+            Event::RecordViewed { person, .. } => vec![key(EntityKind::Person, person)],
+            _ => self.keys(),
+        }
+    }
+
+    /// The deployment-wide unique values this event takes.
+    pub fn claims(&self) -> Vec<Claim> {
+        let claim = |namespace, value: String, owner: String| Claim { namespace, value, owner };
+        match self {
+            Event::SiteRegistered { site } => vec![claim("fin", site.fin.clone(), site.id.to_string())],
+            Event::StaffRegistered { staff } => {
+                vec![claim("username", staff.username.to_lowercase(), staff.id.to_string())]
+            }
+            Event::PersonRegistered { person } => vec![claim(
+                "mrn",
+                format!("{}/{}", person.site, person.mrn),
+                person.id.to_string(),
+            )],
+            Event::CollectionRecorded { collection, unit, .. } => {
+                vec![claim("din", unit.din.clone(), collection.to_string())]
+            }
+            Event::UnitReleased { unit, .. } => vec![claim("release", unit.to_string(), unit.to_string())],
+            Event::UnitAdministered { administration, .. } => vec![claim(
+                "administration",
+                administration.unit.to_string(),
+                administration.id.to_string(),
+            )],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl State {
+    /// Applies one event. Events were decided against this state's rules, so
+    /// applying never fails; a reference to an unknown entity is skipped.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::SiteRegistered { site } => {
+                self.sites.insert(site.id.clone(), site.clone());
+            }
+            Event::SitePolicySet { site, allows_unproven } => {
+                if let Some(s) = self.sites.get_mut(site) {
+                    s.allows_unproven = *allows_unproven;
+                }
+            }
+            Event::StaffRegistered { staff } => {
+                self.staff.insert(staff.id.clone(), staff.clone());
+            }
+            Event::PersonRegistered { person } => {
+                self.persons.insert(person.id.clone(), person.clone());
+            }
+            Event::RecordViewed { .. } => {}
+            Event::PlanCreated { plan } => {
+                self.plans.insert(plan.id.clone(), plan.clone());
+            }
+            Event::EvidenceWarningAcknowledged { plan, at } => {
+                if let Some(p) = self.plans.get_mut(plan) {
+                    p.warning_acknowledged_at = Some(*at);
+                }
+            }
+            Event::EvidenceBlockOverridden { plan, signature } => {
+                if let Some(p) = self.plans.get_mut(plan) {
+                    p.override_signature = Some(signature.clone());
+                    p.status = PlanStatus::Active;
+                }
+            }
+            Event::EligibilityAssessed { plan, assessment } => {
+                if let Some(p) = self.plans.get_mut(plan) {
+                    p.eligibility.push(assessment.clone());
+                }
+            }
+            Event::ConsentRecorded { plan, consent } => {
+                if let Some(p) = self.plans.get_mut(plan) {
+                    p.consents.push(consent.clone());
+                }
+            }
+            Event::ConsentWithdrawn { plan, consent, withdrawal } => {
+                if let Some(p) = self.plans.get_mut(plan) {
+                    if let Some(c) = p.consents.iter_mut().find(|c| &c.id == consent) {
+                        c.withdrawn = Some(withdrawal.clone());
+                    }
+                    p.status = PlanStatus::Stopped;
+                }
+            }
+            Event::CollectionRecorded { unit, .. } => {
+                self.units.insert(unit.id.clone(), unit.clone());
+            }
+            Event::ProcessingStepRecorded { step, inputs, outputs } => {
+                for id in inputs {
+                    if let Some(u) = self.units.get_mut(id) {
+                        u.steps.push(step.clone());
+                        if !outputs.is_empty() {
+                            u.status = UnitStatus::Consumed;
+                        }
+                    }
+                }
+                for unit in outputs {
+                    self.units.insert(unit.id.clone(), unit.clone());
+                }
+            }
+            Event::QcResultRecorded { unit, result } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.qc.push(result.clone());
+                }
+            }
+            Event::UnitReleased { unit, signatures, exceptional, .. } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.status = UnitStatus::Released;
+                    u.release = signatures.clone();
+                    u.exceptional = *exceptional;
+                }
+            }
+            Event::UnitDiscarded { unit, reason } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.status = UnitStatus::Discarded;
+                    u.discard_reason = Some(reason.clone());
+                }
+            }
+            Event::UnitStored { unit, location } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.location = Some(location.clone());
+                }
+            }
+            Event::UnitAllocated { unit, plan } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.allocated_to = Some(plan.clone());
+                }
+            }
+            Event::ShipmentDispatched { shipment } => {
+                for id in &shipment.units {
+                    if let Some(u) = self.units.get_mut(id) {
+                        u.in_transit = Some(shipment.id.clone());
+                        u.location = None;
+                    }
+                }
+                self.shipments.insert(shipment.id.clone(), shipment.clone());
+            }
+            Event::ShipmentReceived { shipment, to_site, units, signature, condition_ok, excursions } => {
+                for id in units {
+                    if let Some(u) = self.units.get_mut(id) {
+                        u.in_transit = None;
+                        u.site = to_site.clone();
+                    }
+                }
+                if let Some(s) = self.shipments.get_mut(shipment) {
+                    s.status = ShipmentStatus::Received;
+                    s.received = Some(signature.clone());
+                    s.condition_ok = Some(*condition_ok);
+                    s.excursions = excursions.clone();
+                }
+            }
+            Event::UnitAdministered { plan, administration } => {
+                if let Some(u) = self.units.get_mut(&administration.unit) {
+                    u.status = UnitStatus::Administered;
+                    u.administered_in = Some(administration.id.clone());
+                }
+                if let Some(p) = self.plans.get_mut(plan) {
+                    p.administrations.push(administration.clone());
+                }
+            }
+            Event::PlanCompleted { plan } => {
+                if let Some(p) = self.plans.get_mut(plan) {
+                    p.status = PlanStatus::Completed;
+                }
+            }
+            Event::FollowUpRecorded { plan, follow_up } => {
+                if let Some(p) = self.plans.get_mut(plan) {
+                    p.follow_ups.push(follow_up.clone());
+                }
+            }
+            Event::AdverseEventReported { adverse_event } => {
+                self.adverse_events.insert(adverse_event.id.clone(), adverse_event.clone());
+            }
+            Event::AdverseEventReviewed { adverse_event, reviewer, at, note } => {
+                if let Some(a) = self.adverse_events.get_mut(adverse_event) {
+                    a.review = Some((reviewer.clone(), *at, note.clone()));
+                }
+            }
+        }
+    }
+
+    /// The stored form of one entity, or `None` when it does not exist.
+    pub fn row(&self, key: &EntityKey) -> Option<ProjectionRow> {
+        fn row<T: Serialize>(key: &EntityKey, site: &SiteId, person: Option<&PersonId>, status: &str, value: &T) -> ProjectionRow {
+            ProjectionRow {
+                key: key.clone(),
+                site: site.to_string(),
+                person: person.map(|p| p.to_string()),
+                status: status.to_owned(),
+                // Serialising these plain data types cannot fail (no maps with non-string keys).
+                body: serde_json::to_string(value).unwrap_or_default(),
+            }
+        }
+        fn status_word<T: Serialize>(value: &T) -> String {
+            serde_json::to_value(value)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        }
+        match key.kind {
+            EntityKind::Site => {
+                let s = self.sites.get(key.id.as_str())?;
+                Some(row(key, &s.id, None, "active", s))
+            }
+            EntityKind::Staff => {
+                let s = self.staff.get(key.id.as_str())?;
+                let site = s.memberships.first().map(|m| m.site.clone()).or_else(|| SiteId::parse("none").ok())?;
+                Some(row(key, &site, None, if s.active { "active" } else { "disabled" }, s))
+            }
+            EntityKind::Person => {
+                let p = self.persons.get(key.id.as_str())?;
+                Some(row(key, &p.site, Some(&p.id), &status_word(&p.kind), p))
+            }
+            EntityKind::Plan => {
+                let p = self.plans.get(key.id.as_str())?;
+                Some(row(key, &p.site, Some(&p.patient), &status_word(&p.status), p))
+            }
+            EntityKind::Unit => {
+                let u = self.units.get(key.id.as_str())?;
+                let status = if u.in_transit.is_some() { "in_transit".to_owned() } else { status_word(&u.status) };
+                Some(row(key, &u.site, Some(&u.source_person), &status, u))
+            }
+            EntityKind::Shipment => {
+                let s = self.shipments.get(key.id.as_str())?;
+                Some(row(key, &s.from_site, None, &status_word(&s.status), s))
+            }
+            EntityKind::AdverseEvent => {
+                let a = self.adverse_events.get(key.id.as_str())?;
+                let status = if a.review.is_some() { "reviewed" } else { "open" };
+                Some(row(key, &a.site, Some(&a.patient), status, a))
+            }
+        }
+    }
+
+    /// Puts a stored entity (as produced by [`State::row`]) back into the state.
+    pub fn load(&mut self, key: &EntityKey, body: &str) -> Result<(), LoadError> {
+        let fail = |source| LoadError { key: key.clone(), source };
+        match key.kind {
+            EntityKind::Site => {
+                let v: Site = serde_json::from_str(body).map_err(fail)?;
+                self.sites.insert(v.id.clone(), v);
+            }
+            EntityKind::Staff => {
+                let v: Staff = serde_json::from_str(body).map_err(fail)?;
+                self.staff.insert(v.id.clone(), v);
+            }
+            EntityKind::Person => {
+                let v: Person = serde_json::from_str(body).map_err(fail)?;
+                self.persons.insert(v.id.clone(), v);
+            }
+            EntityKind::Plan => {
+                let v: Plan = serde_json::from_str(body).map_err(fail)?;
+                self.plans.insert(v.id.clone(), v);
+            }
+            EntityKind::Unit => {
+                let v: Unit = serde_json::from_str(body).map_err(fail)?;
+                self.units.insert(v.id.clone(), v);
+            }
+            EntityKind::Shipment => {
+                let v: Shipment = serde_json::from_str(body).map_err(fail)?;
+                self.shipments.insert(v.id.clone(), v);
+            }
+            EntityKind::AdverseEvent => {
+                let v: AdverseEvent = serde_json::from_str(body).map_err(fail)?;
+                self.adverse_events.insert(v.id.clone(), v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every entity key present, in a stable order.
+    pub fn all_keys(&self) -> Vec<EntityKey> {
+        let mut keys = Vec::new();
+        keys.extend(self.sites.keys().map(|k| key(EntityKind::Site, k)));
+        keys.extend(self.staff.keys().map(|k| key(EntityKind::Staff, k)));
+        keys.extend(self.persons.keys().map(|k| key(EntityKind::Person, k)));
+        keys.extend(self.plans.keys().map(|k| key(EntityKind::Plan, k)));
+        keys.extend(self.units.keys().map(|k| key(EntityKind::Unit, k)));
+        keys.extend(self.shipments.keys().map(|k| key(EntityKind::Shipment, k)));
+        keys.extend(self.adverse_events.keys().map(|k| key(EntityKind::AdverseEvent, k)));
+        keys
+    }
+}

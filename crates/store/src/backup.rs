@@ -1,0 +1,156 @@
+//! `backup PATH`: a consistent copy of a running deployment in one SQLite
+//! file that `verify` accepts. SQLite is copied with `VACUUM INTO`;
+//! PostgreSQL is read inside one repeatable-read snapshot and written out.
+
+use crate::{Backend, Database, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use std::path::Path;
+
+#[derive(Clone, Copy)]
+enum Column {
+    Int,
+    OptInt,
+    Text,
+    OptText,
+    Blob,
+}
+
+/// Tables in foreign-key order, with their columns and sort key.
+const TABLES: &[(&str, &[(&str, Column)], &str)] = &[
+    (
+        "ledger",
+        &[
+            ("seq", Column::Int),
+            ("prev_seq", Column::OptInt),
+            ("recorded_at", Column::Int),
+            ("actor", Column::Text),
+            ("site", Column::Text),
+            ("kind", Column::Text),
+            ("payload", Column::Blob),
+            ("prev_hash", Column::Blob),
+            ("hash", Column::Blob),
+            ("command_id", Column::Text),
+        ],
+        "seq",
+    ),
+    (
+        "checkpoints",
+        &[
+            ("from_seq", Column::Int),
+            ("to_seq", Column::Int),
+            ("to_hash", Column::Blob),
+            ("root", Column::Blob),
+            ("signed_at", Column::Int),
+            ("public_key", Column::Blob),
+            ("signature", Column::Blob),
+        ],
+        "from_seq",
+    ),
+    ("commands", &[("command_id", Column::Text), ("first_seq", Column::Int), ("last_seq", Column::Int)], "command_id"),
+    (
+        "entities",
+        &[
+            ("kind", Column::Text),
+            ("id", Column::Text),
+            ("site", Column::Text),
+            ("person", Column::OptText),
+            ("status", Column::Text),
+            ("body", Column::Text),
+            ("last_seq", Column::Int),
+        ],
+        "kind, id",
+    ),
+    ("claims", &[("namespace", Column::Text), ("value", Column::Text), ("owner", Column::Text), ("seq", Column::Int)], "namespace, value"),
+    ("entry_subjects", &[("kind", Column::Text), ("id", Column::Text), ("seq", Column::Int)], "kind, id, seq"),
+    (
+        "api_tokens",
+        &[
+            ("token_hash", Column::Blob),
+            ("staff_id", Column::Text),
+            ("label", Column::Text),
+            ("created_at", Column::Int),
+            ("revoked_at", Column::OptInt),
+        ],
+        "token_hash",
+    ),
+];
+
+/// Writes a consistent copy of `db` to a new SQLite file at `path`.
+pub async fn backup(db: &Database, path: &Path) -> Result<(), StoreError> {
+    if path.exists() {
+        return Err(StoreError::Corrupt(format!(
+            "{} already exists; choose a new file name so no backup is overwritten",
+            path.display()
+        )));
+    }
+    let target = path.to_string_lossy().to_string();
+    match db.backend() {
+        Backend::Sqlite => {
+            // VACUUM INTO reads one snapshot while writers carry on.
+            sqlx::query("VACUUM INTO $1").bind(target).execute(db.pool()).await?;
+            Ok(())
+        }
+        Backend::Postgres => copy_to_sqlite(db, &target).await,
+    }
+}
+
+async fn copy_to_sqlite(db: &Database, target: &str) -> Result<(), StoreError> {
+    let out = Database::open(target).await?;
+    let mut src = db.pool().begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *src).await?;
+    let mut dst = out.pool().begin().await?;
+    for (table, columns, order) in TABLES {
+        copy_table(&mut src, &mut dst, table, columns, order).await?;
+    }
+    let head = sqlx::query("SELECT seq, hash FROM ledger_head WHERE id = 1").fetch_one(&mut *src).await?;
+    sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(head.try_get::<i64, _>(0)?)
+        .bind(head.try_get::<Vec<u8>, _>(1)?)
+        .execute(&mut *dst)
+        .await?;
+    dst.commit().await?;
+    src.commit().await?;
+    out.close().await;
+    Ok(())
+}
+
+async fn copy_table(
+    src: &mut Transaction<'static, Any>,
+    dst: &mut Transaction<'static, Any>,
+    table: &str,
+    columns: &[(&str, Column)],
+    order: &str,
+) -> Result<(), StoreError> {
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let page = 2000i64;
+    let mut offset = 0i64;
+    loop {
+        let sql = format!("SELECT {} FROM {table} ORDER BY {order} LIMIT {page} OFFSET {offset}", names.join(", "));
+        let rows: Vec<AnyRow> = sqlx::query(&sql).fetch_all(&mut **src).await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        for chunk in rows.chunks(200) {
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES {}",
+                names.join(", "),
+                crate::placeholders(chunk.len(), columns.len(), 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                for (i, (_, column)) in columns.iter().enumerate() {
+                    query = match column {
+                        Column::Int => query.bind(row.try_get::<i64, _>(i)?),
+                        Column::OptInt => query.bind(row.try_get::<Option<i64>, _>(i)?),
+                        Column::Text => query.bind(row.try_get::<String, _>(i)?),
+                        Column::OptText => query.bind(row.try_get::<Option<String>, _>(i)?),
+                        Column::Blob => query.bind(row.try_get::<Vec<u8>, _>(i)?),
+                    };
+                }
+            }
+            query.execute(&mut **dst).await?;
+        }
+        offset += page;
+    }
+}

@@ -1,0 +1,239 @@
+//! Persistence for celltrace: the ledger and the projections in one SQLite
+//! file or one PostgreSQL database, the command path that writes both in one
+//! transaction ([`engine`]), reads ([`read`]), `verify` and `backup`.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver; only the
+//! migrations differ. Cross-server rules live in the schema: a single head row
+//! every writer locks, unique claims, and a gap-free, fork-free ledger.
+
+pub mod backup;
+pub mod engine;
+pub mod read;
+pub mod verify;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor};
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use engine::{Engine, EngineOptions, Receipt, SubmitError};
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file (the default).
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+/// Failures of the storage layer, in words an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL is neither a file path, `sqlite:` nor `postgres://`.
+    #[error("'{0}' is not a database location: give a SQLite file path, sqlite://PATH, or postgres://USER@HOST/DB")]
+    BadUrl(String),
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("could not bring the database schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back.
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// The command path has stopped (the server is shutting down).
+    #[error("celltrace is shutting down; try again in a moment")]
+    Closed,
+}
+
+/// A connection pool to the deployment's database.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+    url: String,
+}
+
+/// Turns what a person typed (a path, or a URL) into a connection URL.
+pub fn normalise_url(location: &str) -> Result<(Backend, String), StoreError> {
+    let location = location.trim();
+    if location.is_empty() {
+        return Err(StoreError::BadUrl(location.to_owned()));
+    }
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, location.to_owned()));
+    }
+    if let Some(rest) = location.strip_prefix("sqlite:") {
+        let path = rest.trim_start_matches("//");
+        if path.is_empty() {
+            return Err(StoreError::BadUrl(location.to_owned()));
+        }
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = if path.contains("mode=") { format!("sqlite://{path}") } else { format!("sqlite://{path}{sep}mode=rwc") };
+        return Ok((Backend::Sqlite, url));
+    }
+    if location.contains("://") {
+        return Err(StoreError::BadUrl(location.to_owned()));
+    }
+    Ok((Backend::Sqlite, format!("sqlite://{location}?mode=rwc")))
+}
+
+fn migrations(backend: Backend) -> Migrator {
+    let files: &[(i64, &str, &str)] = match backend {
+        Backend::Sqlite => &[(1, "ledger and projections", include_str!("../migrations/sqlite/0001_ledger_and_projections.sql"))],
+        Backend::Postgres => &[(1, "ledger and projections", include_str!("../migrations/postgres/0001_ledger_and_projections.sql"))],
+    };
+    Migrator {
+        migrations: Cow::Owned(
+            files
+                .iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, Cow::Borrowed(*sql), false)
+                })
+                .collect(),
+        ),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+impl Database {
+    /// Opens (creating a SQLite file if needed) without migrating.
+    pub async fn connect(location: &str) -> Result<Database, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalise_url(location)?;
+        let options = AnyConnectOptions::from_str(&url)?;
+        let max = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 8,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL makes each
+                        // commit durable before it is acknowledged.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Database { pool, backend, url })
+    }
+
+    /// Opens and brings the schema up to date.
+    pub async fn open(location: &str) -> Result<Database, StoreError> {
+        let db = Database::connect(location).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrations(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The pool, for adapters that read.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL connected to, with any password hidden.
+    pub fn display_url(&self) -> String {
+        redact_url(&self.url)
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A URL with its password replaced by `***`, safe to print.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Hex of bytes read back from the database.
+pub(crate) fn hash32(bytes: &[u8], what: &str) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{what} is {} bytes long, not 32", bytes.len())))
+}
+
+/// `$1, $2, ...` placeholders in groups, e.g. `($1,$2),($3,$4)`: both backends accept them.
+pub(crate) fn placeholders(rows: usize, columns: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    let mut n = first;
+    for r in 0..rows {
+        if r > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push(',');
+            }
+            out.push('$');
+            out.push_str(&n.to_string());
+            n += 1;
+        }
+        out.push(')');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_urls_are_understood() {
+        assert_eq!(normalise_url("celltrace.db").ok(), Some((Backend::Sqlite, "sqlite://celltrace.db?mode=rwc".into())));
+        assert_eq!(normalise_url("sqlite:///tmp/x.db").ok(), Some((Backend::Sqlite, "sqlite:///tmp/x.db?mode=rwc".into())));
+        assert_eq!(
+            normalise_url("postgres://u@127.0.0.1/test").ok(),
+            Some((Backend::Postgres, "postgres://u@127.0.0.1/test".into()))
+        );
+        assert!(matches!(normalise_url("mysql://x"), Err(StoreError::BadUrl(_))));
+        assert!(matches!(normalise_url("  "), Err(StoreError::BadUrl(_))));
+    }
+
+    #[test]
+    fn passwords_are_never_printed() {
+        assert_eq!(redact_url("postgres://ct:s3cret@db:5432/ct"), "postgres://ct:***@db:5432/ct");
+        assert_eq!(redact_url("postgres://ct@db/ct"), "postgres://ct@db/ct");
+    }
+
+    #[test]
+    fn placeholders_number_across_rows() {
+        assert_eq!(placeholders(2, 2, 1), "($1,$2),($3,$4)");
+        assert_eq!(placeholders(1, 3, 4), "($4,$5,$6)");
+    }
+}

@@ -1,0 +1,197 @@
+//! Reads for the adapters: entities by key or by site and status, the ledger,
+//! the audit trail of a record, and API tokens. Nothing here writes events.
+
+use crate::engine::{seq_i64, seq_u64};
+use crate::{hash32, Database, StoreError};
+use celltrace_domain::ids::StaffId;
+use celltrace_domain::{EntityKey, EntityKind, State};
+use celltrace_ledger::{Entry, Head, Record};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// One stored projection row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntity {
+    /// Which entity.
+    pub key: EntityKey,
+    /// Site.
+    pub site: String,
+    /// Person concerned.
+    pub person: Option<String>,
+    /// Status word.
+    pub status: String,
+    /// JSON body.
+    pub body: String,
+    /// Last entry that changed it.
+    pub last_seq: u64,
+}
+
+pub(crate) fn stored_entity(row: &AnyRow) -> Result<StoredEntity, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    Ok(StoredEntity {
+        key: EntityKey {
+            kind: EntityKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown entity kind '{kind}'")))?,
+            id: row.try_get("id")?,
+        },
+        site: row.try_get("site")?,
+        person: row.try_get("person")?,
+        status: row.try_get("status")?,
+        body: row.try_get("body")?,
+        last_seq: seq_u64(row.try_get("last_seq")?)?,
+    })
+}
+
+pub(crate) fn entry(row: &AnyRow) -> Result<(Entry, String), StoreError> {
+    Ok((
+        Entry {
+            seq: seq_u64(row.try_get("seq")?)?,
+            record: Record {
+                recorded_at: row.try_get("recorded_at")?,
+                actor: row.try_get("actor")?,
+                site: row.try_get("site")?,
+                kind: row.try_get("kind")?,
+                payload: row.try_get("payload")?,
+            },
+            prev_hash: hash32(&row.try_get::<Vec<u8>, _>("prev_hash")?, "previous hash")?,
+            hash: hash32(&row.try_get::<Vec<u8>, _>("hash")?, "entry hash")?,
+        },
+        row.try_get("command_id")?,
+    ))
+}
+
+const ENTRY_COLUMNS: &str = "seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id";
+
+impl Database {
+    /// One entity's stored row.
+    pub async fn entity(&self, key: &EntityKey) -> Result<Option<StoredEntity>, StoreError> {
+        let row = sqlx::query("SELECT kind, id, site, person, status, body, last_seq FROM entities WHERE kind = $1 AND id = $2")
+            .bind(key.kind.as_str())
+            .bind(key.id.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(stored_entity).transpose()
+    }
+
+    /// One entity, decoded.
+    pub async fn get<T: DeserializeOwned>(&self, kind: EntityKind, id: &str) -> Result<Option<T>, StoreError> {
+        let key = EntityKey::new(kind, id);
+        match self.entity(&key).await? {
+            None => Ok(None),
+            Some(row) => serde_json::from_str(&row.body)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("{key}: {e}"))),
+        }
+    }
+
+    /// Entities of a kind, optionally at one site and with one status, newest change first.
+    pub async fn list(
+        &self,
+        kind: EntityKind,
+        site: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<StoredEntity>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, id, site, person, status, body, last_seq FROM entities \
+             WHERE kind = $1 AND ($2 = '' OR site = $2) AND ($3 = '' OR status = $3) \
+             ORDER BY last_seq DESC LIMIT $4",
+        )
+        .bind(kind.as_str())
+        .bind(site.unwrap_or("").to_owned())
+        .bind(status.unwrap_or("").to_owned())
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(stored_entity).collect()
+    }
+
+    /// How many entities of each kind exist.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT kind, COUNT(*) FROM entities GROUP BY kind ORDER BY kind")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+            .collect()
+    }
+
+    /// The last entry of the chain as the head row records it.
+    pub async fn head(&self) -> Result<Head, StoreError> {
+        let row = sqlx::query("SELECT seq, hash FROM ledger_head WHERE id = 1").fetch_one(self.pool()).await?;
+        Ok(Head { seq: seq_u64(row.try_get(0)?)?, hash: hash32(&row.try_get::<Vec<u8>, _>(1)?, "head hash")? })
+    }
+
+    /// Up to `limit` entries from `from_seq` on, with their command ids.
+    pub async fn entries(&self, from_seq: u64, limit: u32) -> Result<Vec<(Entry, String)>, StoreError> {
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM ledger WHERE seq >= $1 ORDER BY seq LIMIT $2");
+        let rows = sqlx::query(&sql).bind(seq_i64(from_seq)?).bind(i64::from(limit)).fetch_all(self.pool()).await?;
+        rows.iter().map(entry).collect()
+    }
+
+    /// The audit trail of one record: every entry that concerns it, oldest first.
+    pub async fn trail(&self, key: &EntityKey) -> Result<Vec<(Entry, String)>, StoreError> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM ledger WHERE seq IN (SELECT seq FROM entry_subjects WHERE kind = $1 AND id = $2) ORDER BY seq"
+        );
+        let rows = sqlx::query(&sql).bind(key.kind.as_str()).bind(key.id.as_str()).fetch_all(self.pool()).await?;
+        rows.iter().map(entry).collect()
+    }
+
+    /// The entries written for a command, if it was accepted.
+    pub async fn command(&self, command_id: &str) -> Result<Option<(u64, u64)>, StoreError> {
+        let row = sqlx::query("SELECT first_seq, last_seq FROM commands WHERE command_id = $1")
+            .bind(command_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| Ok((seq_u64(r.try_get(0)?)?, seq_u64(r.try_get(1)?)?))).transpose()
+    }
+
+    /// Every projection loaded into memory (for tests, demo checks and small tools).
+    pub async fn load_state(&self) -> Result<State, StoreError> {
+        let rows = sqlx::query("SELECT kind, id, site, person, status, body, last_seq FROM entities")
+            .fetch_all(self.pool())
+            .await?;
+        let mut state = State::default();
+        for row in &rows {
+            let e = stored_entity(row)?;
+            state.load(&e.key, &e.body).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        }
+        Ok(state)
+    }
+
+    /// Stores a new API token for a member of staff and returns its hash id.
+    /// The caller hands the token to the person once; only its hash is kept.
+    pub async fn add_api_token(&self, token: &str, staff: &StaffId, label: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, staff_id, label, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash(token))
+            .bind(staff.to_string())
+            .bind(label.to_owned())
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The member of staff an API token belongs to, unless unknown or revoked.
+    pub async fn staff_for_token(&self, token: &str) -> Result<Option<StaffId>, StoreError> {
+        let row = sqlx::query("SELECT staff_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(token_hash(token))
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let id: String = r.try_get(0)?;
+                StaffId::parse(&id).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+        }
+    }
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    // Tokens are 256-bit random values, so a plain hash is enough to keep them
+    // useless if the table leaks; passwords get argon2id elsewhere.
+    Sha256::digest(token.as_bytes()).to_vec()
+}
