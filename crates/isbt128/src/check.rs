@@ -198,7 +198,13 @@ mod tests {
 
     #[test]
     fn weighted_matches_recursive() {
-        for s in ["G123417654321", "A999917123456", "ZZZZ", "3000505", "W000016428175"] {
+        for s in [
+            "G123417654321",
+            "A999917123456",
+            "ZZZZ",
+            "3000505",
+            "W000016428175",
+        ] {
             assert_eq!(u32::from(checksum(s).unwrap_or(99)), weighted(s), "{s}");
         }
     }
@@ -207,13 +213,19 @@ mod tests {
     fn rejects_bad_characters() {
         assert_eq!(
             checksum("a1"),
-            Err(CheckError::InvalidCharacter { position: 0, found: 'a' })
+            Err(CheckError::InvalidCharacter {
+                position: 0,
+                found: 'a'
+            })
         );
         assert_eq!(checksum(""), Err(CheckError::Empty));
         assert_eq!(verify("A"), Err(CheckError::Empty));
         assert_eq!(
             verify("A9!"),
-            Err(CheckError::InvalidCharacter { position: 2, found: '!' })
+            Err(CheckError::InvalidCharacter {
+                position: 2,
+                found: '!'
+            })
         );
     }
 
@@ -221,7 +233,10 @@ mod tests {
     fn verify_detects_mismatch() {
         assert_eq!(
             verify("W483626000011X"),
-            Err(CheckError::Mismatch { expected: 'N', found: 'X' })
+            Err(CheckError::Mismatch {
+                expected: 'N',
+                found: 'X'
+            })
         );
     }
 

@@ -28,9 +28,21 @@ use std::str::FromStr;
 pub struct Fin([u8; 5]);
 
 const FIN_SEGS: &[spec::Seg] = &[
-    spec::Seg { name: "fin", class: Class::FinFirst, len: 1 },
-    spec::Seg { name: "fin", class: Class::FinOther, len: 2 },
-    spec::Seg { name: "fin", class: Class::Digit, len: 2 },
+    spec::Seg {
+        name: "fin",
+        class: Class::FinFirst,
+        len: 1,
+    },
+    spec::Seg {
+        name: "fin",
+        class: Class::FinOther,
+        len: 2,
+    },
+    spec::Seg {
+        name: "fin",
+        class: Class::Digit,
+        len: 2,
+    },
 ];
 
 impl Fin {
@@ -374,8 +386,14 @@ impl EyeReadableDin {
     #[must_use]
     pub fn plain(&self) -> String {
         match &self.flags {
-            Some(f) => format!("{} {} {} {} {}", self.fin, self.year, self.sequence, f, self.check_character),
-            None => format!("{} {} {} {}", self.fin, self.year, self.sequence, self.check_character),
+            Some(f) => format!(
+                "{} {} {} {} {}",
+                self.fin, self.year, self.sequence, f, self.check_character
+            ),
+            None => format!(
+                "{} {} {} {}",
+                self.fin, self.year, self.sequence, self.check_character
+            ),
         }
     }
 }
@@ -798,11 +816,20 @@ mod tests {
     #[test]
     fn keyed_din_errors() {
         let e = parse_keyed_din("W48362600001");
-        assert!(matches!(e.map_err(|e| e.kind().clone()), Err(ErrorKind::UnexpectedEnd { .. })));
+        assert!(matches!(
+            e.map_err(|e| e.kind().clone()),
+            Err(ErrorKind::UnexpectedEnd { .. })
+        ));
         let e = parse_keyed_din("W483626000011NN");
-        assert!(matches!(e.map_err(|e| e.kind().clone()), Err(ErrorKind::TrailingCharacters { .. })));
+        assert!(matches!(
+            e.map_err(|e| e.kind().clone()),
+            Err(ErrorKind::TrailingCharacters { .. })
+        ));
         let e = parse_keyed_din("W483626000011é");
-        assert!(matches!(e.map_err(|e| e.kind().clone()), Err(ErrorKind::UnexpectedCharacter { .. })));
+        assert!(matches!(
+            e.map_err(|e| e.kind().clone()),
+            Err(ErrorKind::UnexpectedCharacter { .. })
+        ));
     }
 
     #[test]

@@ -115,7 +115,10 @@ impl fmt::Display for ErrorKind {
                 if *missing == 1 { "" } else { "s" }
             ),
             Self::TrailingCharacters { found } => {
-                write!(f, "expected end of structure, found extra character {found:?}")
+                write!(
+                    f,
+                    "expected end of structure, found extra character {found:?}"
+                )
             }
             Self::OutOfRange {
                 field,
@@ -162,7 +165,7 @@ impl fmt::Display for ErrorKind {
 /// assert_eq!(err.position(), 12);
 /// assert_eq!(
 ///     err.to_string(),
-///     "DS001 Donation Identification Number: position 11: sequence: expected a digit 0-9, found 'A'"
+///     "DS001 Donation Identification Number: position 12: sequence: expected a digit 0-9, found 'A'"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

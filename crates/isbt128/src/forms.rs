@@ -153,8 +153,8 @@ impl SecText {
             ));
         };
         let base = SEC_PREFIX.len();
-        let donation_end = spec::check_segs(rest, 0, spec::SEC_DONATION, Some(id))
-            .map_err(|e| e.shifted(base))?;
+        let donation_end =
+            spec::check_segs(rest, 0, spec::SEC_DONATION, Some(id)).map_err(|e| e.shifted(base))?;
         let separator = match rest.as_bytes().get(donation_end) {
             Some(b' ') => ' ',
             Some(b'\n') => '\n',

@@ -293,7 +293,10 @@ impl StructureId {
     pub const fn is_retired(self) -> bool {
         matches!(
             self,
-            Self::RbcAntigensRetired | Self::HlaABRetired | Self::HlaDrb1Retired | Self::GridRetired
+            Self::RbcAntigensRetired
+                | Self::HlaABRetired
+                | Self::HlaDrb1Retired
+                | Self::GridRetired
         )
     }
 }

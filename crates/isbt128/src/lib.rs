@@ -92,14 +92,13 @@ pub use forms::{BasicUdiDi, SecProductIdentification, SecText};
 pub use kind::StructureId;
 pub use scan::{parse, parse_content, parse_scan, Scan, SymbologyId};
 pub use structures::{
-    BloodGroups, ChainOfIdentity, CollectionDate, CollectionDateTime, CompoundMessage,
-    Consignment, ContainerCatalog, ContainerLot, DataStructure, Dimensions, DonorId,
-    ExpirationDate, ExpirationDateTime, ExpirationMonth, FlexibleDateTime, Grid, GridRetired,
-    HlaABRetired, HlaDrb1Retired, InfectionMarkers, ItemCatalog, ItemLot, MphoLot,
-    MphoSupplementalId, NationalStructure, PatientBirthDate, PatientId, PlateletHlaAntigens, Ppic,
-    ProcessingFacility, ProductCode, ProductDivisions, ProductionDate, ProductionDateTime,
-    RbcAntigens, RbcAntigensFinnish, RbcAntigensRetired, RedCellAntigenHistory, Sec, SpecialTesting,
-    StaffId,
+    BloodGroups, ChainOfIdentity, CollectionDate, CollectionDateTime, CompoundMessage, Consignment,
+    ContainerCatalog, ContainerLot, DataStructure, Dimensions, DonorId, ExpirationDate,
+    ExpirationDateTime, ExpirationMonth, FlexibleDateTime, Grid, GridRetired, HlaABRetired,
+    HlaDrb1Retired, InfectionMarkers, ItemCatalog, ItemLot, MphoLot, MphoSupplementalId,
+    NationalStructure, PatientBirthDate, PatientId, PlateletHlaAntigens, Ppic, ProcessingFacility,
+    ProductCode, ProductDivisions, ProductionDate, ProductionDateTime, RbcAntigens,
+    RbcAntigensFinnish, RbcAntigensRetired, RedCellAntigenHistory, Sec, SpecialTesting, StaffId,
 };
 
 /// Encodes a structure to its exact bar-code text (data identifier +

@@ -345,12 +345,86 @@ pub fn parse_scan(input: &str) -> Result<Scan, ParseError> {
 mod tests {
     use super::*;
 
+    fn err(input: &str) -> ParseError {
+        match parse(input) {
+            Ok(s) => panic!("{input} accepted as {s:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn error_messages_name_structure_position_and_fault() {
+        assert_eq!(
+            err("=W483626000011N").to_string(),
+            "DS001 Donation Identification Number: position 15: flags: input ended, 1 more character expected"
+        );
+        assert_eq!(
+            err("&>0180012400").to_string(),
+            "DS005 Expiration Date and Time: position 8: hh: expected an hour 00-23, found \"24\""
+        );
+        let e = err("&>0193662359");
+        assert_eq!((e.structure(), e.position()), (Some(StructureId::ExpirationDateTime), 5));
+        let e = err("=,00001a");
+        assert!(matches!(e.kind(), ErrorKind::UnexpectedCharacter { found: 'a', field: "divisions", .. }));
+        assert_eq!(e.position(), 7);
+        let e = err("=R00011295791861");
+        assert!(matches!(e.kind(), ErrorKind::CheckMismatch { .. }), "{e}");
+        assert_eq!(e.position(), 14);
+        let e = err("GARBAGE");
+        assert!(matches!(e.kind(), ErrorKind::UnknownDataIdentifier { .. }));
+        assert_eq!(e.structure(), None);
+        let e = err("=zINVALID_DI_TEST");
+        assert!(matches!(e.kind(), ErrorKind::UnknownDataIdentifier { .. }));
+    }
+
+    #[test]
+    fn semantic_rules() {
+        // DS002 reserved e.
+        assert!(parse("=%6201").is_err());
+        // DS003 pack-number categories need digits; unassigned category letters rejected.
+        assert!(parse("=<T1295A03").is_err());
+        assert!(parse("=<G1295003").is_err());
+        assert!(parse("=<X1234001").is_err());
+        // DS012 position 1 phenotype with C/c/E/e coded individually.
+        assert!(parse("=\\600000000000010000").is_err());
+        assert!(parse("=\\900000000000010000").is_ok());
+        // DS027 reserved positions and digit 9.
+        assert!(parse("&\"321415000000000001").is_err());
+        assert!(parse("&\"921415000000000000").is_err());
+        assert!(parse("&\"321415000002000000").is_ok());
+        // DS031 zone, reserved, date and time.
+        assert!(parse("=(3001201701151515").is_err());
+        assert!(parse("=(1101201701151515").is_err());
+        assert!(parse("=(1001201702301515").is_err());
+        assert!(parse("=(1001201701152400").is_err());
+        // DS039 checksum.
+        assert!(parse("&:3553000001234567824").is_err());
+        // DS038 expiry and coding system.
+        assert!(parse("&,4PL001499Z549917123456A00T041600320181232").is_err());
+        assert!(parse("&,4PL001499Z549917123456Z00T041600320181231").is_err());
+        assert!(parse("&,4PL001499Z549917123456A00T041600300000000").is_ok());
+        // DS040 literal CH.
+        assert!(parse("&/CXA999926ABC123").is_err());
+        // DS025 declared length.
+        assert!(parse("&#0106ABC12").is_err());
+        assert!(parse_scan("&#0103ABC=%6200").is_ok());
+        // DS029 reserved and decimals.
+        assert!(parse("&$01010001000016000").is_err());
+        assert!(parse("&$01010001000010001").is_err());
+        // Century digit 9 is the 1900s: 1900 was not a leap year.
+        assert!(parse("=>900366").is_err());
+        assert!(parse("=>996366").is_ok());
+    }
+
     #[test]
     fn compound_count_mismatch_short() {
         let e = parse("=+05000=/A9997XYZ100T0479=A99991712345600=,000012=>019031");
         assert!(matches!(
             e.map_err(|e| e.kind().clone()),
-            Err(ErrorKind::CompoundCount { declared: 5, found: 4 })
+            Err(ErrorKind::CompoundCount {
+                declared: 5,
+                found: 4
+            })
         ));
     }
 
@@ -359,7 +433,10 @@ mod tests {
         let e = parse("=+01000=A99991712345600=,000012");
         assert!(matches!(
             e.map_err(|e| e.kind().clone()),
-            Err(ErrorKind::CompoundCount { declared: 1, found: 2 })
+            Err(ErrorKind::CompoundCount {
+                declared: 1,
+                found: 2
+            })
         ));
     }
 
@@ -399,7 +476,10 @@ mod tests {
         let s = parse_content(StructureId::Din, "A99991712345600");
         assert_eq!(s.map(|s| s.encode()), Ok("=A99991712345600".to_owned()));
         let s = parse_content(StructureId::CompoundMessage, "01000=A99991712345600");
-        assert_eq!(s.map(|s| s.content()), Ok("01000=A99991712345600".to_owned()));
+        assert_eq!(
+            s.map(|s| s.content()),
+            Ok("01000=A99991712345600".to_owned())
+        );
         assert!(parse_content(StructureId::National, "x").is_err());
     }
 }

@@ -134,115 +134,179 @@ const ANTIGEN_SEGMENT: &[Seg] = &[
 /// Fixed layout of a structure's data content (for variable structures: the header).
 pub(crate) fn layout(id: Id) -> &'static [Seg] {
     match id {
-        Id::Din => const { &[
-            s("fin", FinFirst, 1),
-            s("fin", FinOther, 2),
-            s("fin", Digit, 2),
-            s("year", Digit, 2),
-            s("sequence", Digit, 6),
-            s("flags", Flag, 2),
-        ] },
-        Id::BloodGroups => const { &[s("gg", Alnum, 2), s("r", UpperDigit, 1), s("e", UpperDigit, 1)] },
-        Id::ProductCode => const { &[
-            s("pdc", Upper, 1),
-            s("pdc", UpperDigit, 4),
-            s("t", Alnum, 1),
-            s("d", UpperDigit, 1),
-            s("s", LowerDigit, 1),
-        ] },
+        Id::Din => {
+            const {
+                &[
+                    s("fin", FinFirst, 1),
+                    s("fin", FinOther, 2),
+                    s("fin", Digit, 2),
+                    s("year", Digit, 2),
+                    s("sequence", Digit, 6),
+                    s("flags", Flag, 2),
+                ]
+            }
+        }
+        Id::BloodGroups => {
+            const {
+                &[
+                    s("gg", Alnum, 2),
+                    s("r", UpperDigit, 1),
+                    s("e", UpperDigit, 1),
+                ]
+            }
+        }
+        Id::ProductCode => {
+            const {
+                &[
+                    s("pdc", Upper, 1),
+                    s("pdc", UpperDigit, 4),
+                    s("t", Alnum, 1),
+                    s("d", UpperDigit, 1),
+                    s("s", LowerDigit, 1),
+                ]
+            }
+        }
         Id::ExpirationDate | Id::CollectionDate | Id::ProductionDate => DATE,
         Id::ExpirationDateTime | Id::CollectionDateTime | Id::ProductionDateTime => DATE_TIME,
         Id::SpecialTestingGeneral => const { &[s("code", UpperDigit, 5)] },
         Id::RbcAntigensRetired | Id::RbcAntigensGeneral | Id::RbcAntigensFinnish => RBC,
-        Id::PlateletHlaAntigens => const { &[
-            s("hla_a", Digit, 4),
-            s("hla_b", Digit, 4),
-            s("platelet_antigens", Digit, 8),
-            s("reserved", Digit, 1),
-            s("high_titre_anti_ab", Digit, 1),
-        ] },
-        Id::HlaABRetired => const { &[
-            s("hla_a", Digit, 8),
-            s("hla_b", Digit, 8),
-            s("cmv", Digit, 1),
-            s("reserved", Digit, 1),
-        ] },
+        Id::PlateletHlaAntigens => {
+            const {
+                &[
+                    s("hla_a", Digit, 4),
+                    s("hla_b", Digit, 4),
+                    s("platelet_antigens", Digit, 8),
+                    s("reserved", Digit, 1),
+                    s("high_titre_anti_ab", Digit, 1),
+                ]
+            }
+        }
+        Id::HlaABRetired => {
+            const {
+                &[
+                    s("hla_a", Digit, 8),
+                    s("hla_b", Digit, 8),
+                    s("cmv", Digit, 1),
+                    s("reserved", Digit, 1),
+                ]
+            }
+        }
         Id::HlaDrb1Retired => const { &[s("hla_drb1", Digit, 8), s("reserved", Digit, 10)] },
-        Id::ContainerCatalog => const { &[
-            s("container_id", Alnum, 1),
-            s("manufacturer", UpperDigit, 2),
-            s("catalog", Alnum, 7),
-        ] },
+        Id::ContainerCatalog => {
+            const {
+                &[
+                    s("container_id", Alnum, 1),
+                    s("manufacturer", UpperDigit, 2),
+                    s("catalog", Alnum, 7),
+                ]
+            }
+        }
         Id::ContainerLot | Id::ItemLot => const { &[s("lot", Alnum, 10)] },
-        Id::DonorId => const { &[
-            s("fin", FinFirst, 1),
-            s("fin", FinOther, 2),
-            s("fin", Digit, 2),
-            s("donor_number", Digit, 16),
-        ] },
-        Id::StaffId => const { &[
-            s("fin", FinFirst, 1),
-            s("fin", FinOther, 2),
-            s("fin", Digit, 2),
-            s("staff_id", UpperDigit, 6),
-        ] },
+        Id::DonorId => {
+            const {
+                &[
+                    s("fin", FinFirst, 1),
+                    s("fin", FinOther, 2),
+                    s("fin", Digit, 2),
+                    s("donor_number", Digit, 16),
+                ]
+            }
+        }
+        Id::StaffId => {
+            const {
+                &[
+                    s("fin", FinFirst, 1),
+                    s("fin", FinOther, 2),
+                    s("fin", Digit, 2),
+                    s("staff_id", UpperDigit, 6),
+                ]
+            }
+        }
         Id::ItemCatalog => const { &[s("manufacturer", UpperDigit, 2), s("catalog", Alnum, 8)] },
         Id::CompoundMessage => const { &[s("count", Digit, 2), s("message", Digit, 3)] },
-        Id::PatientBirthDate => const { &[
-            s("location", Digit, 2),
-            s("year", Digit, 4),
-            s("month", Digit, 2),
-            s("day", Digit, 2),
-        ] },
+        Id::PatientBirthDate => {
+            const {
+                &[
+                    s("location", Digit, 2),
+                    s("year", Digit, 4),
+                    s("month", Digit, 2),
+                    s("day", Digit, 2),
+                ]
+            }
+        }
         Id::PatientId => const { &[s("location", Digit, 2), s("length", Digit, 2)] },
         Id::ExpirationMonth => const { &[s("year", Digit, 4), s("month", Digit, 2)] },
         Id::InfectionMarkers => const { &[s("markers", Digit, 18)] },
-        Id::Consignment => const { &[
-            s("fin", FinFirst, 1),
-            s("fin", FinOther, 2),
-            s("fin", Digit, 2),
-            s("year", Digit, 2),
-            s("serial", Digit, 5),
-            s("container_number", Digit, 2),
-            s("total_containers", Digit, 2),
-        ] },
+        Id::Consignment => {
+            const {
+                &[
+                    s("fin", FinFirst, 1),
+                    s("fin", FinOther, 2),
+                    s("fin", Digit, 2),
+                    s("year", Digit, 2),
+                    s("serial", Digit, 5),
+                    s("container_number", Digit, 2),
+                    s("total_containers", Digit, 2),
+                ]
+            }
+        }
         Id::Dimensions => const { &[s("count", Digit, 2)] },
         Id::RedCellAntigenHistory => const { &[s("count", Digit, 3)] },
-        Id::FlexibleDateTime => const { &[
-            s("zone", Digit, 1),
-            s("reserved", Digit, 1),
-            s("time_type", Digit, 2),
-            s("year", Digit, 4),
-            s("month", Digit, 2),
-            s("day", Digit, 2),
-            s("hh", Digit, 2),
-            s("mm", Digit, 2),
-        ] },
+        Id::FlexibleDateTime => {
+            const {
+                &[
+                    s("zone", Digit, 1),
+                    s("reserved", Digit, 1),
+                    s("time_type", Digit, 2),
+                    s("year", Digit, 4),
+                    s("month", Digit, 2),
+                    s("day", Digit, 2),
+                    s("hh", Digit, 2),
+                    s("mm", Digit, 2),
+                ]
+            }
+        }
         Id::ProductDivisions => const { &[s("divisions", UpperDigit, 6)] },
         Id::ProcessingFacility => const { &[s("fin_p", FinOther, 5), s("fpc", UpperDigit, 6)] },
         Id::Ppic => PPIC,
         Id::MphoLot => const { &[s("lot", UpperDigit, 18)] },
         Id::MphoSupplementalId => const { &[s("supplemental_id", UpperDigit, 18)] },
         Id::GridRetired => const { &[s("ion", Digit, 4), s("rdi", UpperDigit, 15)] },
-        Id::Sec => const { &[
-            s("country", Upper, 2),
-            s("te_code", Alnum, 6),
-            s("unique_donation_number", Alnum, 13),
-            s("coding_system", Upper, 1),
-            s("product_code", Alnum, 7),
-            s("split", Alnum, 3),
-            s("expiry", Digit, 8),
-        ] },
-        Id::Grid => const { &[s("ion", Digit, 4), s("rdi", UpperDigit, 13), s("checksum", Digit, 2)] },
-        Id::ChainOfIdentity => const { &[
-            s("literal", Exact(b'C'), 1),
-            s("literal", Exact(b'H'), 1),
-            s("fin", FinFirst, 1),
-            s("fin", FinOther, 2),
-            s("fin", Digit, 2),
-            s("year", Digit, 2),
-            s("sequence", UpperDigit, 6),
-        ] },
+        Id::Sec => {
+            const {
+                &[
+                    s("country", Upper, 2),
+                    s("te_code", Alnum, 6),
+                    s("unique_donation_number", Alnum, 13),
+                    s("coding_system", Upper, 1),
+                    s("product_code", Alnum, 7),
+                    s("split", Alnum, 3),
+                    s("expiry", Digit, 8),
+                ]
+            }
+        }
+        Id::Grid => {
+            const {
+                &[
+                    s("ion", Digit, 4),
+                    s("rdi", UpperDigit, 13),
+                    s("checksum", Digit, 2),
+                ]
+            }
+        }
+        Id::ChainOfIdentity => {
+            const {
+                &[
+                    s("literal", Exact(b'C'), 1),
+                    s("literal", Exact(b'H'), 1),
+                    s("fin", FinFirst, 1),
+                    s("fin", FinOther, 2),
+                    s("fin", Digit, 2),
+                    s("year", Digit, 2),
+                    s("sequence", UpperDigit, 6),
+                ]
+            }
+        }
         Id::National | Id::NationalDonorId | Id::ConfidentialUnitExclusion => const { &[] },
     }
 }
@@ -374,10 +438,22 @@ pub(crate) fn scan_content(id: Id, input: &str, start: usize) -> Result<usize, P
                 let end = check_segs(input, p, DIMENSION_SEGMENT, Some(id))?;
                 let seg = input.get(p..end).unwrap_or("");
                 if num(seg, 11, 12) > 5 {
-                    return Err(out_of_range(id, "decimals", seg.get(11..12).unwrap_or(""), "0-5 decimal places", p + 11));
+                    return Err(out_of_range(
+                        id,
+                        "decimals",
+                        seg.get(11..12).unwrap_or(""),
+                        "0-5 decimal places",
+                        p + 11,
+                    ));
                 }
                 if seg.get(12..14) != Some("00") {
-                    return Err(out_of_range(id, "reserved", seg.get(12..14).unwrap_or(""), "00 (reserved)", p + 12));
+                    return Err(out_of_range(
+                        id,
+                        "reserved",
+                        seg.get(12..14).unwrap_or(""),
+                        "00 (reserved)",
+                        p + 12,
+                    ));
                 }
                 p = end;
             }
@@ -420,20 +496,44 @@ fn check_cyyjjj(id: Id, c: &str, start: usize) -> Result<(), ParseError> {
 
 fn check_hhmm(id: Id, c: &str, at: usize, start: usize) -> Result<(), ParseError> {
     if num(c, at, at + 2) > 23 {
-        return Err(out_of_range(id, "hh", c.get(at..at + 2).unwrap_or(""), "an hour 00-23", start + at));
+        return Err(out_of_range(
+            id,
+            "hh",
+            c.get(at..at + 2).unwrap_or(""),
+            "an hour 00-23",
+            start + at,
+        ));
     }
     if num(c, at + 2, at + 4) > 59 {
-        return Err(out_of_range(id, "mm", c.get(at + 2..at + 4).unwrap_or(""), "a minute 00-59", start + at + 2));
+        return Err(out_of_range(
+            id,
+            "mm",
+            c.get(at + 2..at + 4).unwrap_or(""),
+            "a minute 00-59",
+            start + at + 2,
+        ));
     }
     Ok(())
 }
 
-fn check_ymd(id: Id, c: &str, at: usize, start: usize, field: &'static str) -> Result<(), ParseError> {
+fn check_ymd(
+    id: Id,
+    c: &str,
+    at: usize,
+    start: usize,
+    field: &'static str,
+) -> Result<(), ParseError> {
     let y = num(c, at, at + 4) as u16;
     let m = num(c, at + 4, at + 6) as u8;
     let d = num(c, at + 6, at + 8) as u8;
     if Date::new(y, m, d).is_none() {
-        return Err(out_of_range(id, field, c.get(at..at + 8).unwrap_or(""), "a valid calendar date YYYYMMDD", start + at));
+        return Err(out_of_range(
+            id,
+            field,
+            c.get(at..at + 8).unwrap_or(""),
+            "a valid calendar date YYYYMMDD",
+            start + at,
+        ));
     }
     Ok(())
 }
@@ -444,7 +544,13 @@ pub(crate) fn check_sec_product(c: &str, at: usize, start: usize) -> Result<(), 
     let id = Id::Sec;
     let system = c.get(at..at + 1).unwrap_or("");
     if !matches!(system, "A" | "B" | "E") {
-        return Err(out_of_range(id, "coding_system", system, "A (ISBT 128), B (Eurocode) or E (EUTC)", start + at));
+        return Err(out_of_range(
+            id,
+            "coding_system",
+            system,
+            "A (ISBT 128), B (Eurocode) or E (EUTC)",
+            start + at,
+        ));
     }
     if system == "A" {
         let pc = c.get(at + 1..at + 8).unwrap_or("");
@@ -452,7 +558,13 @@ pub(crate) fn check_sec_product(c: &str, at: usize, start: usize) -> Result<(), 
             && pc.bytes().skip(2).all(|b| UpperDigit.accepts(b))
             && pc.as_bytes().get(2).is_some_and(u8::is_ascii_uppercase);
         if !ok {
-            return Err(out_of_range(id, "product_code", pc, "00 + a 5-character ISBT 128 product description code", start + at + 1));
+            return Err(out_of_range(
+                id,
+                "product_code",
+                pc,
+                "00 + a 5-character ISBT 128 product description code",
+                start + at + 1,
+            ));
         }
     }
     let expiry = c.get(at + 11..at + 19).unwrap_or("");
@@ -463,6 +575,8 @@ pub(crate) fn check_sec_product(c: &str, at: usize, start: usize) -> Result<(), 
 }
 
 /// Semantic checks on fixed-layout content `c` (charset already validated).
+// One arm per structure with its rule inside reads better than match guards.
+#[allow(clippy::collapsible_match)]
 fn semantic(id: Id, c: &str, start: usize) -> Result<(), ParseError> {
     let b = c.as_bytes();
     match id {
@@ -489,7 +603,13 @@ fn semantic(id: Id, c: &str, start: usize) -> Result<(), ParseError> {
         }
         Id::BloodGroups => {
             if b.get(3) != Some(&b'0') {
-                return Err(out_of_range(id, "e", c.get(3..4).unwrap_or(""), "0 (reserved)", start + 3));
+                return Err(out_of_range(
+                    id,
+                    "e",
+                    c.get(3..4).unwrap_or(""),
+                    "0 (reserved)",
+                    start + 3,
+                ));
             }
         }
         Id::ProductCode => {
@@ -507,12 +627,24 @@ fn semantic(id: Id, c: &str, start: usize) -> Result<(), ParseError> {
                 }
                 Some((_, tables::TdsUse::PackNumber)) => {
                     if !tds.bytes().all(|x| x.is_ascii_digit()) {
-                        return Err(out_of_range(id, "tds", tds, "a three-digit division/pack number", start + 5));
+                        return Err(out_of_range(
+                            id,
+                            "tds",
+                            tds,
+                            "a three-digit division/pack number",
+                            start + 5,
+                        ));
                     }
                 }
                 Some((_, tables::TdsUse::Reserved)) => {
                     if tds != "000" {
-                        return Err(out_of_range(id, "tds", tds, "000 (reserved for this category)", start + 5));
+                        return Err(out_of_range(
+                            id,
+                            "tds",
+                            tds,
+                            "000 (reserved for this category)",
+                            start + 5,
+                        ));
                     }
                 }
                 Some(_) => {}
@@ -553,48 +685,102 @@ fn semantic(id: Id, c: &str, start: usize) -> Result<(), ParseError> {
         }
         Id::PlateletHlaAntigens => {
             if b.get(16) != Some(&b'0') {
-                return Err(out_of_range(id, "reserved", c.get(16..17).unwrap_or(""), "0 (reserved)", start + 16));
+                return Err(out_of_range(
+                    id,
+                    "reserved",
+                    c.get(16..17).unwrap_or(""),
+                    "0 (reserved)",
+                    start + 16,
+                ));
             }
         }
         Id::HlaABRetired => {
             if b.get(17) != Some(&b'9') {
-                return Err(out_of_range(id, "reserved", c.get(17..18).unwrap_or(""), "9", start + 17));
+                return Err(out_of_range(
+                    id,
+                    "reserved",
+                    c.get(17..18).unwrap_or(""),
+                    "9",
+                    start + 17,
+                ));
             }
         }
         Id::HlaDrb1Retired => {
             if c.get(8..18) != Some("9999999999") {
-                return Err(out_of_range(id, "reserved", c.get(8..18).unwrap_or(""), "9999999999", start + 8));
+                return Err(out_of_range(
+                    id,
+                    "reserved",
+                    c.get(8..18).unwrap_or(""),
+                    "9999999999",
+                    start + 8,
+                ));
             }
         }
         Id::PatientBirthDate => check_ymd(id, c, 2, start, "birth_date")?,
         Id::ExpirationMonth => {
             if !(1..=12).contains(&num(c, 4, 6)) {
-                return Err(out_of_range(id, "month", c.get(4..6).unwrap_or(""), "a month 01-12", start + 4));
+                return Err(out_of_range(
+                    id,
+                    "month",
+                    c.get(4..6).unwrap_or(""),
+                    "a month 01-12",
+                    start + 4,
+                ));
             }
         }
         Id::InfectionMarkers => {
             for (i, x) in b.iter().enumerate() {
                 if i < 12 && *x == b'9' {
-                    return Err(out_of_range(id, "markers", "9", "a marker pair value 0-8", start + i));
+                    return Err(out_of_range(
+                        id,
+                        "markers",
+                        "9",
+                        "a marker pair value 0-8",
+                        start + i,
+                    ));
                 }
                 if i >= 12 && *x != b'0' {
-                    return Err(out_of_range(id, "markers", c.get(i..=i).unwrap_or(""), "0 (positions 13-18 are reserved)", start + i));
+                    return Err(out_of_range(
+                        id,
+                        "markers",
+                        c.get(i..=i).unwrap_or(""),
+                        "0 (positions 13-18 are reserved)",
+                        start + i,
+                    ));
                 }
             }
         }
         Id::FlexibleDateTime => {
             if !matches!(b.first(), Some(b'1' | b'2')) {
-                return Err(out_of_range(id, "zone", c.get(0..1).unwrap_or(""), "1 (local time) or 2 (UTC)", start));
+                return Err(out_of_range(
+                    id,
+                    "zone",
+                    c.get(0..1).unwrap_or(""),
+                    "1 (local time) or 2 (UTC)",
+                    start,
+                ));
             }
             if b.get(1) != Some(&b'0') {
-                return Err(out_of_range(id, "reserved", c.get(1..2).unwrap_or(""), "0 (reserved)", start + 1));
+                return Err(out_of_range(
+                    id,
+                    "reserved",
+                    c.get(1..2).unwrap_or(""),
+                    "0 (reserved)",
+                    start + 1,
+                ));
             }
             check_ymd(id, c, 4, start, "date")?;
             check_hhmm(id, c, 12, start)?;
         }
         Id::GridRetired | Id::Grid => {
             if b.first() == Some(&b'0') {
-                return Err(out_of_range(id, "ion", c.get(0..4).unwrap_or(""), "an issuing organization number 1000-9999", start));
+                return Err(out_of_range(
+                    id,
+                    "ion",
+                    c.get(0..4).unwrap_or(""),
+                    "an issuing organization number 1000-9999",
+                    start,
+                ));
             }
             if id == Id::Grid {
                 let found = c.get(17..19).unwrap_or("");
@@ -684,7 +870,11 @@ pub(crate) fn fields(id: Id, c: &str) -> Vec<(String, String)> {
                     let ds = c.get(6..8).unwrap_or("");
                     push(&mut out, "ds", ds);
                     if ds == "99" {
-                        push(&mut out, "division_note", "divisions carried by DS032 (Product Divisions)");
+                        push(
+                            &mut out,
+                            "division_note",
+                            "divisions carried by DS032 (Product Divisions)",
+                        );
                     }
                 }
                 _ => push(&mut out, "tds", c.get(5..8).unwrap_or("")),
@@ -700,8 +890,18 @@ pub(crate) fn fields(id: Id, c: &str) -> Vec<(String, String)> {
             let mut i = 1;
             while let Some(seg) = c.get(pos..pos + 14) {
                 let pfx = format!("segment{i}_");
-                for (name, from, to) in [("symbol", 0, 2), ("dimension", 2, 6), ("value", 6, 11), ("decimals", 11, 12), ("reserved", 12, 14)] {
-                    push(&mut out, &format!("{pfx}{name}"), seg.get(from..to).unwrap_or(""));
+                for (name, from, to) in [
+                    ("symbol", 0, 2),
+                    ("dimension", 2, 6),
+                    ("value", 6, 11),
+                    ("decimals", 11, 12),
+                    ("reserved", 12, 14),
+                ] {
+                    push(
+                        &mut out,
+                        &format!("{pfx}{name}"),
+                        seg.get(from..to).unwrap_or(""),
+                    );
                 }
                 if let Some(m) = tables::dimension_symbol(seg.get(0..2).unwrap_or("")) {
                     push(&mut out, &format!("{pfx}symbol_meaning"), m);
@@ -715,7 +915,11 @@ pub(crate) fn fields(id: Id, c: &str) -> Vec<(String, String)> {
                 let shown = if dec == 0 {
                     value.to_owned()
                 } else {
-                    format!("{}.{}", value.get(..split).unwrap_or(""), value.get(split..).unwrap_or(""))
+                    format!(
+                        "{}.{}",
+                        value.get(..split).unwrap_or(""),
+                        value.get(split..).unwrap_or("")
+                    )
                 };
                 push(&mut out, &format!("{pfx}decimal_value"), shown);
                 pos += 14;
@@ -728,9 +932,21 @@ pub(crate) fn fields(id: Id, c: &str) -> Vec<(String, String)> {
             let mut i = 1;
             while let Some(seg) = c.get(pos..pos + 10) {
                 let pfx = format!("segment{i}_");
-                push(&mut out, &format!("{pfx}antigen"), seg.get(0..6).unwrap_or(""));
-                push(&mut out, &format!("{pfx}result"), seg.get(6..8).unwrap_or(""));
-                push(&mut out, &format!("{pfx}history"), seg.get(8..10).unwrap_or(""));
+                push(
+                    &mut out,
+                    &format!("{pfx}antigen"),
+                    seg.get(0..6).unwrap_or(""),
+                );
+                push(
+                    &mut out,
+                    &format!("{pfx}result"),
+                    seg.get(6..8).unwrap_or(""),
+                );
+                push(
+                    &mut out,
+                    &format!("{pfx}history"),
+                    seg.get(8..10).unwrap_or(""),
+                );
                 if let Some(m) = tables::antigen_result(seg.get(6..8).unwrap_or("")) {
                     push(&mut out, &format!("{pfx}result_meaning"), m);
                 }
@@ -790,7 +1006,15 @@ fn extra_fields(id: Id, c: &str, out: &mut Vec<(String, String)>) {
                 push(out, "date", d.to_string());
             }
             if c.len() >= 10 {
-                push(out, "time", format!("{}:{}", c.get(6..8).unwrap_or(""), c.get(8..10).unwrap_or("")));
+                push(
+                    out,
+                    "time",
+                    format!(
+                        "{}:{}",
+                        c.get(6..8).unwrap_or(""),
+                        c.get(8..10).unwrap_or("")
+                    ),
+                );
             }
         }
         Id::RbcAntigensRetired | Id::RbcAntigensGeneral | Id::RbcAntigensFinnish => {
@@ -802,7 +1026,10 @@ fn extra_fields(id: Id, c: &str, out: &mut Vec<(String, String)>) {
                 let d = num(c, i + 1, i + 2) as u8;
                 if let Some((ra, rb)) = tables::pair(d) {
                     for (name, r) in [(a, ra), (b, rb)] {
-                        if matches!(r, tables::PairResult::Negative | tables::PairResult::Positive) {
+                        if matches!(
+                            r,
+                            tables::PairResult::Negative | tables::PairResult::Positive
+                        ) {
                             tested.push(format!("{name} {}", r.as_str()));
                         }
                     }
@@ -831,23 +1058,48 @@ fn extra_fields(id: Id, c: &str, out: &mut Vec<(String, String)>) {
             }
         }
         Id::PatientBirthDate => {
-            if let Some(d) = Date::new(num(c, 2, 6) as u16, num(c, 6, 8) as u8, num(c, 8, 10) as u8) {
+            if let Some(d) = Date::new(num(c, 2, 6) as u16, num(c, 6, 8) as u8, num(c, 8, 10) as u8)
+            {
                 push(out, "birth_date", d.to_string());
             }
         }
         Id::FlexibleDateTime => {
-            push(out, "zone_meaning", if c.starts_with('2') { "UTC" } else { "local time" });
+            push(
+                out,
+                "zone_meaning",
+                if c.starts_with('2') {
+                    "UTC"
+                } else {
+                    "local time"
+                },
+            );
             if let Some(m) = tables::flexible_time_type(c.get(2..4).unwrap_or("")) {
                 push(out, "time_type_meaning", m);
             }
-            if let Some(d) = Date::new(num(c, 4, 8) as u16, num(c, 8, 10) as u8, num(c, 10, 12) as u8) {
+            if let Some(d) = Date::new(
+                num(c, 4, 8) as u16,
+                num(c, 8, 10) as u8,
+                num(c, 10, 12) as u8,
+            ) {
                 push(out, "date", d.to_string());
             }
-            push(out, "time", format!("{}:{}", c.get(12..14).unwrap_or(""), c.get(14..16).unwrap_or("")));
+            push(
+                out,
+                "time",
+                format!(
+                    "{}:{}",
+                    c.get(12..14).unwrap_or(""),
+                    c.get(14..16).unwrap_or("")
+                ),
+            );
         }
         Id::Sec => {
             let expiry = c.get(32..40).unwrap_or("");
-            if let Some(d) = Date::new(num(c, 32, 36) as u16, num(c, 36, 38) as u8, num(c, 38, 40) as u8) {
+            if let Some(d) = Date::new(
+                num(c, 32, 36) as u16,
+                num(c, 36, 38) as u8,
+                num(c, 38, 40) as u8,
+            ) {
                 push(out, "expiry_date", d.to_string());
             } else if expiry == "00000000" {
                 push(out, "expiry_date", "none");

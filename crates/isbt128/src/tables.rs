@@ -530,12 +530,21 @@ mod tests {
     #[test]
     fn blood_group_examples() {
         assert_eq!(blood_group("51").map(|x| x.0), Some("O RhD positive"));
-        assert_eq!(blood_group("95").map(|x| x.1), Some("default: intended use not specified"));
-        assert_eq!(blood_group("E6").map(|x| x.0), Some("para-Bombay, RhD positive"));
+        assert_eq!(
+            blood_group("95").map(|x| x.1),
+            Some("default: intended use not specified")
+        );
+        assert_eq!(
+            blood_group("E6").map(|x| x.0),
+            Some("para-Bombay, RhD positive")
+        );
         assert_eq!(blood_group("P6"), None);
         assert_eq!(blood_group("99"), None);
         assert_eq!(blood_group("A0").map(|x| x.0), Some("group A, pooled RhD"));
-        assert_eq!(blood_group("A2").map(|x| x.1), Some("directed (dedicated/designated) collection use only"));
+        assert_eq!(
+            blood_group("A2").map(|x| x.1),
+            Some("directed (dedicated/designated) collection use only")
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ fn load(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let value: Value = serde_json::from_str(&text).expect("vectors file is JSON");
-    value.as_array().cloned().expect("vectors file is a JSON array")
+    value
+        .as_array()
+        .cloned()
+        .expect("vectors file is a JSON array")
 }
 
 /// How a vector's input is meant to be read, from its `structure` text.
@@ -74,7 +77,11 @@ fn classify(structure: &str) -> Form {
         Form::Concatenated
     } else if s.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         // "004/005 expiration date" style: one of several; let the DI decide.
-        let id = if s.get(3..4) == Some("/") { None } else { leading_id(s) };
+        let id = if s.get(3..4) == Some("/") {
+            None
+        } else {
+            leading_id(s)
+        };
         Form::WithDi(id)
     } else {
         panic!("unclassified vector structure {structure:?}")
@@ -154,7 +161,10 @@ fn compare_fields(
             Value::String(v) => {
                 let k = alias_for(id, key);
                 if let Some(got) = lookup(mine, &k) {
-                    assert!(same(v, got), "{label}: field {key} ({k}): expected {v:?}, got {got:?}");
+                    assert!(
+                        same(v, got),
+                        "{label}: field {key} ({k}): expected {v:?}, got {got:?}"
+                    );
                     compared += 1;
                 }
             }
@@ -176,7 +186,13 @@ fn compare_fields(
             Value::Array(items) if key == "segments" => {
                 for (i, seg) in items.iter().enumerate() {
                     let Some(seg) = seg.as_object() else { continue };
-                    for (k, mk) in [("aa", "symbol"), ("bbbb", "dimension"), ("ccccc", "value"), ("d", "decimals"), ("ee", "reserved")] {
+                    for (k, mk) in [
+                        ("aa", "symbol"),
+                        ("bbbb", "dimension"),
+                        ("ccccc", "value"),
+                        ("d", "decimals"),
+                        ("ee", "reserved"),
+                    ] {
                         if let (Some(v), Some(got)) = (
                             seg.get(k).and_then(Value::as_str),
                             lookup(mine, &format!("segment{}_{mk}", i + 1)),
@@ -206,16 +222,25 @@ fn check_parts(label: &str, expected: &Map<String, Value>, structures: &[DataStr
             encoded.push(s.encode());
         }
     }
-    let want: Vec<String> = parts.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+    let want: Vec<String> = parts
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
     assert_eq!(want, encoded, "{label}: parts");
 }
 
 fn expected_check(v: &Value) -> Option<String> {
-    v.get("check_char").and_then(Value::as_str).map(str::to_owned)
+    v.get("check_char")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 fn fields_of(v: &Value) -> Map<String, Value> {
-    v.get("fields").and_then(Value::as_object).cloned().unwrap_or_default()
+    v.get("fields")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn run_valid(label: &str, form: Form, input: &str, v: &Value) -> usize {
@@ -243,7 +268,11 @@ fn run_valid(label: &str, form: Form, input: &str, v: &Value) -> usize {
             assert_eq!(s.content(), input, "{label}: content round trip");
             // The same content with its data identifier parses to the same value.
             let with_di = format!("{}{}", id.data_identifier(), input);
-            let with_di = if id == StructureId::Din { format!("={input}") } else { with_di };
+            let with_di = if id == StructureId::Din {
+                format!("={input}")
+            } else {
+                with_di
+            };
             assert_eq!(parse(&with_di).as_ref(), Ok(&s), "{label}: with DI");
             if let Some(k) = k {
                 check_k(label, &s, &k);
@@ -258,15 +287,27 @@ fn run_valid(label: &str, form: Form, input: &str, v: &Value) -> usize {
             if let Some(k) = k {
                 assert_eq!(d.din.check_character().to_string(), k, "{label}: K");
             }
-            compare_fields(label, Some(StructureId::Din), &fields, &din_fields(&d.din, d.check_character))
+            compare_fields(
+                label,
+                Some(StructureId::Din),
+                &fields,
+                &din_fields(&d.din, d.check_character),
+            )
         }
         Form::DinK => {
             let d = isbt128::Din::parse(input).unwrap_or_else(|e| panic!("{label}: rejected: {e}"));
             assert_eq!(d.to_string(), input, "{label}: round trip");
             let k = k.expect("DIN K vectors give K");
             assert_eq!(d.check_character().to_string(), k, "{label}: K");
-            assert_eq!(check_character(input).map(String::from), Ok(k.clone()), "{label}: K (generic)");
-            assert!(isbt128::verify(&format!("{input}{k}")).is_ok(), "{label}: verify");
+            assert_eq!(
+                check_character(input).map(String::from),
+                Ok(k.clone()),
+                "{label}: K (generic)"
+            );
+            assert!(
+                isbt128::verify(&format!("{input}{k}")).is_ok(),
+                "{label}: verify"
+            );
             if let Some(cs) = fields.get("checksum_value").and_then(Value::as_u64) {
                 assert_eq!(u64::from(d.checksum()), cs, "{label}: checksum value");
             }
@@ -274,17 +315,34 @@ fn run_valid(label: &str, form: Form, input: &str, v: &Value) -> usize {
                 assert_eq!(d.check_flags().as_str(), f, "{label}: type-3 flags");
                 // The DS001 bar code with those flags parses and round-trips.
                 let bar = format!("={input}{f}");
-                assert_eq!(parse(&bar).map(|s| s.encode()), Ok(bar.clone()), "{label}: type-3 bar code");
+                assert_eq!(
+                    parse(&bar).map(|s| s.encode()),
+                    Ok(bar.clone()),
+                    "{label}: type-3 bar code"
+                );
             }
-            let mut c = compare_fields(label, Some(StructureId::Din), &fields, &din_fields(&d, None));
+            let mut c = compare_fields(
+                label,
+                Some(StructureId::Din),
+                &fields,
+                &din_fields(&d, None),
+            );
             c += 1;
             c
         }
         Form::Mod372 => {
             let k = k.expect("MOD 37-2 vectors give K");
-            assert_eq!(check_character(input).map(String::from), Ok(k.clone()), "{label}: K");
+            assert_eq!(
+                check_character(input).map(String::from),
+                Ok(k.clone()),
+                "{label}: K"
+            );
             if let Some(cs) = fields.get("checksum_value").and_then(Value::as_u64) {
-                assert_eq!(isbt128::checksum(input).map(u64::from), Ok(cs), "{label}: checksum value");
+                assert_eq!(
+                    isbt128::checksum(input).map(u64::from),
+                    Ok(cs),
+                    "{label}: checksum value"
+                );
             }
             1
         }
@@ -330,8 +388,14 @@ fn din_fields(d: &isbt128::Din, keyed: Option<char>) -> Vec<(String, String)> {
         ("fin".to_owned(), d.fin().to_string()),
         ("year".to_owned(), format!("{:02}", d.year())),
         ("sequence".to_owned(), format!("{:06}", d.sequence())),
-        ("check_char".to_owned(), keyed.unwrap_or(d.check_character()).to_string()),
-        ("correct_check_char".to_owned(), d.check_character().to_string()),
+        (
+            "check_char".to_owned(),
+            keyed.unwrap_or(d.check_character()).to_string(),
+        ),
+        (
+            "correct_check_char".to_owned(),
+            d.check_character().to_string(),
+        ),
     ];
     if let Some(k) = keyed {
         out.push(("check_character".to_owned(), k.to_string()));
@@ -345,7 +409,11 @@ fn check_k(label: &str, s: &DataStructure, k: &str) {
             let f = s.fields();
             assert_eq!(lookup(&f, "checksum"), Some(k), "{label}: GRID checksum");
         }
-        _ => assert_eq!(s.check_character().map(String::from).as_deref(), Some(k), "{label}: K"),
+        _ => assert_eq!(
+            s.check_character().map(String::from).as_deref(),
+            Some(k),
+            "{label}: K"
+        ),
     }
 }
 
@@ -373,11 +441,29 @@ fn expected_fault(notes: &str) -> Fault {
         Fault::Count
     } else if has("day ") || has("hour") || has("minute") || has("month") || has("ordinal") {
         Fault::Range
-    } else if has("truncated") || has("instead of") || has("characters (din is") || has("length") || has("legacy") {
+    } else if has("truncated")
+        || has("instead of")
+        || has("characters (din is")
+        || has("length")
+        || has("legacy")
+    {
         Fault::Length
-    } else if has("transposition") || has("twin") || has("transcription") || has("does not match") || has("not congruent") || has("circular shift") || has("checksum") {
+    } else if has("transposition")
+        || has("twin")
+        || has("transcription")
+        || has("does not match")
+        || has("not congruent")
+        || has("circular shift")
+        || has("checksum")
+    {
         Fault::Check
-    } else if has("lowercase") || has("non-digit") || has("letter in") || has("first character") || has(" o in ") || has("no mod 37-2 value") {
+    } else if has("lowercase")
+        || has("non-digit")
+        || has("letter in")
+        || has("first character")
+        || has(" o in ")
+        || has("no mod 37-2 value")
+    {
         Fault::Character
     } else {
         Fault::Unknown
@@ -399,7 +485,11 @@ fn fault_of(kind: &ErrorKind) -> Fault {
 
 fn assert_fault(label: &str, e: &ParseError, want: &Fault, input: &str) {
     assert!(!e.to_string().is_empty());
-    assert!(e.position() <= input.chars().count(), "{label}: position {} beyond input", e.position());
+    assert!(
+        e.position() <= input.chars().count(),
+        "{label}: position {} beyond input",
+        e.position()
+    );
     let got = fault_of(e.kind());
     let ok = match want {
         Fault::Unknown => true,
@@ -409,7 +499,11 @@ fn assert_fault(label: &str, e: &ParseError, want: &Fault, input: &str) {
         Fault::Length => matches!(got, Fault::Length | Fault::Character),
         other => *other == got,
     };
-    assert!(ok, "{label}: expected a {want:?} fault, got {e} ({:?})", e.kind());
+    assert!(
+        ok,
+        "{label}: expected a {want:?} fault, got {e} ({:?})",
+        e.kind()
+    );
 }
 
 fn run_invalid(label: &str, form: Form, input: &str, v: &Value) {
@@ -423,7 +517,8 @@ fn run_invalid(label: &str, form: Form, input: &str, v: &Value) {
                 let named = e.structure();
                 assert!(
                     named == Some(id)
-                        || (id == StructureId::ExpirationDate && named == Some(StructureId::ExpirationDateTime)),
+                        || (id == StructureId::ExpirationDate
+                            && named == Some(StructureId::ExpirationDateTime)),
                     "{label}: error names {named:?}, expected {id:?}: {e}"
                 );
             }
@@ -447,7 +542,10 @@ fn run_invalid(label: &str, form: Form, input: &str, v: &Value) {
             let e = parse_keyed_din(input).expect_err(label);
             assert_fault(label, &e, &want, input);
             assert_eq!(e.structure(), Some(StructureId::Din), "{label}: structure");
-            if let Some(k) = fields_of(v).get("correct_check_char").and_then(Value::as_str) {
+            if let Some(k) = fields_of(v)
+                .get("correct_check_char")
+                .and_then(Value::as_str)
+            {
                 if let ErrorKind::CheckMismatch { expected, .. } = e.kind() {
                     assert_eq!(expected, k, "{label}: expected K");
                 }
@@ -456,13 +554,22 @@ fn run_invalid(label: &str, form: Form, input: &str, v: &Value) {
         Form::Mod372 => {
             let e = check_character(input).expect_err(label);
             if want == Fault::Character {
-                assert!(matches!(e, CheckError::InvalidCharacter { .. }), "{label}: {e}");
+                assert!(
+                    matches!(e, CheckError::InvalidCharacter { .. }),
+                    "{label}: {e}"
+                );
             }
         }
         Form::BasicUdiDi => {
             let e = BasicUdiDi::parse(input).expect_err(label);
-            assert!(matches!(e.kind(), ErrorKind::CheckMismatch { .. }) || want != Fault::Unknown, "{label}: {e}");
-            if let Some(k) = fields_of(v).get("expected_checksum").and_then(Value::as_str) {
+            assert!(
+                matches!(e.kind(), ErrorKind::CheckMismatch { .. }) || want != Fault::Unknown,
+                "{label}: {e}"
+            );
+            if let Some(k) = fields_of(v)
+                .get("expected_checksum")
+                .and_then(Value::as_str)
+            {
                 if let ErrorKind::CheckMismatch { expected, .. } = e.kind() {
                     assert_eq!(expected, k, "{label}: expected checksum");
                 }
@@ -493,7 +600,10 @@ fn every_vector_behaves_as_documented() {
         let (mut valid, mut invalid, mut compared) = (0usize, 0usize, 0usize);
         for (i, v) in vectors.iter().enumerate() {
             let input = v.get("input").and_then(Value::as_str).expect("input");
-            let structure = v.get("structure").and_then(Value::as_str).expect("structure");
+            let structure = v
+                .get("structure")
+                .and_then(Value::as_str)
+                .expect("structure");
             let is_valid = v.get("valid").and_then(Value::as_bool).expect("valid");
             let label = format!("{} #{i} {input:?} [{structure}]", path.display());
             let form = classify(structure);
@@ -505,14 +615,22 @@ fn every_vector_behaves_as_documented() {
                 invalid += 1;
             }
         }
-        println!("{}: {valid} valid, {invalid} invalid, {compared} fields compared", path.display());
+        println!(
+            "{}: {valid} valid, {invalid} invalid, {compared} fields compared",
+            path.display()
+        );
         assert!(valid > 0 && invalid > 0);
-        assert!(compared >= valid, "{}: too few fields compared ({compared})", path.display());
+        assert!(
+            compared >= valid,
+            "{}: too few fields compared ({compared})",
+            path.display()
+        );
     }
 }
 
 #[test]
 fn bundled_copy_matches_count() {
-    let vectors = load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/isbt128_vectors.json"));
+    let vectors =
+        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/isbt128_vectors.json"));
     assert_eq!(vectors.len(), 120);
 }
