@@ -262,31 +262,36 @@ pub fn valid_trial_registration(text: &str) -> bool {
     text.len() == 11 && text.starts_with("NCT") && text.bytes().skip(3).all(|b| b.is_ascii_digit())
 }
 
-/// The evidence guard's verdict on a new plan: `None` to proceed, or why it is blocked.
-pub fn evidence_block(
-    rating: &EvidenceRating,
-    trial: Option<&Trial>,
-) -> Result<Option<String>, Rejection> {
-    match rating.status {
-        EvidenceStatus::Approved => Ok(None),
-        EvidenceStatus::Investigational | EvidenceStatus::ResearchOnly => match trial {
-            Some(t) if valid_trial_registration(&t.registration) && !t.ethics_approval.trim().is_empty() => Ok(None),
-            Some(t) if !valid_trial_registration(&t.registration) => reject(
-                "trial_registration",
-                format!("'{}' is not a trial registration number: write NCT and 8 digits, e.g. NCT01234567.", t.registration),
-            ),
-            Some(_) => reject("ethics_approval", "Enter the ethics committee approval reference of the trial."),
-            None if rating.status == EvidenceStatus::ResearchOnly => Ok(Some(
-                "Research only: this product may only be used inside an approved clinical trial.".to_owned(),
-            )),
-            None => Ok(Some(
-                "Investigational: this use is only allowed inside a registered trial; record the trial and its ethics approval.".to_owned(),
-            )),
-        },
-        EvidenceStatus::Unproven => Ok(Some(
-            "Unproven: no approval and no supporting trial evidence for this use. It can only proceed if the site permits unproven treatments, the patient signs the warning, and the medical director signs an override.".to_owned(),
-        )),
+/// Checks trial data when given: `Ok(true)` for a valid registration with
+/// its ethics approval, `Ok(false)` when no trial is named.
+fn trial_recorded(trial: Option<&Trial>) -> Result<bool, Rejection> {
+    match trial {
+        None => Ok(false),
+        Some(t) if !valid_trial_registration(&t.registration) => reject(
+            "trial_registration",
+            format!("'{}' is not a trial registration number: write NCT and 8 digits, e.g. NCT01234567.", t.registration),
+        ),
+        Some(t) if t.ethics_approval.trim().is_empty() => {
+            reject("ethics_approval", "Enter the ethics committee approval reference of the trial.")
+        }
+        Some(_) => Ok(true),
     }
+}
+
+/// The evidence guard's verdict on a new plan: `None` to proceed, or why it is
+/// blocked. Investigational, research-only and unproven uses all proceed inside
+/// a registered trial with ethics approval; outside one only approved uses do.
+pub fn evidence_block(rating: &EvidenceRating, trial: Option<&Trial>) -> Result<Option<String>, Rejection> {
+    if rating.status == EvidenceStatus::Approved || trial_recorded(trial)? {
+        return Ok(None);
+    }
+    Ok(Some(match rating.status {
+        EvidenceStatus::Approved => return Ok(None),
+        EvidenceStatus::Investigational => "Investigational: this use is only allowed inside a registered trial; record the trial and its ethics approval.",
+        EvidenceStatus::ResearchOnly => "Research only: this product may only be used inside an approved clinical trial.",
+        EvidenceStatus::Unproven => "Unproven: no approval and no supporting trial evidence for this use. It can only proceed if the site permits unproven treatments, the patient signs the warning, and the medical director signs an override.",
+    }
+    .to_owned()))
 }
 
 /// Decides a submission: the events it causes, or why it is refused.

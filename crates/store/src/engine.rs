@@ -13,6 +13,8 @@ use celltrace_ledger::{Checkpoint, Entry, Head, Record, SigningKey};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// What an accepted submission became.
@@ -60,19 +62,44 @@ enum Job {
     Checkpoint(oneshot::Sender<Result<Option<Checkpoint>, StoreError>>),
 }
 
+/// Counters of the command path since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Transactions committed (or attempted) for submissions.
+    pub batches: u64,
+    /// Submissions handled.
+    pub submissions: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    batches: AtomicU64,
+    submissions: AtomicU64,
+}
+
 /// Handle to the command path; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
     jobs: mpsc::Sender<Job>,
     db: Database,
+    counters: Arc<Counters>,
 }
 
 impl Engine {
     /// Starts the writer task on the current Tokio runtime.
     pub fn start(db: Database, options: EngineOptions) -> Engine {
         let (jobs, rx) = mpsc::channel(4096);
-        tokio::spawn(writer(db.clone(), options, rx));
-        Engine { jobs, db }
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(writer(db.clone(), options, rx, counters.clone()));
+        Engine { jobs, db, counters }
+    }
+
+    /// Batches and submissions handled so far.
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            submissions: self.counters.submissions.load(Ordering::Relaxed),
+        }
     }
 
     /// The database behind this engine.
@@ -98,7 +125,7 @@ impl Engine {
     }
 }
 
-async fn writer(db: Database, options: EngineOptions, mut rx: mpsc::Receiver<Job>) {
+async fn writer(db: Database, options: EngineOptions, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
     let mut uncovered: u64 = 0;
     while let Some(job) = rx.recv().await {
         let mut submissions = Vec::new();
@@ -118,6 +145,8 @@ async fn writer(db: Database, options: EngineOptions, mut rx: mpsc::Receiver<Job
             }
         }
         if !submissions.is_empty() {
+            counters.batches.fetch_add(1, Ordering::Relaxed);
+            counters.submissions.fetch_add(submissions.len() as u64, Ordering::Relaxed);
             let outcomes = commit_batch(&db, &submissions).await;
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
                 if let Ok(receipt) = &outcome {

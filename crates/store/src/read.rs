@@ -117,6 +117,11 @@ impl Database {
             .collect()
     }
 
+    /// How many checkpoints have been signed.
+    pub async fn checkpoint_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM checkpoints").fetch_one(self.pool()).await?.try_get(0)?)
+    }
+
     /// The last entry of the chain as the head row records it.
     pub async fn head(&self) -> Result<Head, StoreError> {
         let row = sqlx::query("SELECT seq, hash FROM ledger_head WHERE id = 1").fetch_one(self.pool()).await?;

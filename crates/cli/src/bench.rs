@@ -1,0 +1,289 @@
+//! `celltrace bench`: durable events per second through the whole command
+//! path (decide, chain, projections, claims, one transaction per batch), with
+//! one and with many concurrent submitters, beside a raw SQLite baseline that
+//! writes the same rows with the same durability and batch size but no domain
+//! and no ledger. Figures, not assertions: machines differ, ratios travel.
+
+use celltrace_domain::command::{Actor, Command, Submission};
+use celltrace_domain::ids::{CommandId, PersonId, SiteId, StaffId};
+use celltrace_domain::model::{Language, Membership, PersonKind, Role, Sex, SiteKind};
+use celltrace_domain::time::{Date, Timestamp};
+use celltrace_ledger::SigningKey;
+use celltrace_store::{Database, Engine, EngineOptions};
+use std::time::{Duration, Instant};
+
+/// Options of `celltrace bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Commands in the concurrent run (the single-submitter run uses a tenth).
+    #[arg(long, default_value_t = 40_000)]
+    pub commands: usize,
+    /// Concurrent submitters.
+    #[arg(long, default_value_t = 64)]
+    pub submitters: usize,
+}
+
+struct Run {
+    label: String,
+    events: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    mean_batch: f64,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+    fn percentile(&self, p: f64) -> Option<f64> {
+        if self.latencies.is_empty() {
+            return None;
+        }
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(index).map(|d| d.as_secs_f64() * 1000.0)
+    }
+}
+
+fn bench_err(e: impl std::fmt::Display) -> String {
+    format!("bench: {e}")
+}
+
+fn id<T: std::str::FromStr>(text: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| bench_err(e))
+}
+
+fn register(n: usize, at: Timestamp) -> Result<Submission, String> {
+    Ok(Submission {
+        id: id::<CommandId>(&format!("bench-{n}"))?,
+        actor: Actor::Staff(id::<StaffId>("bench-nurse")?),
+        site: id::<SiteId>("bench-site")?,
+        at,
+        command: Command::RegisterPerson {
+            person: id::<PersonId>(&format!("bench-p-{n}"))?,
+            kind: PersonKind::Patient,
+            mrn: format!("MRN-{n:08}"),
+            name: format!("Benchmark Patient {n}"),
+            date_of_birth: Date::new(1980, 1, 1).ok_or("bench: date")?,
+            sex: Sex::Other,
+            language: Language::En,
+            contact: "bench@example.org".into(),
+        },
+    })
+}
+
+async fn setup(path: &std::path::Path) -> Result<Engine, String> {
+    let db = Database::open(&path.display().to_string()).await.map_err(bench_err)?;
+    let engine = Engine::start(db, EngineOptions::new(SigningKey::from_bytes(&[42; 32])));
+    let at = Timestamp(crate::server::now_micros());
+    let site = Submission {
+        id: id("bench-setup-1")?,
+        actor: Actor::System("bench".into()),
+        site: id("bench-site")?,
+        at,
+        command: Command::RegisterSite {
+            site: id("bench-site")?,
+            name: "Benchmark clinic".into(),
+            kind: SiteKind::Clinic,
+            country: "GB".into(),
+            accreditations: vec![],
+            fin: "B0001".into(),
+        },
+    };
+    engine.submit(site).await.map_err(bench_err)?;
+    let staff = Submission {
+        id: id("bench-setup-2")?,
+        actor: Actor::System("bench".into()),
+        site: id("bench-site")?,
+        at,
+        command: Command::RegisterStaff {
+            staff: id("bench-nurse")?,
+            name: "Benchmark Nurse".into(),
+            username: "bench-nurse".into(),
+            memberships: vec![Membership { site: id("bench-site")?, roles: [Role::Nurse].into_iter().collect() }],
+        },
+    };
+    engine.submit(staff).await.map_err(bench_err)?;
+    Ok(engine)
+}
+
+async fn engine_run(engine: &Engine, first: usize, count: usize, submitters: usize) -> Result<Run, String> {
+    let at = Timestamp(crate::server::now_micros());
+    let before = engine.stats();
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for s in 0..submitters {
+        let engine = engine.clone();
+        let mine: Vec<usize> = (first..first + count).skip(s).step_by(submitters).collect();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(mine.len());
+            let mut events = 0;
+            for n in mine {
+                let submission = register(n, at)?;
+                let t = Instant::now();
+                let receipt = engine.submit(submission).await.map_err(bench_err)?;
+                latencies.push(t.elapsed());
+                events += receipt.events.len();
+            }
+            Ok::<_, String>((events, latencies))
+        }));
+    }
+    let mut events = 0;
+    let mut latencies = Vec::new();
+    for task in tasks {
+        let (e, l) = task.await.map_err(bench_err)??;
+        events += e;
+        latencies.extend(l);
+    }
+    let elapsed = start.elapsed();
+    let after = engine.stats();
+    let batches = after.batches.saturating_sub(before.batches).max(1);
+    let mean_batch = after.submissions.saturating_sub(before.submissions) as f64 / batches as f64;
+    Ok(Run {
+        label: format!("celltrace, {submitters} submitter{}", if submitters == 1 { "" } else { "s" }),
+        events,
+        elapsed,
+        latencies,
+        mean_batch,
+    })
+}
+
+/// The same rows the engine writes for a register-person command, inserted
+/// with the same statements, batch size and durability, minus the domain
+/// (no decide, no projection JSON built from state) and the ledger (no hashing).
+async fn raw_run(path: &std::path::Path, count: usize, batch: usize) -> Result<Run, String> {
+    let db = Database::open(&path.display().to_string()).await.map_err(bench_err)?;
+    let pool = db.pool();
+    let payload = vec![b'x'; 330];
+    let body = "x".repeat(300);
+    let hash = |n: usize, salt: u8| {
+        let mut h = vec![salt; 32];
+        h[..8].copy_from_slice(&(n as u64).to_be_bytes());
+        h
+    };
+    let batch = batch.max(1);
+    let start = Instant::now();
+    let mut latencies = Vec::new();
+    let mut n = 0usize;
+    while n < count {
+        let t = Instant::now();
+        let rows: Vec<usize> = (n..(n + batch).min(count)).collect();
+        let mut tx = pool.begin().await.map_err(bench_err)?;
+        sqlx::query("UPDATE ledger_head SET seq = seq WHERE id = 1").execute(&mut *tx).await.map_err(bench_err)?;
+        let ledger = format!("INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) VALUES {}", placeholders(rows.len(), 10));
+        let mut q = sqlx::query(&ledger);
+        for &r in &rows {
+            let seq = r as i64 + 1;
+            q = q.bind(seq).bind(if seq == 1 { None } else { Some(seq - 1) }).bind(0i64).bind("staff:bench-nurse").bind("bench-site").bind("person_registered").bind(payload.clone()).bind(hash(r, 1)).bind(hash(r + 1, 1)).bind(format!("bench-{r}"));
+        }
+        q.execute(&mut *tx).await.map_err(bench_err)?;
+        let entities = format!("INSERT INTO entities (kind, id, site, person, status, body, last_seq) VALUES {} ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body", placeholders(rows.len(), 7));
+        let mut q = sqlx::query(&entities);
+        for &r in &rows {
+            q = q.bind("person").bind(format!("bench-p-{r}")).bind("bench-site").bind(Some(format!("bench-p-{r}"))).bind("patient").bind(body.clone()).bind(r as i64 + 1);
+        }
+        q.execute(&mut *tx).await.map_err(bench_err)?;
+        let claims = format!("INSERT INTO claims (namespace, value, owner, seq) VALUES {}", placeholders(rows.len(), 4));
+        let mut q = sqlx::query(&claims);
+        for &r in &rows {
+            q = q.bind("mrn").bind(format!("bench-site/MRN-{r:08}")).bind(format!("bench-p-{r}")).bind(r as i64 + 1);
+        }
+        q.execute(&mut *tx).await.map_err(bench_err)?;
+        let commands = format!("INSERT INTO commands (command_id, first_seq, last_seq) VALUES {}", placeholders(rows.len(), 3));
+        let mut q = sqlx::query(&commands);
+        for &r in &rows {
+            q = q.bind(format!("bench-{r}")).bind(r as i64 + 1).bind(r as i64 + 1);
+        }
+        q.execute(&mut *tx).await.map_err(bench_err)?;
+        let subjects = format!("INSERT INTO entry_subjects (kind, id, seq) VALUES {}", placeholders(rows.len(), 3));
+        let mut q = sqlx::query(&subjects);
+        for &r in &rows {
+            q = q.bind("person").bind(format!("bench-p-{r}")).bind(r as i64 + 1);
+        }
+        q.execute(&mut *tx).await.map_err(bench_err)?;
+        let last = rows.last().copied().unwrap_or(0);
+        sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1").bind(last as i64 + 1).bind(hash(last + 1, 1)).execute(&mut *tx).await.map_err(bench_err)?;
+        tx.commit().await.map_err(bench_err)?;
+        let took = t.elapsed();
+        latencies.extend(std::iter::repeat_n(took, rows.len()));
+        n += rows.len();
+    }
+    let elapsed = start.elapsed();
+    db.close().await;
+    Ok(Run { label: format!("raw SQLite, batch {batch}"), events: count, elapsed, latencies, mean_batch: batch as f64 })
+}
+
+fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::new();
+    let mut n = 1;
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 0..columns {
+            if c > 0 {
+                out.push(',');
+            }
+            out.push_str(&format!("${n}"));
+            n += 1;
+        }
+        out.push(')');
+    }
+    out
+}
+
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn print_run(run: &Run) {
+    let ms = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
+    println!(
+        "{:<28} {:>8} {:>12.0} {:>9} {:>9} {:>10.1}",
+        run.label,
+        run.events,
+        run.rate(),
+        ms(run.percentile(0.50)),
+        ms(run.percentile(0.99)),
+        run.mean_batch
+    );
+}
+
+/// Runs the benchmark and prints its table.
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("celltrace-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(bench_err)?;
+    let result = run_in(&dir, &args).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_in(dir: &std::path::Path, args: &BenchArgs) -> Result<(), String> {
+    let submitters = args.submitters.max(1);
+    let single_count = (args.commands / 10).max(100);
+    println!("celltrace bench: register-person commands (1 event each) on SQLite, WAL, synchronous=FULL (fsync per commit)");
+    println!("{:<28} {:>8} {:>12} {:>9} {:>9} {:>10}", "run", "events", "events/s", "p50 ms", "p99 ms", "mean batch");
+
+    let engine = setup(&dir.join("engine.db")).await?;
+    let single = engine_run(&engine, 0, single_count, 1).await?;
+    print_run(&single);
+    let many = engine_run(&engine, single_count, args.commands, submitters).await?;
+    print_run(&many);
+
+    let raw_single = raw_run(&dir.join("raw1.db"), single_count, 1).await?;
+    print_run(&raw_single);
+    let raw_many = raw_run(&dir.join("raw2.db"), args.commands, many.mean_batch.round() as usize).await?;
+    print_run(&raw_many);
+
+    println!("ratio celltrace / raw SQLite, 1 submitter:  {:.2}", single.rate() / raw_single.rate().max(1e-9));
+    println!("ratio celltrace / raw SQLite, {submitters} submitters: {:.2}", many.rate() / raw_many.rate().max(1e-9));
+    if let Some(mib) = peak_memory_mib() {
+        println!("peak memory (VmHWM): {mib:.1} MiB");
+    }
+    Ok(())
+}

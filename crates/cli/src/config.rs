@@ -1,0 +1,136 @@
+//! Configuration in layers: built-in defaults, then a TOML file, then
+//! `CELLTRACE_*` environment variables, then command-line flags. Secrets (the
+//! signing key, database passwords) are never printed.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Settings read from `celltrace.toml` (every field optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// SQLite file path or `postgres://` URL.
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    pub listen: Option<String>,
+    /// Path of the checkpoint signing key file.
+    pub signing_key: Option<PathBuf>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// SQLite file path or `postgres://` URL.
+    pub database_url: String,
+    /// Address to listen on.
+    pub listen: String,
+    /// Path of the checkpoint signing key file.
+    pub signing_key: PathBuf,
+}
+
+/// Flags that override everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config`.
+    pub config_file: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--signing-key`.
+    pub signing_key: Option<PathBuf>,
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Resolves the layers. `env` is passed in so tests need not touch the process environment.
+    pub fn load(flags: &Overrides, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let explicit = flags.config_file.clone().or_else(|| env("CELLTRACE_CONFIG").map(PathBuf::from));
+        let file = match explicit {
+            Some(path) => read_file(&path)?,
+            None if Path::new("celltrace.toml").exists() => read_file(Path::new("celltrace.toml"))?,
+            None => FileConfig::default(),
+        };
+        let pick = |flag: Option<String>, var: &str, file: Option<String>, default: &str| {
+            flag.or_else(|| env(var).filter(|v| !v.is_empty())).or(file).unwrap_or_else(|| default.to_owned())
+        };
+        Ok(Config {
+            database_url: pick(flags.database_url.clone(), "CELLTRACE_DATABASE_URL", file.database_url, "celltrace.db"),
+            listen: pick(flags.listen.clone(), "CELLTRACE_LISTEN", file.listen, "127.0.0.1:8080"),
+            signing_key: PathBuf::from(pick(
+                flags.signing_key.as_ref().map(|p| p.display().to_string()),
+                "CELLTRACE_SIGNING_KEY",
+                file.signing_key.map(|p| p.display().to_string()),
+                "celltrace.key",
+            )),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_then_file_then_env_then_flags() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "database_url = \"file.db\"\nlisten = \"127.0.0.1:9000\"\n").expect("write");
+
+        let defaults = Config::load(&Overrides::default(), no_env).expect("defaults");
+        assert_eq!(defaults.database_url, "celltrace.db");
+        assert_eq!(defaults.listen, "127.0.0.1:8080");
+
+        let flags = Overrides { config_file: Some(file.clone()), ..Overrides::default() };
+        let from_file = Config::load(&flags, no_env).expect("file");
+        assert_eq!(from_file.database_url, "file.db");
+
+        let env = |k: &str| (k == "CELLTRACE_DATABASE_URL").then(|| "env.db".to_owned());
+        assert_eq!(Config::load(&flags, env).expect("env").database_url, "env.db");
+        assert_eq!(Config::load(&flags, env).expect("env").listen, "127.0.0.1:9000");
+
+        let flags = Overrides { database_url: Some("flag.db".into()), ..flags };
+        assert_eq!(Config::load(&flags, env).expect("flags").database_url, "flag.db");
+    }
+
+    #[test]
+    fn a_bad_file_is_refused_with_its_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "listen = \"x\"\ndatabse_url = 3\n").expect("write");
+        let flags = Overrides { config_file: Some(file), ..Overrides::default() };
+        let err = Config::load(&flags, no_env).expect_err("unknown key");
+        let text = err.to_string();
+        assert!(text.contains("line 2"), "{text}");
+        assert!(text.contains("databse_url"), "{text}");
+    }
+}

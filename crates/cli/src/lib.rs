@@ -1,0 +1,8 @@
+//! The celltrace application: configuration, the signing key, the HTTP
+//! server, the demo dataset and the benchmark, wired by `main.rs`.
+
+pub mod bench;
+pub mod config;
+pub mod demo;
+pub mod keys;
+pub mod server;

@@ -1,0 +1,230 @@
+//! `celltrace`: serve, demo, verify, backup, migrate, checkpoint, token, bench.
+
+use celltrace::config::{Config, Overrides};
+use celltrace::{bench, demo, keys, server};
+use celltrace_domain::ids::StaffId;
+use celltrace_domain::time::Timestamp;
+use celltrace_store::{verify, Database, Engine, EngineOptions};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// celltrace: vein-to-vein tracking, evidence guard and outcomes registry for
+/// cell-based therapies, on a tamper-evident ledger.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// SQLite file or postgres:// URL [env: CELLTRACE_DATABASE_URL] [default: celltrace.db]
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Checkpoint signing key file [env: CELLTRACE_SIGNING_KEY] [default: celltrace.key]
+    #[arg(long, global = true)]
+    signing_key: Option<PathBuf>,
+    /// TOML configuration file [env: CELLTRACE_CONFIG] [default: ./celltrace.toml if present]
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on [env: CELLTRACE_LISTEN] [default: 127.0.0.1:8080]
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load the demo dataset first (skipped if already loaded).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Load the demo dataset.
+    Demo,
+    /// Check every ledger hash and checkpoint signature and rebuild the projections; exit 0 only if all agree.
+    Verify {
+        /// Verify with this public key (hex) instead of the signing key file, e.g. on a backup.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Write a consistent copy of the database to a new SQLite file.
+    Backup {
+        /// Where to write the copy (must not exist).
+        path: PathBuf,
+    },
+    /// Create or update the database schema.
+    Migrate,
+    /// Sign a checkpoint over the entries not yet covered.
+    Checkpoint,
+    /// API tokens for scripts and integrations.
+    Token {
+        #[command(subcommand)]
+        action: TokenCmd,
+    },
+    /// Print the public half of the signing key (give it to inspectors).
+    PublicKey,
+    /// Measure the command path against raw SQLite writes.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create a token for a member of staff; it is printed once and stored only as a hash.
+    Create {
+        /// Staff id the token acts as.
+        #[arg(long)]
+        staff: String,
+        /// What the token is for.
+        #[arg(long, default_value = "api")]
+        label: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CELLTRACE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(config: &Config) -> Result<Database, String> {
+    Database::open(&config.database_url).await.map_err(|e| e.to_string())
+}
+
+async fn start_engine(config: &Config, db: Database) -> Result<Engine, String> {
+    let (key, created) = keys::load_or_create(&config.signing_key).map_err(|e| e.to_string())?;
+    if created {
+        eprintln!("created the signing key {} (owner-only); back it up with the database", config.signing_key.display());
+    }
+    Ok(Engine::start(db, EngineOptions::new(key)))
+}
+
+fn now() -> Timestamp {
+    Timestamp(server::now_micros())
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    let listen = match &cli.command {
+        Cmd::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides { config_file: cli.config, database_url: cli.database_url, listen, signing_key: cli.signing_key };
+    let config = Config::load(&overrides, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    match cli.command {
+        Cmd::Serve { demo, .. } => {
+            let db = open(&config).await?;
+            let engine = start_engine(&config, db.clone()).await?;
+            if demo {
+                load_demo(&engine).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(&config.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+            let address = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("celltrace is serving {} on http://{address}/", db.display_url());
+            let app = server::router(server::AppState { engine });
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Demo => {
+            let db = open(&config).await?;
+            let engine = start_engine(&config, db).await?;
+            load_demo(&engine).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Verify { public_key } => {
+            let trusted = match public_key {
+                Some(hex) => keys::parse_public(&hex).map_err(|e| e.to_string())?,
+                None => keys::load(&config.signing_key)
+                    .map_err(|e| format!("{e}\n(verify needs the deployment's key file, or its public key with --public-key)"))?
+                    .verifying_key(),
+            };
+            let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            let report = verify::verify(&db, &trusted).await.map_err(|e| e.to_string())?;
+            for finding in &report.findings {
+                println!("FAIL {finding}");
+            }
+            println!(
+                "{}: {} entries, {} checkpoints, {} records checked; {} findings",
+                if report.ok() { "OK" } else { "FAILED" },
+                report.entries,
+                report.checkpoints,
+                report.entities,
+                report.findings.len()
+            );
+            Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        }
+        Cmd::Backup { path } => {
+            let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            celltrace_store::backup::backup(&db, &path).await.map_err(|e| e.to_string())?;
+            println!("backup written to {}; check it with: celltrace verify --database-url {}", path.display(), path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Migrate => {
+            let db = open(&config).await?;
+            println!("schema of {} is up to date", db.display_url());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Checkpoint => {
+            let db = open(&config).await?;
+            let engine = start_engine(&config, db).await?;
+            match engine.checkpoint().await.map_err(|e| e.to_string())? {
+                Some(cp) => println!("signed checkpoint over entries {}..{}", cp.from_seq, cp.to_seq),
+                None => println!("every entry is already covered by a checkpoint"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Token { action: TokenCmd::Create { staff, label } } => {
+            let db = open(&config).await?;
+            let staff = StaffId::parse(&staff).map_err(|e| e.to_string())?;
+            if db.get::<celltrace_domain::model::Staff>(celltrace_domain::EntityKind::Staff, staff.as_str()).await.map_err(|e| e.to_string())?.is_none() {
+                return Err(format!("there is no staff account '{staff}'"));
+            }
+            let mut bytes = [0u8; 32];
+            getrandom::getrandom(&mut bytes).map_err(|e| e.to_string())?;
+            let token = format!("ct_{}", hex::encode(bytes));
+            db.add_api_token(&token, &staff, &label, now().0).await.map_err(|e| e.to_string())?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::PublicKey => {
+            let key = keys::load(&config.signing_key).map_err(|e| e.to_string())?;
+            println!("{}", hex::encode(key.verifying_key().to_bytes()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Bench(args) => bench::run(args).await.map(|_| ExitCode::SUCCESS),
+    }
+}
+
+async fn load_demo(engine: &Engine) -> Result<(), String> {
+    match demo::load(engine, now()).await {
+        Ok(true) => {
+            println!("demo dataset loaded (every demo account's password is '{}')", demo::DEMO_PASSWORD);
+            Ok(())
+        }
+        Ok(false) => {
+            println!("demo dataset already present");
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
