@@ -1,0 +1,252 @@
+//! One conformance suite, run against SQLite and (when configured) PostgreSQL:
+//! the command path writes events and projections together, refuses without
+//! changing anything, enforces uniqueness in the database, and `verify` and
+//! `backup` agree with what was written.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use celltrace_domain::command::Command;
+use celltrace_domain::model::{Unit, UnitStatus};
+use celltrace_domain::{EntityKey, EntityKind};
+use celltrace_ledger::SigningKey;
+use celltrace_store::{verify, Database, Engine, EngineOptions, SubmitError};
+use celltrace_testkit::{administer, clinic, now, released_unit, TestDb};
+
+fn key() -> SigningKey {
+    SigningKey::from_bytes(&[9; 32])
+}
+
+async fn engine(db: &TestDb) -> Engine {
+    let database = Database::open(&db.url).await.expect("open");
+    Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, signing_key: key() })
+}
+
+async fn submit_all(engine: &Engine, subs: Vec<celltrace_domain::Submission>) {
+    for sub in subs {
+        let name = sub.command.name();
+        engine.submit(sub).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+async fn assert_verifies(engine: &Engine) {
+    let report = verify::verify(engine.database(), &key().verifying_key()).await.expect("verify");
+    assert!(report.ok(), "verify found: {:#?}", report.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_and_projections_are_written_together() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        let head_before = engine.database().head().await.expect("head");
+        let subs = released_unit(1, at);
+        let receipt_count = subs.len();
+        submit_all(&engine, subs).await;
+        let head = engine.database().head().await.expect("head");
+        assert_eq!(head.seq, head_before.seq + receipt_count as u64, "{}", db.backend);
+        let unit: Unit = engine.database().get(EntityKind::Unit, "u-1").await.expect("read").expect("unit exists");
+        assert_eq!(unit.status, UnitStatus::Released);
+        let stored = engine.database().entity(&EntityKey::new(EntityKind::Unit, "u-1")).await.expect("row").expect("row");
+        assert_eq!(stored.status, "released");
+        assert_eq!(stored.last_seq, head.seq);
+        let trail = engine.database().trail(&EntityKey::new(EntityKind::Unit, "u-1")).await.expect("trail");
+        let kinds: Vec<&str> = trail.iter().map(|(e, _)| e.record.kind.as_str()).collect();
+        assert_eq!(kinds, ["collection_recorded", "qc_result_recorded", "unit_released"], "{}", db.backend);
+        assert_verifies(&engine).await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_command_changes_nothing_and_says_why() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        submit_all(&engine, released_unit(1, at)).await;
+        let head = engine.database().head().await.expect("head");
+        let counts = engine.database().counts().await.expect("counts");
+        // The wrong patient's wristband: unit u-1 belongs to p-1's plan.
+        submit_all(&engine, released_unit(2, at)).await;
+        let head = engine.database().head().await.expect("head").seq.max(head.seq);
+        let mut wrong = administer(1, "nurse", "nurse2", at);
+        if let Command::AdministerUnit { patient, .. } = &mut wrong.command {
+            *patient = "p-2".parse().expect("id");
+        }
+        match engine.submit(wrong).await {
+            Err(SubmitError::Rejected(r)) => {
+                assert_eq!(r.code, "same_patient");
+                assert!(r.message.contains("STOP"), "{}", r.message);
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+        assert_eq!(engine.database().head().await.expect("head").seq, head);
+        assert_ne!(engine.database().counts().await.expect("counts"), counts, "the second patient was added");
+        let unit: Unit = engine.database().get(EntityKind::Unit, "u-1").await.expect("read").expect("unit");
+        assert_eq!(unit.status, UnitStatus::Released);
+        assert_verifies(&engine).await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resubmitted_command_is_not_applied_twice() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        let subs = released_unit(1, at);
+        let first = subs[0].clone();
+        submit_all(&engine, subs).await;
+        match engine.submit(first).await {
+            Err(SubmitError::Rejected(r)) => assert_eq!(r.code, "duplicate_command"),
+            other => panic!("expected duplicate_command, got {other:?}"),
+        }
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submissions_are_group_committed_and_verify() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        let before = engine.stats();
+        let mut tasks = Vec::new();
+        for n in 0..64u32 {
+            let engine = engine.clone();
+            tasks.push(tokio::spawn(async move { submit_all(&engine, released_unit(n, at)).await }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let after = engine.stats();
+        let submissions = after.submissions - before.submissions;
+        let batches = after.batches - before.batches;
+        assert_eq!(submissions, 64 * 7);
+        assert!(batches < submissions, "{batches} batches for {submissions} submissions: nothing was grouped");
+        let checkpoints = engine.database().checkpoint_count().await.expect("count");
+        assert!(checkpoints >= 1, "checkpoints are signed every 50 entries");
+        assert_verifies(&engine).await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_din_is_assigned_to_one_donation_only_even_within_a_batch() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        // Prepare two patients up to collection, then collect both with the same DIN at once.
+        let mut collections = Vec::new();
+        for n in [1u32, 2] {
+            let mut subs = released_unit(n, at);
+            subs.truncate(4);
+            submit_all(&engine, subs).await;
+            let mut collect = released_unit(n, at).remove(4);
+            if let Command::RecordCollection { din, .. } = &mut collect.command {
+                *din = "A999826999999".into();
+            }
+            collections.push(collect);
+        }
+        let (a, b) = (collections.remove(0), collections.remove(0));
+        let (ra, rb) = tokio::join!(engine.submit(a), engine.submit(b));
+        let outcomes = [ra.is_ok(), rb.is_ok()];
+        assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{}: exactly one collection gets the DIN", db.backend);
+        let rejection = match (ra, rb) {
+            (Err(SubmitError::Rejected(r)), _) | (_, Err(SubmitError::Rejected(r))) => r,
+            _ => panic!("one must be rejected"),
+        };
+        assert!(rejection.message.contains("A999826999999"), "{}", rejection.message);
+        // And the database itself refuses a second claim, whatever a process believes.
+        let dup = sqlx::query("INSERT INTO claims (namespace, value, owner, seq) VALUES ('din', 'A999826999999', 'x', 1)")
+            .execute(engine.database().pool())
+            .await;
+        assert!(dup.is_err(), "the claims table must enforce uniqueness");
+        assert_verifies(&engine).await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_is_administered_once_under_concurrency() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        for n in 0..10 {
+            submit_all(&engine, released_unit(n, at)).await;
+        }
+        for n in 0..10 {
+            let (a, b) = tokio::join!(
+                engine.submit(administer(n, "nurse", "nurse2", at)),
+                engine.submit(administer(n, "nurse2", "nurse", at))
+            );
+            let ok = [a.is_ok(), b.is_ok()].iter().filter(|x| **x).count();
+            assert_eq!(ok, 1, "{}: unit {n}", db.backend);
+            let codes: Vec<String> = [a, b]
+                .into_iter()
+                .filter_map(|r| match r {
+                    Err(SubmitError::Rejected(r)) => Some(r.code),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(codes, ["already_administered"]);
+        }
+        assert_verifies(&engine).await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_refuses_edits_and_forks_at_the_database() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        let pool = engine.database().pool();
+        let update = sqlx::query("UPDATE ledger SET actor = 'someone else' WHERE seq = 1").execute(pool).await;
+        assert!(update.is_err(), "{}: ledger rows cannot be updated", db.backend);
+        let delete = sqlx::query("DELETE FROM ledger WHERE seq = 2").execute(pool).await;
+        assert!(delete.is_err(), "{}: ledger rows cannot be deleted", db.backend);
+        // A second entry 3 (a fork) and an entry after a gap are both refused.
+        for (seq, prev) in [(3i64, Some(2i64)), (100, Some(99))] {
+            let fork = sqlx::query(
+                "INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) \
+                 VALUES ($1, $2, 0, 'x', 'x', 'x', $3, $4, $5, 'x')",
+            )
+            .bind(seq)
+            .bind(prev)
+            .bind(vec![1u8])
+            .bind(vec![seq as u8; 32])
+            .bind(vec![seq as u8 + 1; 32])
+            .execute(pool)
+            .await;
+            assert!(fork.is_err(), "{}: entry {seq} must be refused", db.backend);
+        }
+        assert_verifies(&engine).await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_is_a_verifiable_copy() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        submit_all(&engine, released_unit(1, at)).await;
+        engine.checkpoint().await.expect("checkpoint");
+        let path = db.dir.path().join("backup.db");
+        celltrace_store::backup::backup(engine.database(), &path).await.expect("backup");
+        let copy = Database::connect(&path.display().to_string()).await.expect("open backup");
+        let report = verify::verify(&copy, &key().verifying_key()).await.expect("verify backup");
+        assert!(report.ok(), "{:#?}", report.findings);
+        assert_eq!(report.entries, engine.database().head().await.expect("head").seq);
+        assert!(celltrace_store::backup::backup(engine.database(), &path).await.is_err(), "an existing file is never overwritten");
+        db.drop_database().await;
+    }
+}
