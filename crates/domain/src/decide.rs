@@ -924,7 +924,7 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
             same_site("plan", &p.site, sub)?;
             unit_here(u, sub)?;
             if let Some(done) = &u.administered_in {
-                return reject("already_administered", format!("STOP: unit {} was already administered ({done}).", u.din));
+                return reject("already_administered", format!("STOP: unit {} has already been administered ({done}).", u.din));
             }
             if let Some(failed) = bedside_checks(u, patient, p, dose, now).into_iter().find(|c| !c.passed) {
                 return reject(failed.code, failed.message);
