@@ -216,21 +216,50 @@ async fn load_entities(
     keys: &[EntityKey],
     state: &mut State,
 ) -> Result<(), StoreError> {
-    for chunk in keys.chunks(400) {
-        let sql = format!(
-            "SELECT kind, id, body FROM entities WHERE (kind, id) IN (VALUES {})",
-            placeholders(chunk.len(), 2, 1)
-        );
-        let mut query = sqlx::query(&sql);
-        for key in chunk {
-            query = query.bind(key.kind.as_str()).bind(key.id.as_str());
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            let (key, body) = entity_row(&row)?;
-            state.load(&key, &body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // One query per kind with `id IN (...)`, so both backends use the primary key.
+    let mut by_kind: BTreeMap<EntityKind, Vec<&str>> = BTreeMap::new();
+    for key in keys {
+        by_kind.entry(key.kind).or_default().push(&key.id);
+    }
+    for (kind, ids) in by_kind {
+        for chunk in pow2_chunks(&ids, 256) {
+            let sql = format!(
+                "SELECT kind, id, body FROM entities WHERE kind = $1 AND id IN ({})",
+                list_placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query(&sql).bind(kind.as_str());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                let (key, body) = entity_row(&row)?;
+                state.load(&key, &body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
         }
     }
     Ok(())
+}
+
+/// Splits `rows` into chunks whose sizes are powers of two (at most `max`), so
+/// a multi-row statement comes in a handful of shapes that stay in the
+/// prepared-statement cache instead of one new shape per batch size.
+pub(crate) fn pow2_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = rest.len().min(max);
+        let size = if size.is_power_of_two() { size } else { size.next_power_of_two() / 2 };
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
+/// `$first, $first+1, ...` for an `IN (...)` list.
+fn list_placeholders(count: usize, first: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(",")
 }
 
 fn entity_row(row: &AnyRow) -> Result<(EntityKey, String), StoreError> {
@@ -241,20 +270,33 @@ fn entity_row(row: &AnyRow) -> Result<(EntityKey, String), StoreError> {
     Ok((EntityKey { kind, id }, body))
 }
 
+/// Which of `values` already exist in `table`, grouped by the first column
+/// (`group_column = $1 AND value_column IN (...)`, an index lookup on both backends).
 async fn existing_values(
     tx: &mut Transaction<'static, Any>,
-    sql_prefix: &str,
+    table: &str,
+    group_column: &str,
+    value_column: &str,
     pairs: &[(String, String)],
 ) -> Result<HashSet<(String, String)>, StoreError> {
+    let mut grouped: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (group, value) in pairs {
+        grouped.entry(group.as_str()).or_default().push(value.as_str());
+    }
     let mut found = HashSet::new();
-    for chunk in pairs.chunks(400) {
-        let sql = format!("{sql_prefix} {})", placeholders(chunk.len(), 2, 1));
-        let mut query = sqlx::query(&sql);
-        for (a, b) in chunk {
-            query = query.bind(a.as_str()).bind(b.as_str());
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            found.insert((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?));
+    for (group, values) in grouped {
+        for chunk in pow2_chunks(&values, 256) {
+            let sql = format!(
+                "SELECT {value_column} FROM {table} WHERE {group_column} = $1 AND {value_column} IN ({})",
+                list_placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query(&sql).bind(group);
+            for value in chunk {
+                query = query.bind(*value);
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                found.insert((group.to_owned(), row.try_get::<String, _>(0)?));
+            }
         }
     }
     Ok(found)
@@ -362,6 +404,21 @@ fn decide_batch(
     (state, written, outcomes)
 }
 
+async fn known_commands(tx: &mut Transaction<'static, Any>, subs: &[Submission]) -> Result<HashSet<String>, StoreError> {
+    let mut found = HashSet::new();
+    for chunk in pow2_chunks(subs, 256) {
+        let sql = format!("SELECT command_id FROM commands WHERE command_id IN ({})", list_placeholders(chunk.len(), 1));
+        let mut query = sqlx::query(&sql);
+        for sub in chunk {
+            query = query.bind(sub.id.as_str());
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            found.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(found)
+}
+
 async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
     let mut tx = db.pool().begin().await?;
     let head = lock_head(&mut tx).await?;
@@ -378,13 +435,7 @@ async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Rec
         load_entities(&mut tx, &dependent, &mut base).await?;
     }
 
-    let ids: Vec<(String, String)> = subs.iter().map(|s| (s.id.to_string(), s.id.to_string())).collect();
-    let known_commands: HashSet<String> =
-        existing_values(&mut tx, "SELECT command_id, command_id FROM commands WHERE (command_id, command_id) IN (VALUES", &ids)
-            .await?
-            .into_iter()
-            .map(|(a, _)| a)
-            .collect();
+    let known_commands = known_commands(&mut tx, subs).await?;
 
     // Decide, then check the claims against the database; a submission whose
     // claim is taken is refused and the rest decided again without it.
@@ -393,12 +444,7 @@ async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Rec
         let (state, written, outcomes) = decide_batch(&base, head, subs, &known_commands, &excluded);
         let wanted: Vec<(String, String)> =
             written.claims.iter().map(|(c, _)| (c.namespace.to_owned(), c.value.clone())).collect();
-        let taken = existing_values(
-            &mut tx,
-            "SELECT namespace, value FROM claims WHERE (namespace, value) IN (VALUES",
-            &wanted,
-        )
-        .await?;
+        let taken = existing_values(&mut tx, "claims", "namespace", "value", &wanted).await?;
         if taken.is_empty() {
             break (state, written, outcomes);
         }
@@ -438,7 +484,7 @@ async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Rec
 }
 
 pub(crate) async fn write_entries(tx: &mut Transaction<'static, Any>, entries: &[(Entry, String)]) -> Result<(), StoreError> {
-    for chunk in entries.chunks(500) {
+    for chunk in pow2_chunks(entries, 256) {
         let sql = format!(
             "INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) VALUES {}",
             placeholders(chunk.len(), 10, 1)
@@ -469,7 +515,7 @@ async fn write_entities(
     touched: &BTreeMap<EntityKey, u64>,
 ) -> Result<(), StoreError> {
     let rows: Vec<_> = touched.iter().filter_map(|(key, seq)| state.row(key).map(|row| (row, *seq))).collect();
-    for chunk in rows.chunks(400) {
+    for chunk in pow2_chunks(&rows, 256) {
         let sql = format!(
             "INSERT INTO entities (kind, id, site, person, status, body, last_seq) VALUES {} \
              ON CONFLICT (kind, id) DO UPDATE SET site = excluded.site, person = excluded.person, \
@@ -493,7 +539,7 @@ async fn write_entities(
 }
 
 async fn write_claims(tx: &mut Transaction<'static, Any>, claims: &[(Claim, u64)]) -> Result<(), StoreError> {
-    for chunk in claims.chunks(400) {
+    for chunk in pow2_chunks(claims, 256) {
         let sql = format!("INSERT INTO claims (namespace, value, owner, seq) VALUES {}", placeholders(chunk.len(), 4, 1));
         let mut query = sqlx::query(&sql);
         for (claim, seq) in chunk {
@@ -505,7 +551,7 @@ async fn write_claims(tx: &mut Transaction<'static, Any>, claims: &[(Claim, u64)
 }
 
 async fn write_commands(tx: &mut Transaction<'static, Any>, commands: &[(String, u64, u64)]) -> Result<(), StoreError> {
-    for chunk in commands.chunks(400) {
+    for chunk in pow2_chunks(commands, 256) {
         let sql = format!("INSERT INTO commands (command_id, first_seq, last_seq) VALUES {}", placeholders(chunk.len(), 3, 1));
         let mut query = sqlx::query(&sql);
         for (id, first, last) in chunk {
@@ -518,7 +564,7 @@ async fn write_commands(tx: &mut Transaction<'static, Any>, commands: &[(String,
 
 async fn write_subjects(tx: &mut Transaction<'static, Any>, subjects: &BTreeSet<(EntityKey, u64)>) -> Result<(), StoreError> {
     let subjects: Vec<_> = subjects.iter().collect();
-    for chunk in subjects.chunks(400) {
+    for chunk in pow2_chunks(&subjects, 256) {
         let sql = format!("INSERT INTO entry_subjects (kind, id, seq) VALUES {}", placeholders(chunk.len(), 3, 1));
         let mut query = sqlx::query(&sql);
         for (key, seq) in chunk {
@@ -579,4 +625,21 @@ pub(crate) async fn insert_checkpoint(tx: &mut Transaction<'static, Any>, cp: &C
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_and_cover_every_row() {
+        let rows: Vec<u32> = (0..59).collect();
+        let sizes: Vec<usize> = pow2_chunks(&rows, 256).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [32, 16, 8, 2, 1]);
+        let rows: Vec<u32> = (0..600).collect();
+        let chunks: Vec<&[u32]> = pow2_chunks(&rows, 256).collect();
+        assert!(chunks.iter().all(|c| c.len().is_power_of_two() && c.len() <= 256));
+        assert_eq!(chunks.concat(), rows);
+        assert_eq!(pow2_chunks::<u32>(&[], 256).count(), 0);
+    }
 }

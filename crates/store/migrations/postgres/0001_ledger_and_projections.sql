@@ -1,5 +1,7 @@
 -- The ledger: append-only, one chain. seq has no gaps (each entry names its
--- predecessor, which must exist) and no forks (seq and prev_hash are unique).
+-- predecessor, which must exist) and no forks (seq and prev_seq are unique).
+-- Hashes are checked by `verify`, not indexed: random keys would make every
+-- append touch random index pages.
 CREATE TABLE ledger (
     seq         BIGINT PRIMARY KEY,
     prev_seq    BIGINT UNIQUE REFERENCES ledger (seq),
@@ -8,8 +10,8 @@ CREATE TABLE ledger (
     site        TEXT   NOT NULL,
     kind        TEXT   NOT NULL,
     payload     BYTEA  NOT NULL,
-    prev_hash   BYTEA  NOT NULL UNIQUE,
-    hash        BYTEA  NOT NULL UNIQUE,
+    prev_hash   BYTEA  NOT NULL,
+    hash        BYTEA  NOT NULL,
     command_id  TEXT   NOT NULL,
     CHECK ((seq = 1 AND prev_seq IS NULL) OR prev_seq = seq - 1)
 );
