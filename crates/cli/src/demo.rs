@@ -7,6 +7,10 @@
 //!
 //! Names, MRNs, DINs and the trial registration are fictional.
 
+// Each step helper takes the columns of one row of a worksheet (who, where,
+// what); named structs for each would hide the data the reader came to see.
+#![allow(clippy::too_many_arguments)]
+
 use celltrace_domain::command::{Actor, Command, NewUnit, Submission};
 use celltrace_domain::ids::*;
 use celltrace_domain::model::*;
@@ -143,7 +147,8 @@ impl Demo<'_> {
         }
         use Role::*;
         let all_sites = ["dubai-clinic", "delhi-centre", "mumbai-lab", "london-bank"];
-        let staff: Vec<(&str, &str, Vec<(&str, Vec<Role>)>)> = vec![
+        type Account<'a> = (&'a str, &'a str, Vec<(&'a str, Vec<Role>)>);
+        let staff: Vec<Account> = vec![
             ("admin", "Grace Okafor", all_sites.iter().map(|s| (*s, vec![Administrator])).collect()),
             ("auditor", "Henrik Lund", all_sites.iter().map(|s| (*s, vec![Auditor])).collect()),
             ("dr.haddad", "Dr Samir Haddad", vec![("dubai-clinic", vec![Physician])]),
@@ -221,7 +226,6 @@ impl Demo<'_> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn plan(
         &mut self,
         physician: &str,
@@ -282,7 +286,6 @@ impl Demo<'_> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn collect(&mut self, nurse: &str, site: &str, person: &str, plan: Option<&str>, tissue: SourceTissue, product_type: ProductType, unit: &str, din: &str, code: &str, quantity: Quantity, shelf_hours: i64) -> Result<(), DemoError> {
         let collected_at = Timestamp(self.clock.0 + 60 * MINUTE);
         self.run(nurse, site, 90, Command::RecordCollection {
@@ -302,7 +305,6 @@ impl Demo<'_> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn step(&mut self, tech: &str, site: &str, step: &str, kind: ProcessingKind, inputs: &[&str], outputs: &[(&str, &str, Quantity, i64)], equipment: &str, lots: &[&str], parameters: &[(&str, &str)]) -> Result<(), DemoError> {
         let now = self.clock;
         self.run(tech, site, 120, Command::RecordProcessingStep {
@@ -352,7 +354,6 @@ impl Demo<'_> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn ship(&mut self, shipment: &str, sender: &str, from: &str, receiver: &str, to: &str, units: &[&str], courier: &str, excursions: &[&str]) -> Result<(), DemoError> {
         let signature = self.sig(sender, SignatureMeaning::CustodyTransfer)?;
         self.run(sender, from, 60, Command::DispatchShipment {
@@ -375,7 +376,6 @@ impl Demo<'_> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn administer(&mut self, nurse: &str, witness: &str, site: &str, plan: &str, patient: &str, unit: &str, dose: Quantity, body_site: &str) -> Result<(), DemoError> {
         let witness = self.sig(witness, SignatureMeaning::AdministrationWitness)?;
         self.run(nurse, site, 120, Command::AdministerUnit {

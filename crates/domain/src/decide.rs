@@ -847,7 +847,7 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
             if let Some(other) = &u.allocated_to {
                 return reject("already_allocated", format!("Unit {} is already allocated to plan {other}.", u.din));
             }
-            if &u.source_person == &p.patient {
+            if u.source_person == p.patient {
                 return reject("allocation", "An allogeneic unit cannot be allocated to its own donor's plan.");
             }
             Ok(vec![Event::UnitAllocated { unit: id.clone(), plan: plan_id.clone() }])

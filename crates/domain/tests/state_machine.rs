@@ -131,11 +131,11 @@ impl World {
             })
             .expect("person");
         }
-        for plan in 0..2 {
+        for (plan, patient) in PATIENTS.iter().take(2).enumerate() {
             let plan_id = format!("plan{plan}");
             w.submit("doc", Command::CreatePlan {
                 plan: id(&plan_id),
-                patient: id(PATIENTS[plan]),
+                patient: id(patient),
                 indication: Indication { icd10: "D61.9".into(), name: "Aplastic anaemia".into() },
                 product_type,
                 route: "iv".into(),

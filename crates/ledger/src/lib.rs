@@ -354,7 +354,8 @@ mod tests {
     #[test]
     fn canonical_encoding_is_frozen() {
         // Changing this hash means old chains no longer verify: add a new format instead.
-        let e = Head::EMPTY.append(record(7));
+        let mut head = Head::EMPTY;
+        let e = head.append(record(7));
         let bytes = canonical_bytes(1, &record(7));
         assert_eq!(&bytes[..4], b"CTL\x01");
         assert_eq!(bytes.len(), 4 + 8 + 8 + 4 * 4 + 13 + 8 + 13 + 3);

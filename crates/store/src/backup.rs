@@ -16,8 +16,11 @@ enum Column {
     Blob,
 }
 
-/// Tables in foreign-key order, with their columns and sort key.
-const TABLES: &[(&str, &[(&str, Column)], &str)] = &[
+/// A table to copy: its name, its columns with their types, and its sort key.
+type Table = (&'static str, &'static [(&'static str, Column)], &'static str);
+
+/// Tables in foreign-key order.
+const TABLES: &[Table] = &[
     (
         "ledger",
         &[
