@@ -189,10 +189,10 @@ async fn raw_run(path: &std::path::Path, count: usize, batch: usize) -> Result<R
             q = q.bind(seq).bind(if seq == 1 { None } else { Some(seq - 1) }).bind(0i64).bind("staff:bench-nurse").bind("bench-site").bind("person_registered").bind(payload.clone()).bind(hash(r, 1)).bind(hash(r + 1, 1)).bind(format!("bench-{r}"));
         }
         q.execute(&mut *tx).await.map_err(bench_err)?;
-        let entities = format!("INSERT INTO entities (kind, id, site, person, status, body, last_seq) VALUES {} ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body", placeholders(rows.len(), 7));
+        let entities = format!("INSERT INTO entities (kind, id, site, person, status, reference, body, last_seq) VALUES {} ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body", placeholders(rows.len(), 8));
         let mut q = sqlx::query(&entities);
         for &r in &rows {
-            q = q.bind("person").bind(format!("bench-p-{r}")).bind("bench-site").bind(Some(format!("bench-p-{r}"))).bind("patient").bind(body.clone()).bind(r as i64 + 1);
+            q = q.bind("person").bind(format!("bench-p-{r}")).bind("bench-site").bind(Some(format!("bench-p-{r}"))).bind("patient").bind(Some(format!("MRN{r:08}"))).bind(body.clone()).bind(r as i64 + 1);
         }
         q.execute(&mut *tx).await.map_err(bench_err)?;
         let claims = format!("INSERT INTO claims (namespace, value, owner, seq) VALUES {}", placeholders(rows.len(), 4));

@@ -4,5 +4,6 @@
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod isbt;
 pub mod keys;
 pub mod server;

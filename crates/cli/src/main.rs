@@ -1,7 +1,7 @@
 //! `celltrace`: serve, demo, verify, backup, migrate, checkpoint, token, bench.
 
 use celltrace::config::{Config, Overrides};
-use celltrace::{bench, demo, keys, server};
+use celltrace::{bench, demo, isbt, keys, server};
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::time::Timestamp;
 use celltrace_store::{verify, Database, Engine, EngineOptions};
@@ -64,6 +64,28 @@ enum Cmd {
     PublicKey,
     /// Measure the command path against raw SQLite writes.
     Bench(bench::BenchArgs),
+    /// ISBT 128 tools: parse what a scanner typed, compute check characters.
+    Isbt {
+        #[command(subcommand)]
+        action: IsbtCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum IsbtCmd {
+    /// Print one JSON object: {"valid": true, "structure": "001", "fields": {...}} or {"valid": false, "error": "..."}.
+    Parse {
+        /// The scanned or keyed text.
+        text: String,
+        /// Read TEXT as the data content (no data identifier) of this structure, e.g. 003.
+        #[arg(long)]
+        structure: Option<String>,
+    },
+    /// Print the ISO/IEC 7064 MOD 37-2 check character of CHARS.
+    Check {
+        /// Characters 0-9 and A-Z, e.g. a 13-character DIN.
+        chars: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,6 +140,19 @@ fn now() -> Timestamp {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
+    // The codec needs no configuration or database.
+    match &cli.command {
+        Cmd::Isbt { action: IsbtCmd::Parse { text, structure } } => {
+            println!("{}", isbt::parse(text, structure.as_deref()));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Cmd::Isbt { action: IsbtCmd::Check { chars } } => {
+            let k = isbt::check(chars)?;
+            println!("{k}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let listen = match &cli.command {
         Cmd::Serve { listen, .. } => listen.clone(),
         _ => None,
@@ -212,6 +247,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bench(args) => bench::run(args).await.map(|_| ExitCode::SUCCESS),
+        Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
     }
 }
 

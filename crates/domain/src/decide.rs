@@ -248,13 +248,21 @@ fn unit_here(u: &Unit, sub: &Submission) -> Result<(), Rejection> {
     same_site("unit", &u.site, sub)
 }
 
-/// A DIN as celltrace stores it: 13 characters, FIN (5), year (2), sequence (6).
-fn valid_din(din: &str) -> bool {
-    let b = din.as_bytes();
-    b.len() == 13
-        && b.first().is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && b.iter().take(5).all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && b.iter().skip(5).all(|c| c.is_ascii_digit())
+/// Checks a DIN as celltrace stores it (13 characters: FIN, year, sequence,
+/// no flags) and that it was issued under the collecting site's FIN.
+fn check_din(din: &str, site: Option<&Site>) -> Result<(), Rejection> {
+    let parsed = isbt128::Din::parse(din).map_err(|e| {
+        Rejection::new("din", format!("'{din}' is not a donation identification number: {e}. A DIN is the FIN (5), year (2) and sequence (6), without flags."))
+    })?;
+    if let Some(site) = site {
+        if parsed.fin().as_str() != site.fin {
+            return reject(
+                "din_fin",
+                format!("DIN {din} was issued under FIN {}, but this site's FIN is {}: assign a DIN of this site.", parsed.fin().as_str(), site.fin),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The NCT format of ClinicalTrials.gov registrations: `NCT` and eight digits.
@@ -586,9 +594,7 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
             if state.units.contains_key(unit_id) {
                 return reject("duplicate", format!("Unit {unit_id} already exists."));
             }
-            if !valid_din(din) {
-                return reject("din", format!("'{din}' is not a donation identification number (5-character FIN, 2-digit year, 6-digit sequence)."));
-            }
+            check_din(din, state.sites.get(&sub.site))?;
             text("product code", product_code, 16)?;
             if quantity.milli <= 0 {
                 return reject("quantity", "The volume collected must be more than zero.");

@@ -107,6 +107,9 @@ pub struct ProjectionRow {
     pub person: Option<String>,
     /// Its status word, for work queues.
     pub status: String,
+    /// What a scanner or keyboard identifies it by: a unit's DIN followed by
+    /// its product code, a person's MRN as a wristband carries it (letters and digits).
+    pub reference: Option<String>,
     /// The entity as JSON.
     pub body: String,
 }
@@ -498,6 +501,7 @@ impl State {
                 site: site.to_string(),
                 person: person.map(|p| p.to_string()),
                 status: status.to_owned(),
+                reference: None,
                 // Serialising these plain data types cannot fail (no maps with non-string keys).
                 body: serde_json::to_string(value).unwrap_or_default(),
             }
@@ -520,7 +524,9 @@ impl State {
             }
             EntityKind::Person => {
                 let p = self.persons.get(key.id.as_str())?;
-                Some(row(key, &p.site, Some(&p.id), &status_word(&p.kind), p))
+                // Wristbands carry the MRN in ISBT 128 DS025, which allows only letters and digits.
+                let wristband: String = p.mrn.chars().filter(char::is_ascii_alphanumeric).collect();
+                Some(ProjectionRow { reference: Some(wristband), ..row(key, &p.site, Some(&p.id), &status_word(&p.kind), p) })
             }
             EntityKind::Plan => {
                 let p = self.plans.get(key.id.as_str())?;
@@ -529,7 +535,10 @@ impl State {
             EntityKind::Unit => {
                 let u = self.units.get(key.id.as_str())?;
                 let status = if u.in_transit.is_some() { "in_transit".to_owned() } else { status_word(&u.status) };
-                Some(row(key, &u.site, Some(&u.source_person), &status, u))
+                Some(ProjectionRow {
+                    reference: Some(format!("{}{}", u.din, u.product_code)),
+                    ..row(key, &u.site, Some(&u.source_person), &status, u)
+                })
             }
             EntityKind::Shipment => {
                 let s = self.shipments.get(key.id.as_str())?;

@@ -59,6 +59,7 @@ const TABLES: &[Table] = &[
             ("site", Column::Text),
             ("person", Column::OptText),
             ("status", Column::Text),
+            ("reference", Column::OptText),
             ("body", Column::Text),
             ("last_seq", Column::Int),
         ],
@@ -66,6 +67,7 @@ const TABLES: &[Table] = &[
     ),
     ("claims", &[("namespace", Column::Text), ("value", Column::Text), ("owner", Column::Text), ("seq", Column::Int)], "namespace, value"),
     ("entry_subjects", &[("kind", Column::Text), ("id", Column::Text), ("seq", Column::Int)], "kind, id, seq"),
+    ("din_sequences", &[("fin", Column::Text), ("year", Column::Int), ("next", Column::Int)], "fin, year"),
     (
         "api_tokens",
         &[

@@ -517,10 +517,10 @@ async fn write_entities(
     let rows: Vec<_> = touched.iter().filter_map(|(key, seq)| state.row(key).map(|row| (row, *seq))).collect();
     for chunk in pow2_chunks(&rows, 256) {
         let sql = format!(
-            "INSERT INTO entities (kind, id, site, person, status, body, last_seq) VALUES {} \
+            "INSERT INTO entities (kind, id, site, person, status, reference, body, last_seq) VALUES {} \
              ON CONFLICT (kind, id) DO UPDATE SET site = excluded.site, person = excluded.person, \
-             status = excluded.status, body = excluded.body, last_seq = excluded.last_seq",
-            placeholders(chunk.len(), 7, 1)
+             status = excluded.status, reference = excluded.reference, body = excluded.body, last_seq = excluded.last_seq",
+            placeholders(chunk.len(), 8, 1)
         );
         let mut query = sqlx::query(&sql);
         for (row, seq) in chunk {
@@ -530,6 +530,7 @@ async fn write_entities(
                 .bind(row.site.clone())
                 .bind(row.person.clone())
                 .bind(row.status.clone())
+                .bind(row.reference.clone())
                 .bind(row.body.clone())
                 .bind(seq_i64(*seq)?);
         }

@@ -7,8 +7,10 @@
 //! every writer locks, unique claims, and a gap-free, fork-free ledger.
 
 pub mod backup;
+pub mod din;
 pub mod engine;
 pub mod read;
+pub mod scan;
 pub mod verify;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -44,6 +46,9 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// A request the store cannot carry out as asked.
+    #[error("{0}")]
+    Invalid(String),
     /// The command path has stopped (the server is shutting down).
     #[error("celltrace is shutting down; try again in a moment")]
     Closed,

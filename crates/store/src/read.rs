@@ -22,6 +22,8 @@ pub struct StoredEntity {
     pub person: Option<String>,
     /// Status word.
     pub status: String,
+    /// DIN and product code of a unit, MRN of a person.
+    pub reference: Option<String>,
     /// JSON body.
     pub body: String,
     /// Last entry that changed it.
@@ -38,6 +40,7 @@ pub(crate) fn stored_entity(row: &AnyRow) -> Result<StoredEntity, StoreError> {
         site: row.try_get("site")?,
         person: row.try_get("person")?,
         status: row.try_get("status")?,
+        reference: row.try_get("reference")?,
         body: row.try_get("body")?,
         last_seq: seq_u64(row.try_get("last_seq")?)?,
     })
@@ -66,7 +69,7 @@ const ENTRY_COLUMNS: &str = "seq, recorded_at, actor, site, kind, payload, prev_
 impl Database {
     /// One entity's stored row.
     pub async fn entity(&self, key: &EntityKey) -> Result<Option<StoredEntity>, StoreError> {
-        let row = sqlx::query("SELECT kind, id, site, person, status, body, last_seq FROM entities WHERE kind = $1 AND id = $2")
+        let row = sqlx::query("SELECT kind, id, site, person, status, reference, body, last_seq FROM entities WHERE kind = $1 AND id = $2")
             .bind(key.kind.as_str())
             .bind(key.id.as_str())
             .fetch_optional(self.pool())
@@ -94,7 +97,7 @@ impl Database {
         limit: u32,
     ) -> Result<Vec<StoredEntity>, StoreError> {
         let rows = sqlx::query(
-            "SELECT kind, id, site, person, status, body, last_seq FROM entities \
+            "SELECT kind, id, site, person, status, reference, body, last_seq FROM entities \
              WHERE kind = $1 AND ($2 = '' OR site = $2) AND ($3 = '' OR status = $3) \
              ORDER BY last_seq DESC LIMIT $4",
         )
@@ -155,7 +158,7 @@ impl Database {
 
     /// Every projection loaded into memory (for tests, demo checks and small tools).
     pub async fn load_state(&self) -> Result<State, StoreError> {
-        let rows = sqlx::query("SELECT kind, id, site, person, status, body, last_seq FROM entities")
+        let rows = sqlx::query("SELECT kind, id, site, person, status, reference, body, last_seq FROM entities")
             .fetch_all(self.pool())
             .await?;
         let mut state = State::default();

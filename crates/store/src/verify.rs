@@ -179,7 +179,7 @@ fn json_differences(stored: &str, rebuilt: &str) -> String {
 }
 
 async fn compare_entities(db: &Database, rebuilt: &Rebuilt, report: &mut Report, findings: &mut Vec<String>) -> Result<(), StoreError> {
-    let rows = sqlx::query("SELECT kind, id, site, person, status, body, last_seq FROM entities")
+    let rows = sqlx::query("SELECT kind, id, site, person, status, reference, body, last_seq FROM entities")
         .fetch_all(db.pool())
         .await?;
     let mut stored: BTreeMap<EntityKey, StoredEntity> = BTreeMap::new();
@@ -206,6 +206,9 @@ async fn compare_entities(db: &Database, rebuilt: &Rebuilt, report: &mut Report,
                 }
                 if found.person != expected.person {
                     diffs.push("person".to_owned());
+                }
+                if found.reference != expected.reference {
+                    diffs.push("reference (DIN, product code or MRN)".to_owned());
                 }
                 if found.last_seq != expected_seq {
                     diffs.push(format!("last change (stored entry {}, ledger entry {expected_seq})", found.last_seq));

@@ -250,3 +250,92 @@ async fn a_backup_is_a_verifiable_copy() {
         db.drop_database().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn din_assignment_is_unique_per_fin_and_year_under_concurrency() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        // A DIN already used by a collection (keyed in by hand) is skipped.
+        submit_all(&engine, released_unit(3, at)).await;
+        let mut tasks = Vec::new();
+        for _ in 0..40 {
+            let database = engine.database().clone();
+            tasks.push(tokio::spawn(async move { database.assign_din("A9998", 26).await.expect("assign").to_string() }));
+        }
+        let mut dins = Vec::new();
+        for t in tasks {
+            dins.push(t.await.expect("task"));
+        }
+        dins.sort();
+        let unique: std::collections::BTreeSet<&String> = dins.iter().collect();
+        assert_eq!(unique.len(), 40, "{}: every DIN is different", db.backend);
+        assert!(!dins.contains(&"A999826000003".to_owned()), "the claimed DIN is skipped");
+        assert_eq!(dins.first().map(String::as_str), Some("A999826000001"));
+        assert_eq!(dins.last().map(String::as_str), Some("A999826000041"));
+        assert_eq!(engine.database().assign_din("A9998", 27).await.expect("new year").to_string(), "A999827000001");
+        assert!(engine.database().assign_din("bad", 26).await.is_err());
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scans_resolve_to_units_and_patients_or_say_why_not() {
+    use celltrace_domain::command::NewUnit;
+    use celltrace_domain::model::{ProcessingKind, Quantity};
+    use celltrace_store::scan::{Resolution, ScanError};
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        submit_all(&engine, released_unit(1, at)).await;
+        submit_all(&engine, released_unit(2, at)).await;
+        let database = engine.database();
+        let site = celltrace_testkit::SITE;
+
+        match database.resolve_scan(site, "=A99982600000100").await {
+            Ok(Resolution::Unit(u)) => assert_eq!(u.key.id, "u-1"),
+            other => panic!("{}: DIN bar code: {other:?}", db.backend),
+        }
+        match database.resolve_scan(site, "&#0104MRN2").await {
+            Ok(Resolution::Patient(p)) => assert_eq!(p.key.id, "p-2"),
+            other => panic!("{}: wristband: {other:?}", db.backend),
+        }
+        assert!(matches!(database.resolve_scan(site, "&#0104MRN9").await, Err(ScanError::Unknown(_))));
+        match database.resolve_scan(site, "=A99982699999900").await {
+            Err(ScanError::Unknown(m)) => assert!(m.contains("Unknown DIN A999826999999"), "{m}"),
+            other => panic!("unknown DIN: {other:?}"),
+        }
+
+        // Divide u-2 into two aliquots: the DIN alone no longer says which unit.
+        let divide = celltrace_testkit::submission("tech", at, Command::RecordProcessingStep {
+            step: "div-2".parse().expect("id"),
+            kind: ProcessingKind::Division,
+            inputs: vec!["u-2".parse().expect("id")],
+            outputs: ["S50011A0", "S50011B0"]
+                .iter()
+                .enumerate()
+                .map(|(i, code)| NewUnit {
+                    unit: format!("u-2-{i}").parse().expect("id"),
+                    product_code: (*code).into(),
+                    quantity: Quantity { milli: 2000, unit: "mL".into() },
+                    expires_at: celltrace_domain::time::Timestamp(at.0 + celltrace_domain::time::Timestamp::DAY),
+                })
+                .collect(),
+            equipment: "sterile connecting device".into(),
+            reagent_lots: vec![],
+            parameters: vec![],
+        });
+        submit_all(&engine, vec![divide]).await;
+        match database.resolve_scan(site, "=A99982600000200").await {
+            Err(ScanError::Ambiguous(m)) => assert!(m.contains("divided product") && m.contains("S50011B0"), "{m}"),
+            other => panic!("{}: divided product: {other:?}", db.backend),
+        }
+        match database.resolve_scan(site, "]C4=A99982600000200=<S50011B0").await {
+            Ok(Resolution::Unit(u)) => assert_eq!(u.key.id, "u-2-1"),
+            other => panic!("{}: DIN and product code: {other:?}", db.backend),
+        }
+        db.drop_database().await;
+    }
+}

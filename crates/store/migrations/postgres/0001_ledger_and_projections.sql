@@ -57,12 +57,15 @@ CREATE TABLE entities (
     site     TEXT   NOT NULL,
     person   TEXT,
     status   TEXT   NOT NULL,
+    reference TEXT,
     body     TEXT   NOT NULL,
     last_seq BIGINT NOT NULL,
     PRIMARY KEY (kind, id)
 );
 CREATE INDEX entities_by_site ON entities (kind, site, status);
 CREATE INDEX entities_by_person ON entities (person);
+-- What a scanner or keyboard gives: a unit's DIN and product code, a person's MRN.
+CREATE INDEX entities_by_reference ON entities (kind, reference);
 
 -- Deployment-wide unique values: one DIN per donation, one release and one
 -- administration per unit, unique usernames and MRNs.
@@ -89,4 +92,13 @@ CREATE TABLE api_tokens (
     label      TEXT   NOT NULL,
     created_at BIGINT NOT NULL,
     revoked_at BIGINT
+);
+
+-- The next DIN sequence number per facility (FIN) and year. The row lock of
+-- the increment makes numbers unique across processes and servers.
+CREATE TABLE din_sequences (
+    fin  TEXT    NOT NULL,
+    year INTEGER NOT NULL,
+    next BIGINT  NOT NULL,
+    PRIMARY KEY (fin, year)
 );

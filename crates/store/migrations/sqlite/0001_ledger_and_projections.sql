@@ -54,12 +54,15 @@ CREATE TABLE entities (
     site     TEXT    NOT NULL,
     person   TEXT,
     status   TEXT    NOT NULL,
+    reference TEXT,
     body     TEXT    NOT NULL,
     last_seq INTEGER NOT NULL,
     PRIMARY KEY (kind, id)
 ) STRICT;
 CREATE INDEX entities_by_site ON entities (kind, site, status);
 CREATE INDEX entities_by_person ON entities (person);
+-- What a scanner or keyboard gives: a unit's DIN and product code, a person's MRN.
+CREATE INDEX entities_by_reference ON entities (kind, reference);
 
 -- Deployment-wide unique values: one DIN per donation, one release and one
 -- administration per unit, unique usernames and MRNs.
@@ -86,4 +89,13 @@ CREATE TABLE api_tokens (
     label      TEXT    NOT NULL,
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
+) STRICT;
+
+-- The next DIN sequence number per facility (FIN) and year. The row lock of
+-- the increment makes numbers unique across processes and servers.
+CREATE TABLE din_sequences (
+    fin  TEXT    NOT NULL,
+    year INTEGER NOT NULL,
+    next INTEGER NOT NULL,
+    PRIMARY KEY (fin, year)
 ) STRICT;
