@@ -32,7 +32,7 @@ impl Database {
                     "every DIN of FIN {fin} for year {year:02} has been used (sequence 999999 reached)"
                 )));
             }
-            let din = isbt128::Din::from_fin(fin_checked.clone(), year, u32::try_from(sequence).unwrap_or(u32::MAX))
+            let din = isbt128::Din::from_fin(fin_checked, year, u32::try_from(sequence).unwrap_or(u32::MAX))
                 .map_err(|e| StoreError::Invalid(e.to_string()))?;
             let taken = sqlx::query("SELECT 1 FROM claims WHERE namespace = 'din' AND value = $1")
                 .bind(din.to_string())

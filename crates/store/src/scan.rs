@@ -55,9 +55,17 @@ fn flatten(structures: Vec<DataStructure>) -> Vec<DataStructure> {
     out
 }
 
+/// The identifiers a scan carries.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Scanned {
+    din: Option<String>,
+    product: Option<String>,
+    patient: Option<String>,
+}
+
 /// The structures in what was typed: bar codes (one, several concatenated, or
 /// a compound message), or a DIN keyed by hand with its check character.
-fn read(text: &str) -> Result<(Option<String>, Option<String>, Option<String>), ScanError> {
+fn read(text: &str) -> Result<Scanned, ScanError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(ScanError::Unreadable("Nothing was scanned: put the cursor in the scan field and scan again.".into()));
@@ -68,7 +76,7 @@ fn read(text: &str) -> Result<(Option<String>, Option<String>, Option<String>), 
             let keyed = text.len() == 13 || text.len() == 14;
             if keyed && text.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return match isbt128::parse_keyed_din(text) {
-                    Ok(k) => Ok((Some(k.din.to_string()), None, None)),
+                    Ok(k) => Ok(Scanned { din: Some(k.din.to_string()), ..Scanned::default() }),
                     Err(e) => Err(ScanError::Unreadable(format!("The keyed DIN is not valid: {e}. Check the characters against the label, including the boxed check character."))),
                 };
             }
@@ -90,14 +98,14 @@ fn read(text: &str) -> Result<(Option<String>, Option<String>, Option<String>), 
             _ => {}
         }
     }
-    Ok((din, product, patient))
+    Ok(Scanned { din, product, patient })
 }
 
 impl Database {
     /// Resolves a scan at `site`: a wristband to the patient registered there,
     /// a unit label to the unit (units may be at any site; the caller checks).
     pub async fn resolve_scan(&self, site: &str, text: &str) -> Result<Resolution, ScanError> {
-        let (din, product, patient) = read(text)?;
+        let Scanned { din, product, patient } = read(text)?;
         if let Some(mrn) = patient {
             let row = sqlx::query(
                 "SELECT kind, id, site, person, status, reference, body, last_seq FROM entities \
@@ -161,12 +169,13 @@ mod tests {
 
     #[test]
     fn reads_bar_codes_keyed_dins_and_wristbands() {
-        let (din, product, patient) = read("=A99992612345600").expect("DIN bar code");
-        assert_eq!((din.as_deref(), product, patient), (Some("A999926123456"), None, None));
-        let (din, product, _) = read("]C4=A99992612345600=<S1003100").expect("concatenated");
-        assert_eq!((din.as_deref(), product.as_deref()), (Some("A999926123456"), Some("S1003100")));
-        let (_, _, patient) = read("&#0109DXB100231").expect("wristband");
-        assert_eq!(patient.as_deref(), Some("DXB100231"));
+        let din = Some("A999926123456".to_owned());
+        assert_eq!(read("=A99992612345600").ok(), Some(Scanned { din: din.clone(), ..Scanned::default() }));
+        assert_eq!(
+            read("]C4=A99992612345600=<S1003100").ok(),
+            Some(Scanned { din, product: Some("S1003100".into()), patient: None })
+        );
+        assert_eq!(read("&#0109DXB100231").ok().and_then(|s| s.patient).as_deref(), Some("DXB100231"));
         assert!(matches!(read(""), Err(ScanError::Unreadable(_))));
         assert!(matches!(read("hello"), Err(ScanError::Unreadable(_))));
     }
