@@ -189,6 +189,8 @@ impl Demo<'_> {
             .await?;
         }
         self.run("md.alsayed", "dubai-clinic", 60, Command::SetSitePolicy { allows_unproven: true }).await?;
+        let entries = crate::products::parse_csv(crate::products::EXAMPLE).map_err(|e| DemoError::Id(e.join("; ")))?;
+        self.run("admin", "dubai-clinic", 5, Command::LoadProductCatalogue { entries, source: "data/product-descriptions.example.csv".into() }).await?;
         Ok(())
     }
 

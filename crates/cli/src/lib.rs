@@ -6,4 +6,5 @@ pub mod config;
 pub mod demo;
 pub mod isbt;
 pub mod keys;
+pub mod products;
 pub mod server;

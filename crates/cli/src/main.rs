@@ -1,7 +1,7 @@
 //! `celltrace`: serve, demo, verify, backup, migrate, checkpoint, token, bench.
 
 use celltrace::config::{Config, Overrides};
-use celltrace::{bench, demo, isbt, keys, server};
+use celltrace::{bench, demo, isbt, keys, products, server};
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::time::Timestamp;
 use celltrace_store::{verify, Database, Engine, EngineOptions};
@@ -64,10 +64,24 @@ enum Cmd {
     PublicKey,
     /// Measure the command path against raw SQLite writes.
     Bench(bench::BenchArgs),
+    /// The product description table that labels print.
+    Products {
+        #[command(subcommand)]
+        action: ProductsCmd,
+    },
     /// ISBT 128 tools: parse what a scanner typed, compute check characters.
     Isbt {
         #[command(subcommand)]
         action: IsbtCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProductsCmd {
+    /// Replace the table with a CSV file (columns: code,description); recorded in the ledger.
+    Load {
+        /// The CSV file.
+        file: PathBuf,
     },
 }
 
@@ -248,6 +262,32 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Cmd::Bench(args) => bench::run(args).await.map(|_| ExitCode::SUCCESS),
         Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
+        Cmd::Products { action: ProductsCmd::Load { file } } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let entries = products::parse_csv(&text).map_err(|errors| {
+                format!("{} was not loaded; nothing changed:\n  {}", file.display(), errors.join("\n  "))
+            })?;
+            let db = open(&config).await?;
+            let engine = start_engine(&config, db.clone()).await?;
+            let site = db
+                .list(celltrace_domain::EntityKind::Site, None, None, 1)
+                .await
+                .map_err(|e| e.to_string())?
+                .first()
+                .map(|s| s.key.id.clone())
+                .ok_or("register a site before loading the product table")?;
+            let count = entries.len();
+            let submission = celltrace_domain::Submission {
+                id: celltrace_domain::ids::CommandId::parse(&uuid::Uuid::now_v7().to_string()).map_err(|e| e.to_string())?,
+                actor: celltrace_domain::Actor::System("cli".into()),
+                site: celltrace_domain::ids::SiteId::parse(&site).map_err(|e| e.to_string())?,
+                at: now(),
+                command: celltrace_domain::Command::LoadProductCatalogue { entries, source: file.display().to_string() },
+            };
+            engine.submit(submission).await.map_err(|e| e.to_string())?;
+            println!("loaded {count} product descriptions from {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -93,6 +93,13 @@ pub enum Command {
         /// Whether unproven treatments may proceed with safeguards.
         allows_unproven: bool,
     },
+    /// Replace the product description table labels print (administrator).
+    LoadProductCatalogue {
+        /// Rows.
+        entries: Vec<ProductDescription>,
+        /// Where the table came from.
+        source: String,
+    },
     /// Register a patient or donor.
     RegisterPerson {
         /// New person id.
@@ -382,6 +389,7 @@ impl Command {
             Command::RegisterSite { .. } => "register_site",
             Command::RegisterStaff { .. } => "register_staff",
             Command::SetSitePolicy { .. } => "set_site_policy",
+            Command::LoadProductCatalogue { .. } => "load_product_catalogue",
             Command::RegisterPerson { .. } => "register_person",
             Command::RecordRecordViewed { .. } => "record_record_viewed",
             Command::CreatePlan { .. } => "create_plan",

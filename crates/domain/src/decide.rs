@@ -370,6 +370,37 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
                 },
             }])
         }
+        Command::LoadProductCatalogue { entries, source } => {
+            if !matches!(sub.actor, Actor::System(_)) {
+                staff_actor(state, sub, &[Administrator])?;
+            }
+            text("source", source, 200)?;
+            if entries.is_empty() {
+                return reject("empty_catalogue", "The product description table has no rows.");
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for (row, entry) in entries.iter().enumerate() {
+                let n = row + 1;
+                let code_ok = match entry.code.len() {
+                    5 => entry.code.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                        && entry.code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                    8 => isbt128::parse_content(isbt128::StructureId::ProductCode, &entry.code).is_ok(),
+                    _ => false,
+                };
+                if !code_ok {
+                    return reject("product_code", format!("Row {n}: '{}' is neither a 5-character product description code (e.g. S1003) nor an 8-character ISBT 128 product code.", entry.code));
+                }
+                if entry.description.trim().is_empty() || entry.description.chars().count() > 200 {
+                    return reject("description", format!("Row {n}: the description of {} must be 1 to 200 characters.", entry.code));
+                }
+                if !seen.insert(entry.code.as_str()) {
+                    return reject("duplicate", format!("Row {n}: {} appears twice; keep one row per code.", entry.code));
+                }
+            }
+            Ok(vec![Event::ProductCatalogueLoaded {
+                catalogue: ProductCatalogue { entries: entries.clone(), source: source.clone(), loaded_at: now },
+            }])
+        }
         Command::SetSitePolicy { allows_unproven } => {
             staff_actor(state, sub, &[MedicalDirector])?;
             Ok(vec![Event::SitePolicySet { site: sub.site.clone(), allows_unproven: *allows_unproven }])
@@ -645,6 +676,7 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
                     parents: Vec::new(),
                     site: sub.site.clone(),
                     quantity: quantity.clone(),
+                    collected_at: *collected_at,
                     expires_at: *expires_at,
                     status: UnitStatus::Quarantine,
                     qc: Vec::new(),
@@ -717,6 +749,7 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
                         parents: inputs.clone(),
                         site: sub.site.clone(),
                         quantity: o.quantity.clone(),
+                        collected_at: first.collected_at,
                         expires_at: o.expires_at,
                         status: UnitStatus::Quarantine,
                         qc: Vec::new(),

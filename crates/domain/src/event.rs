@@ -28,6 +28,11 @@ pub enum Event {
         /// New policy.
         allows_unproven: bool,
     },
+    /// The product description table was replaced.
+    ProductCatalogueLoaded {
+        /// The new table.
+        catalogue: ProductCatalogue,
+    },
     /// A patient or donor was registered.
     PersonRegistered {
         /// The person.
@@ -207,6 +212,7 @@ impl Event {
             Event::SiteRegistered { .. } => "site_registered",
             Event::StaffRegistered { .. } => "staff_registered",
             Event::SitePolicySet { .. } => "site_policy_set",
+            Event::ProductCatalogueLoaded { .. } => "product_catalogue_loaded",
             Event::PersonRegistered { .. } => "person_registered",
             Event::RecordViewed { .. } => "record_viewed",
             Event::PlanCreated { .. } => "plan_created",

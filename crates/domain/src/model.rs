@@ -682,6 +682,8 @@ pub struct Unit {
     pub site: SiteId,
     /// Quantity in the container.
     pub quantity: Quantity,
+    /// When the source material was collected (inherited by child units).
+    pub collected_at: Timestamp,
     /// Expiry.
     pub expires_at: Timestamp,
     /// Status.
@@ -818,5 +820,42 @@ impl AdverseEvent {
     /// Serious when any seriousness criterion applies or the grade is 4 or 5.
     pub fn is_serious(&self) -> bool {
         !self.seriousness.is_empty() || self.grade >= 4
+    }
+}
+
+/// One row of a site's product description table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDescription {
+    /// A full 8-character ISBT 128 product code, or its 5-character
+    /// product description code (PDC) to describe every variant.
+    pub code: String,
+    /// The text printed on labels.
+    pub description: String,
+}
+
+/// The product description texts labels print. ICCBBA's database is licensed,
+/// so each deployment loads its own table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductCatalogue {
+    /// Rows as loaded.
+    pub entries: Vec<ProductDescription>,
+    /// Where the table came from (file name, version).
+    pub source: String,
+    /// When loaded.
+    pub loaded_at: Timestamp,
+}
+
+impl ProductCatalogue {
+    /// The identifier of the one catalogue entity.
+    pub const ID: &'static str = "product-descriptions";
+
+    /// The description of a product code: the exact code first, then its PDC.
+    pub fn describe(&self, product_code: &str) -> Option<&str> {
+        let pdc = product_code.get(..5);
+        self.entries
+            .iter()
+            .find(|e| e.code == product_code)
+            .or_else(|| self.entries.iter().find(|e| Some(e.code.as_str()) == pdc))
+            .map(|e| e.description.as_str())
     }
 }

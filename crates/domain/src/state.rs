@@ -28,11 +28,13 @@ pub enum EntityKind {
     Shipment,
     /// [`AdverseEvent`].
     AdverseEvent,
+    /// [`ProductCatalogue`] (one entity).
+    Catalogue,
 }
 
 impl EntityKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EntityKind; 7] = [
+    pub const ALL: [EntityKind; 8] = [
         EntityKind::Site,
         EntityKind::Staff,
         EntityKind::Person,
@@ -40,6 +42,7 @@ impl EntityKind {
         EntityKind::Unit,
         EntityKind::Shipment,
         EntityKind::AdverseEvent,
+        EntityKind::Catalogue,
     ];
 
     /// The kind as stored, e.g. `adverse_event`.
@@ -52,6 +55,7 @@ impl EntityKind {
             EntityKind::Unit => "unit",
             EntityKind::Shipment => "shipment",
             EntityKind::AdverseEvent => "adverse_event",
+            EntityKind::Catalogue => "catalogue",
         }
     }
 
@@ -131,6 +135,8 @@ pub struct State {
     pub shipments: BTreeMap<ShipmentId, Shipment>,
     /// Adverse events.
     pub adverse_events: BTreeMap<AdverseEventId, AdverseEvent>,
+    /// The product description table, once loaded.
+    pub catalogue: Option<ProductCatalogue>,
 }
 
 /// A stored entity whose JSON does not decode (the store is damaged or newer).
@@ -161,6 +167,7 @@ impl Submission {
         let sig = |keys: &mut Vec<EntityKey>, s: &Signature| keys.push(key(EntityKind::Staff, &s.signer));
         match &self.command {
             Command::RegisterSite { .. } | Command::SetSitePolicy { .. } => {}
+            Command::LoadProductCatalogue { .. } => keys.push(key(EntityKind::Catalogue, &ProductCatalogue::ID)),
             Command::RegisterStaff { staff, memberships, .. } => {
                 keys.push(key(EntityKind::Staff, staff));
                 keys.extend(memberships.iter().map(|m| key(EntityKind::Site, &m.site)));
@@ -270,6 +277,7 @@ impl Event {
             Event::SitePolicySet { site, .. } => vec![key(EntityKind::Site, site)],
             Event::StaffRegistered { staff } => vec![key(EntityKind::Staff, &staff.id)],
             Event::PersonRegistered { person } => vec![key(EntityKind::Person, &person.id)],
+            Event::ProductCatalogueLoaded { .. } => vec![key(EntityKind::Catalogue, &ProductCatalogue::ID)],
             Event::RecordViewed { .. } => Vec::new(),
             Event::PlanCreated { plan } => vec![key(EntityKind::Plan, &plan.id)],
             Event::EvidenceWarningAcknowledged { plan, .. }
@@ -362,6 +370,9 @@ impl State {
             }
             Event::PersonRegistered { person } => {
                 self.persons.insert(person.id.clone(), person.clone());
+            }
+            Event::ProductCatalogueLoaded { catalogue } => {
+                self.catalogue = Some(catalogue.clone());
             }
             Event::RecordViewed { .. } => {}
             Event::PlanCreated { plan } => {
@@ -549,6 +560,17 @@ impl State {
                 let status = if a.review.is_some() { "reviewed" } else { "open" };
                 Some(row(key, &a.site, Some(&a.patient), status, a))
             }
+            EntityKind::Catalogue => {
+                let c = self.catalogue.as_ref().filter(|_| key.id == ProductCatalogue::ID)?;
+                Some(ProjectionRow {
+                    key: key.clone(),
+                    site: "all".to_owned(),
+                    person: None,
+                    status: "loaded".to_owned(),
+                    reference: None,
+                    body: serde_json::to_string(c).unwrap_or_default(),
+                })
+            }
         }
     }
 
@@ -584,6 +606,9 @@ impl State {
                 let v: AdverseEvent = serde_json::from_str(body).map_err(fail)?;
                 self.adverse_events.insert(v.id.clone(), v);
             }
+            EntityKind::Catalogue => {
+                self.catalogue = Some(serde_json::from_str(body).map_err(fail)?);
+            }
         }
         Ok(())
     }
@@ -598,6 +623,9 @@ impl State {
         keys.extend(self.units.keys().map(|k| key(EntityKind::Unit, k)));
         keys.extend(self.shipments.keys().map(|k| key(EntityKind::Shipment, k)));
         keys.extend(self.adverse_events.keys().map(|k| key(EntityKind::AdverseEvent, k)));
+        if self.catalogue.is_some() {
+            keys.push(key(EntityKind::Catalogue, &ProductCatalogue::ID));
+        }
         keys
     }
 }
