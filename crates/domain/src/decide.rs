@@ -238,6 +238,10 @@ fn same_site(what: &str, site: &SiteId, sub: &Submission) -> Result<(), Rejectio
     Ok(())
 }
 
+fn first_din(units: &[&Unit]) -> String {
+    units.first().map(|u| u.din.clone()).unwrap_or_default()
+}
+
 fn unit_here(u: &Unit, sub: &Submission) -> Result<(), Rejection> {
     if let Some(shipment) = &u.in_transit {
         return reject(
@@ -718,9 +722,19 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
                 return reject("pooling", "Inputs of different product types cannot be combined.");
             }
             let mut seen = std::collections::BTreeSet::new();
-            for NewUnit { unit: id, .. } in outputs {
+            let mut codes = std::collections::BTreeSet::new();
+            for NewUnit { unit: id, product_code, .. } in outputs {
                 if state.units.contains_key(id) || inputs.contains(id) || !seen.insert(id) {
                     return reject("duplicate", format!("Unit {id} already exists; an output must be a new unit."));
+                }
+                isbt128::parse_content(isbt128::StructureId::ProductCode, product_code).map_err(|e| {
+                    Rejection::new("product_code", format!("Output {id}: '{product_code}' is not an ISBT 128 product code: {e}"))
+                })?;
+                if !codes.insert(product_code) || parents.iter().any(|p| &p.product_code == product_code) {
+                    return reject(
+                        "division_code",
+                        format!("Two units of DIN {} would share product code {product_code}: give each division its own division code (e.g. A0, B0).", first_din(&parents)),
+                    );
                 }
             }
             let record = StepRecord {

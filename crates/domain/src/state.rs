@@ -338,9 +338,15 @@ impl Event {
                 format!("{}/{}", person.site, person.mrn),
                 person.id.to_string(),
             )],
-            Event::CollectionRecorded { collection, unit, .. } => {
-                vec![claim("din", unit.din.clone(), collection.to_string())]
-            }
+            Event::CollectionRecorded { collection, unit, .. } => vec![
+                claim("din", unit.din.clone(), collection.to_string()),
+                claim("unit_code", format!("{}{}", unit.din, unit.product_code), unit.id.to_string()),
+            ],
+            // DIN and product code together name one unit (ISBT 128): divisions need their own codes.
+            Event::ProcessingStepRecorded { outputs, .. } => outputs
+                .iter()
+                .map(|u| claim("unit_code", format!("{}{}", u.din, u.product_code), u.id.to_string()))
+                .collect(),
             Event::UnitReleased { unit, .. } => vec![claim("release", unit.to_string(), unit.to_string())],
             Event::UnitAdministered { administration, .. } => vec![claim(
                 "administration",

@@ -188,9 +188,11 @@ impl World {
                 inputs: inputs.iter().map(|i| id(&unit(*i))).collect(),
                 outputs: outputs
                     .iter()
-                    .map(|o| NewUnit {
+                    .enumerate()
+                    .map(|(i, o)| NewUnit {
                         unit: id(&unit(*o)),
-                        product_code: "S0001100".into(),
+                        // A division code per output, varied per step (ISBT 128: DIN + code names one unit).
+                        product_code: format!("S00011{}0", char::from(b'A' + ((self.n as usize * 3 + i) % 26) as u8)),
                         quantity: Quantity { milli: 5000, unit: "mL".into() },
                         expires_at: Timestamp(self.now.0 + 20 * Timestamp::DAY),
                     })

@@ -306,6 +306,11 @@ fn claim_rejection(claim: &Claim) -> Rejection {
     let message = match claim.namespace {
         "din" => format!("DIN {} is already assigned to another donation; assign a new DIN.", claim.value),
         "release" => format!("Unit {} has already been released.", claim.value),
+        "unit_code" => format!(
+            "A unit with DIN {} and product code {} already exists: give each division its own division code.",
+            claim.value.get(..13).unwrap_or(&claim.value),
+            claim.value.get(13..).unwrap_or("")
+        ),
         "administration" => format!("STOP: unit {} has already been administered.", claim.value),
         "username" => format!("The username '{}' is taken; choose another.", claim.value),
         "mrn" => format!("Medical record number {} is already registered at this site.", claim.value),
