@@ -194,7 +194,7 @@ impl Encoded {
     /// DS023 with the same four structures, undefined order (`bbb` = 000).
     pub fn compound(&self) -> Result<String, LabelError> {
         let members = vec![
-            DataStructure::Din(self.din.clone()),
+            DataStructure::Din(self.din),
             DataStructure::ProductCode(self.product.clone()),
             DataStructure::CollectionDateTime(self.collected.clone()),
             DataStructure::ExpirationDateTime(self.expires.clone()),
