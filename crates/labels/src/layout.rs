@@ -219,7 +219,7 @@ pub(crate) fn layout(
     }
     b.items.push(Item::Fill {
         x: MARGIN,
-        y: 30.2,
+        y: 33.0,
         w: LABEL_MM - 2.0 * MARGIN,
         h: 0.3,
     });
@@ -242,14 +242,14 @@ pub(crate) fn layout(
         ),
     ] {
         let (data, content) = data_of(n)?;
-        b.caption(col, 33.0, caption);
-        let x = b.linear(col, 33.8, 8.0, m, &data)?;
-        b.text(x, 44.4, 2.0, Face::Mono, &content);
-        b.text_fit(x, 48.2, size, Face::Bold, &text, col + COL_W - x);
+        b.caption(col, 35.8, caption);
+        let x = b.linear(col, 36.6, 8.0, m, &data)?;
+        b.text(x, 47.2, 2.0, Face::Mono, &content);
+        b.text_fit(x, 51.0, size, Face::Bold, &text, col + COL_W - x);
     }
     b.items.push(Item::Fill {
         x: MARGIN,
-        y: 49.6,
+        y: 52.4,
         w: LABEL_MM - 2.0 * MARGIN,
         h: 0.3,
     });
@@ -260,7 +260,7 @@ pub(crate) fn layout(
     let dm = modules.matrix;
     let side = matrix.width as f64 * dm;
     let dm_x = LABEL_MM - MARGIN - 2.0 * dm - side;
-    let dm_y = 51.2 + 2.0 * dm;
+    let dm_y = 54.0 + 2.0 * dm;
     let dm_bottom = dm_y + side + 2.0 * dm;
     b.items.push(Item::Matrix {
         x: dm_x,
@@ -280,7 +280,7 @@ pub(crate) fn layout(
     };
 
     // `y` is the top of the next line; a line's baseline sits 0.95 em below it.
-    let mut y = 51.6;
+    let mut y = 54.4;
     let para = |b: &mut Builder<'_>,
                 y: &mut f64,
                 size: f64,
