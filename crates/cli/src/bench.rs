@@ -79,7 +79,7 @@ fn register(n: usize, at: Timestamp) -> Result<Submission, String> {
 async fn setup(path: &std::path::Path) -> Result<Engine, String> {
     let db = Database::open(&path.display().to_string()).await.map_err(bench_err)?;
     let engine = Engine::start(db, EngineOptions::new(SigningKey::from_bytes(&[42; 32])));
-    let at = Timestamp(crate::server::now_micros());
+    let at = Timestamp(celltrace_web::now_micros());
     let site = Submission {
         id: id("bench-setup-1")?,
         actor: Actor::System("bench".into()),
@@ -112,7 +112,7 @@ async fn setup(path: &std::path::Path) -> Result<Engine, String> {
 }
 
 async fn engine_run(engine: &Engine, first: usize, count: usize, submitters: usize) -> Result<Run, String> {
-    let at = Timestamp(crate::server::now_micros());
+    let at = Timestamp(celltrace_web::now_micros());
     let before = engine.stats();
     let start = Instant::now();
     let mut tasks = Vec::new();

@@ -67,7 +67,9 @@ pub async fn load(engine: &Engine, now: Timestamp) -> Result<bool, DemoError> {
     demo.exosomes_for_hair_loss().await?;
     demo.prp_for_tendon_injury().await?;
     demo.in_progress_and_blocked().await?;
+    demo.passwords().await?;
     engine.checkpoint().await?;
+    engine.database().set_setting("demo", "loaded").await?;
     Ok(true)
 }
 
@@ -191,6 +193,16 @@ impl Demo<'_> {
         self.run("md.alsayed", "dubai-clinic", 60, Command::SetSitePolicy { allows_unproven: true }).await?;
         let entries = crate::products::parse_csv(crate::products::EXAMPLE).map_err(|e| DemoError::Id(e.join("; ")))?;
         self.run("admin", "dubai-clinic", 5, Command::LoadProductCatalogue { entries, source: "data/product-descriptions.example.csv".into() }).await?;
+        Ok(())
+    }
+
+    /// Every demo account signs in with [`DEMO_PASSWORD`]; each gets its own salted hash.
+    async fn passwords(&mut self) -> Result<(), DemoError> {
+        let db = self.engine.database();
+        for row in db.list(EntityKind::Staff, None, None, 1000).await? {
+            let hash = celltrace_web::auth::hash_password(DEMO_PASSWORD).map_err(DemoError::Id)?;
+            db.set_password_hash(&id(&row.key.id)?, &hash, self.clock.0).await?;
+        }
         Ok(())
     }
 
@@ -534,7 +546,7 @@ impl Demo<'_> {
     async fn exosomes_for_hair_loss(&mut self) -> Result<(), DemoError> {
         self.collect("dr.nair", "mumbai-lab", "d-msc-01", None, SourceTissue::CordTissue, ProductType::MscExosome, "u-msc01-tissue", "A999326000401", "S4001700", q(15.0, "g"), 48).await?;
         self.step("tech.rao", "mumbai-lab", "step-msc01-exp", ProcessingKind::Expansion, &["u-msc01-tissue"], &[("u-msc01-culture", "S4002700", q(500.0, "mL"), 30)], "Incubator INC-4", &["MEM-2026-0091 alpha-MEM"], &[("passages", "4")]).await?;
-        self.step("tech.rao", "mumbai-lab", "step-msc01-exo", ProcessingKind::ExosomeIsolation, &["u-msc01-culture"], &[("u-exo-01a", "S4003700", q(2.0, "mL"), 180), ("u-exo-01b", "S4003700", q(2.0, "mL"), 180)], "Ultracentrifuge UC-1, tangential flow filtration", &["TFF-2026-019"], &[("ultracentrifugation", "100,000 g, 70 min")]).await?;
+        self.step("tech.rao", "mumbai-lab", "step-msc01-exo", ProcessingKind::ExosomeIsolation, &["u-msc01-culture"], &[("u-exo-01a", "S40037A0", q(2.0, "mL"), 180), ("u-exo-01b", "S40037B0", q(2.0, "mL"), 180)], "Ultracentrifuge UC-1, tangential flow filtration", &["TFF-2026-019"], &[("ultracentrifugation", "100,000 g, 70 min")]).await?;
         for unit in ["u-exo-01a", "u-exo-01b"] {
             self.qc("tech.rao", "mumbai-lab", unit, &[
                 ("particle count (NTA)", "2.1 x10^10 /mL", ">= 1 x10^10 /mL", true),

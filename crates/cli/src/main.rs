@@ -1,7 +1,7 @@
 //! `celltrace`: serve, demo, verify, backup, migrate, checkpoint, token, bench.
 
 use celltrace::config::{Config, Overrides};
-use celltrace::{bench, demo, isbt, keys, products, server};
+use celltrace::{bench, demo, isbt, keys, label, products};
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::time::Timestamp;
 use celltrace_store::{verify, Database, Engine, EngineOptions};
@@ -64,6 +64,23 @@ enum Cmd {
     PublicKey,
     /// Measure the command path against raw SQLite writes.
     Bench(bench::BenchArgs),
+    /// Write the ISBT 128 label of a unit as PNG, PDF and/or ZPL.
+    Label {
+        /// Unit id, DIN, or DIN followed by the product code (for divided products).
+        unit: String,
+        /// Write a PNG image here.
+        #[arg(long)]
+        png: Option<PathBuf>,
+        /// Write a PDF here.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        /// Write ZPL II for thermal printers here.
+        #[arg(long)]
+        zpl: Option<PathBuf>,
+        /// PNG resolution.
+        #[arg(long, default_value_t = 300)]
+        dpi: u32,
+    },
     /// The product description table that labels print.
     Products {
         #[command(subcommand)]
@@ -150,7 +167,7 @@ async fn start_engine(config: &Config, db: Database) -> Result<Engine, String> {
 }
 
 fn now() -> Timestamp {
-    Timestamp(server::now_micros())
+    Timestamp(celltrace_web::now_micros())
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -185,7 +202,10 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
             let address = listener.local_addr().map_err(|e| e.to_string())?;
             println!("celltrace is serving {} on http://{address}/", db.display_url());
-            let app = server::router(server::AppState { engine });
+            if let Ok(key) = keys::load(&config.signing_key) {
+                let _ = celltrace_web::pages::VERIFYING_KEY.set(key.verifying_key());
+            }
+            let app = celltrace_web::router(celltrace_web::AppState { engine });
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
@@ -262,6 +282,26 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Cmd::Bench(args) => bench::run(args).await.map(|_| ExitCode::SUCCESS),
         Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
+        Cmd::Label { unit, png, pdf, zpl, dpi } => {
+            if png.is_none() && pdf.is_none() && zpl.is_none() {
+                return Err("say where to write the label: --png FILE, --pdf FILE and/or --zpl FILE".into());
+            }
+            let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            let unit = label::find_unit(&db, &unit).await?;
+            let data = label::label_data(&db, &unit).await?;
+            let write = |path: &PathBuf, bytes: &[u8]| std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()));
+            if let Some(path) = &png {
+                write(path, &celltrace_labels::render_png(&data, dpi).map_err(|e| e.to_string())?)?;
+            }
+            if let Some(path) = &pdf {
+                write(path, &celltrace_labels::render_pdf(&data).map_err(|e| e.to_string())?)?;
+            }
+            if let Some(path) = &zpl {
+                write(path, celltrace_labels::render_zpl(&data).map_err(|e| e.to_string())?.as_bytes())?;
+            }
+            println!("label of unit {} (DIN {}, product {}) written", unit.id, unit.din, unit.product_code);
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Products { action: ProductsCmd::Load { file } } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let entries = products::parse_csv(&text).map_err(|errors| {

@@ -2,6 +2,7 @@
 //! people issue, the events that result, and the rules between them
 //! (`decide` and `State::apply`). Pure: no I/O, no clock, no database.
 
+pub mod access;
 pub mod command;
 pub mod decide;
 pub mod event;

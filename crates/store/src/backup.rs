@@ -68,6 +68,8 @@ const TABLES: &[Table] = &[
     ("claims", &[("namespace", Column::Text), ("value", Column::Text), ("owner", Column::Text), ("seq", Column::Int)], "namespace, value"),
     ("entry_subjects", &[("kind", Column::Text), ("id", Column::Text), ("seq", Column::Int)], "kind, id, seq"),
     ("din_sequences", &[("fin", Column::Text), ("year", Column::Int), ("next", Column::Int)], "fin, year"),
+    ("credentials", &[("staff_id", Column::Text), ("password_hash", Column::Text), ("updated_at", Column::Int)], "staff_id"),
+    ("settings", &[("key", Column::Text), ("value", Column::Text)], "key"),
     (
         "api_tokens",
         &[

@@ -6,6 +6,7 @@
 //! migrations differ. Cross-server rules live in the schema: a single head row
 //! every writer locks, unique claims, and a gap-free, fork-free ledger.
 
+pub mod accounts;
 pub mod backup;
 pub mod din;
 pub mod engine;
@@ -88,8 +89,14 @@ pub fn normalise_url(location: &str) -> Result<(Backend, String), StoreError> {
 
 fn migrations(backend: Backend) -> Migrator {
     let files: &[(i64, &str, &str)] = match backend {
-        Backend::Sqlite => &[(1, "ledger and projections", include_str!("../migrations/sqlite/0001_ledger_and_projections.sql"))],
-        Backend::Postgres => &[(1, "ledger and projections", include_str!("../migrations/postgres/0001_ledger_and_projections.sql"))],
+        Backend::Sqlite => &[
+            (1, "ledger and projections", include_str!("../migrations/sqlite/0001_ledger_and_projections.sql")),
+            (2, "accounts", include_str!("../migrations/sqlite/0002_accounts.sql")),
+        ],
+        Backend::Postgres => &[
+            (1, "ledger and projections", include_str!("../migrations/postgres/0001_ledger_and_projections.sql")),
+            (2, "accounts", include_str!("../migrations/postgres/0002_accounts.sql")),
+        ],
     };
     Migrator {
         migrations: Cow::Owned(

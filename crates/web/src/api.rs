@@ -1,5 +1,5 @@
-//! The HTTP adapter: health, a status page, and the JSON command API that
-//! scripts and other servers use. Every write goes through the engine.
+//! The JSON command API that scripts and other servers use, health, and the
+//! public status page (aggregate figures only, never patient data).
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -9,40 +9,19 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use celltrace_domain::ids::{CommandId, SiteId};
 use celltrace_domain::{Actor, Command, Submission};
-use celltrace_store::{Database, Engine, SubmitError};
+use crate::{now_micros, AppState};
+use celltrace_store::SubmitError;
 use serde::Deserialize;
 use serde_json::json;
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The command path.
-    pub engine: Engine,
-}
-
-impl AppState {
-    fn db(&self) -> &Database {
-        self.engine.database()
-    }
-}
-
-/// The routes of celltrace.
-pub fn router(state: AppState) -> Router {
+/// The API, health and status routes.
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(status_page))
+        .route("/status", get(status_page))
         .route("/healthz", get(healthz))
         .route("/api/commands", post(submit))
         .route("/api/commands/{id}", get(command_status))
         .route("/api/ledger/head", get(ledger_head))
-        .with_state(state)
-}
-
-/// Microseconds since the epoch, now.
-pub fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {

@@ -1,0 +1,252 @@
+//! Accounts, sessions and access for the web application.
+//!
+//! Passwords are hashed with argon2id; a session is a random token in an
+//! HttpOnly, SameSite=Strict cookie (Secure behind TLS) whose hash is stored;
+//! every form carries the session's CSRF token; failed sign-ins are throttled
+//! per username across servers. Pages declare what they need with the
+//! capability extractor [`Can`]: the check runs before the handler, always.
+
+use crate::{now_micros, AppState};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use celltrace_domain::access::{staff_allows, Permission};
+use celltrace_domain::ids::StaffId;
+use celltrace_domain::model::{Site, Staff};
+use celltrace_domain::EntityKind;
+use celltrace_store::accounts::Session;
+use std::marker::PhantomData;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "ct_session";
+/// Name of the cookie that protects the sign-in form before a session exists.
+pub const LOGIN_CSRF_COOKIE: &str = "ct_login_csrf";
+/// How long a session lasts without signing in again (12 hours).
+pub const SESSION_MICROS: i64 = 12 * 3_600_000_000;
+/// Failed sign-ins allowed per username in the window before it is locked.
+pub const MAX_FAILURES: u64 = 5;
+/// The throttling window (15 minutes).
+pub const FAILURE_WINDOW_MICROS: i64 = 15 * 60_000_000;
+
+/// Hashes a password with argon2id (a fresh salt each time).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash the password: {e}"))
+}
+
+/// Whether `password` matches the stored argon2 hash.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// The rules a new password must meet, in words when it does not.
+pub fn password_problem(password: &str) -> Option<&'static str> {
+    if password.chars().count() < 12 {
+        Some("Use at least 12 characters.")
+    } else if password.chars().count() > 200 {
+        Some("Use at most 200 characters.")
+    } else {
+        None
+    }
+}
+
+/// A random token (256 bits, hex).
+pub fn random_token() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| format!("no randomness available: {e}"))?;
+    Ok(hex::encode(bytes))
+}
+
+/// A cookie value by name.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A `Set-Cookie` value with the attributes every celltrace cookie gets.
+pub fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age_seconds: i64) -> String {
+    let secure = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Compares two secrets without revealing where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The signed-in person and the site they are working at.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// Their account.
+    pub staff: Staff,
+    /// The site selected.
+    pub site: Site,
+    /// Every site they belong to.
+    pub sites: Vec<Site>,
+    /// The session.
+    pub session: Session,
+    /// The raw session token (to switch site or sign out).
+    pub token: String,
+}
+
+impl Viewer {
+    /// Whether they may do `permission` at their current site.
+    pub fn can(&self, permission: Permission) -> bool {
+        staff_allows(&self.staff, &self.site.id, permission)
+    }
+
+    /// Checks the CSRF token a form sent.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
+        if same_secret(sent, &self.session.csrf_token) {
+            Ok(())
+        } else {
+            Err(refusal(StatusCode::FORBIDDEN, "This form has expired or did not come from celltrace. Reload the page and try again."))
+        }
+    }
+}
+
+/// A plain refusal page.
+pub fn refusal(status: StatusCode, message: &str) -> Response {
+    let body = crate::view::message_page(status.canonical_reason().unwrap_or("Refused"), message);
+    (status, body).into_response()
+}
+
+/// Loads the viewer of a request, or the response to send instead (sign in).
+pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Response> {
+    let to_login = || Redirect::to("/login").into_response();
+    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Err(to_login()) };
+    let db = state.db();
+    let session = match db.session(&token, now_micros()).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(to_login()),
+        Err(e) => return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
+    };
+    let staff: Staff = match db.get::<Staff>(EntityKind::Staff, session.staff.as_str()).await {
+        Ok(Some(s)) if s.active => s,
+        Ok(_) => return Err(to_login()),
+        Err(e) => return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
+    };
+    let mut sites = Vec::new();
+    for m in &staff.memberships {
+        if let Ok(Some(site)) = db.get::<Site>(EntityKind::Site, m.site.as_str()).await {
+            sites.push(site);
+        }
+    }
+    let Some(site) = sites.iter().find(|s| s.id == session.site).or(sites.first()).cloned() else {
+        return Err(refusal(StatusCode::FORBIDDEN, "Your account belongs to no site. Ask an administrator."));
+    };
+    Ok(Viewer { staff, site, sites, session, token })
+}
+
+/// What a page needs. Each marker names one [`Permission`].
+pub trait Requirement: Send + Sync + 'static {
+    /// The permission.
+    const PERMISSION: Permission;
+}
+
+macro_rules! requirement {
+    ($($name:ident),*) => {$(
+        /// Capability marker for the permission of the same name.
+        #[derive(Debug)]
+        pub struct $name;
+        impl Requirement for $name {
+            const PERMISSION: Permission = Permission::$name;
+        }
+    )*};
+}
+requirement!(ViewDashboard, ViewPatients, ViewUnits, ViewAudit, Administer, ManageAccounts);
+
+/// Proof that the viewer may do `R` at their site. A handler that takes a
+/// `Can<R>` cannot run for anyone else: signed-out visitors are sent to the
+/// sign-in page and others get 403.
+#[derive(Debug)]
+pub struct Can<R: Requirement> {
+    /// The viewer.
+    pub viewer: Viewer,
+    _requirement: PhantomData<R>,
+}
+
+impl<R: Requirement> FromRequestParts<AppState> for Can<R> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let viewer = viewer(state, &parts.headers).await?;
+        if viewer.can(R::PERMISSION) {
+            Ok(Can { viewer, _requirement: PhantomData })
+        } else {
+            Err(refusal(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "Your roles at {} do not let you {}. Switch site if you work elsewhere, or ask an administrator.",
+                    viewer.site.name,
+                    R::PERMISSION.label()
+                ),
+            ))
+        }
+    }
+}
+
+/// Checks a signer's password for an e-signature; the signer must be an active account.
+pub async fn check_signer(state: &AppState, username: &str, password: &str) -> Result<StaffId, String> {
+    let db = state.db();
+    let since = now_micros() - FAILURE_WINDOW_MICROS;
+    if db.login_failures(username, since).await.map_err(|e| e.to_string())? >= MAX_FAILURES {
+        return Err("Too many failed attempts for this account; wait 15 minutes.".into());
+    }
+    let wrong = "The signer's username or password is not right; nothing was signed.".to_owned();
+    let Some(staff) = db.staff_by_username(username).await.map_err(|e| e.to_string())? else { return Err(wrong) };
+    let Some(stored) = db.password_hash(&staff).await.map_err(|e| e.to_string())? else { return Err(wrong) };
+    if verify_password(password, &stored) {
+        Ok(staff)
+    } else {
+        let _ = db.record_login_failure(username, now_micros(), since).await;
+        Err(wrong)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let stored = hash_password("correct horse battery").expect("hash");
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &stored));
+        assert!(!verify_password("wrong horse battery", &stored));
+        assert!(!verify_password("x", "not a hash"));
+        assert_ne!(stored, hash_password("correct horse battery").expect("hash"), "salted");
+    }
+
+    #[test]
+    fn cookies_are_read_and_written_safely() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=1; ct_session=abc; b=2".parse().expect("header"));
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
+        let set = set_cookie(&headers, SESSION_COOKIE, "abc", 60);
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && !set.contains("Secure"));
+        headers.insert("x-forwarded-proto", "https".parse().expect("header"));
+        assert!(set_cookie(&headers, SESSION_COOKIE, "abc", 60).ends_with("; Secure"));
+        assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("abc", "ab"));
+        assert_eq!(password_problem("short"), Some("Use at least 12 characters."));
+    }
+}

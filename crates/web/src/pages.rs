@@ -1,0 +1,1034 @@
+//! The staff web application's pages. Each handler states the capability it
+//! needs in its signature (`Can<...>`); writes go through the engine as the
+//! signed-in person, and every read of a patient's record is recorded.
+
+use crate::auth::{self, Administer, Can, ViewAudit, ViewDashboard, ViewPatients, ViewUnits};
+use crate::view::*;
+use crate::{now_micros, AppState};
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use celltrace_domain::command::{Actor, Command, Submission};
+use celltrace_domain::ids::{AdministrationId, CommandId, PlanId, SiteId, StaffId, UnitId};
+use celltrace_domain::model::*;
+use celltrace_domain::time::Timestamp;
+use celltrace_domain::{bedside_checks, EntityKey, EntityKind, Event};
+use celltrace_store::scan::Resolution;
+use celltrace_store::SubmitError;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The pages and their forms.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/setup", get(setup_form).post(setup))
+        .route("/site", post(switch_site))
+        .route("/patients", get(patients))
+        .route("/patients/{id}", get(patient))
+        .route("/units", get(units))
+        .route("/units/{id}", get(unit))
+        .route("/units/{id}/label.png", get(label_png))
+        .route("/units/{id}/label.pdf", get(label_pdf))
+        .route("/audit/{kind}/{id}", get(audit))
+        .route("/ledger", get(ledger))
+        .route("/ledger/verify", post(ledger_verify))
+        .route("/bedside", get(bedside_form).post(bedside_check))
+        .route("/bedside/administer", post(bedside_administer))
+}
+
+/// Every page route with what it needs, for documentation and the route × role test.
+pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permission>)] = {
+    use celltrace_domain::access::Permission::*;
+    &[
+        ("GET", "/", Some(ViewDashboard)),
+        ("GET", "/patients", Some(ViewPatients)),
+        ("GET", "/patients/{id}", Some(ViewPatients)),
+        ("GET", "/units", Some(ViewUnits)),
+        ("GET", "/units/{id}", Some(ViewUnits)),
+        ("GET", "/units/{id}/label.png", Some(ViewUnits)),
+        ("GET", "/units/{id}/label.pdf", Some(ViewUnits)),
+        ("GET", "/audit/{kind}/{id}", Some(ViewAudit)),
+        ("GET", "/ledger", Some(ViewAudit)),
+        ("POST", "/ledger/verify", Some(ViewAudit)),
+        ("GET", "/bedside", Some(Administer)),
+        ("POST", "/bedside", Some(Administer)),
+        ("POST", "/bedside/administer", Some(Administer)),
+        ("GET", "/login", None),
+        ("GET", "/setup", None),
+    ]
+};
+
+fn render<T: Template>(page: T) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!("template failed: {e}");
+            auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, "This page could not be shown; the error is logged.")
+        }
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    tracing::error!("storage: {e}");
+    auth::refusal(StatusCode::SERVICE_UNAVAILABLE, "The database is not reachable right now; nothing was changed. Try again.")
+}
+
+fn not_found(what: &str) -> Response {
+    auth::refusal(StatusCode::NOT_FOUND, &format!("{what} was not found at this site. Check the link, or switch to the site it belongs to."))
+}
+
+fn new_command_id() -> Result<CommandId, Response> {
+    CommandId::parse(&uuid::Uuid::now_v7().to_string()).map_err(|e| auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()))
+}
+
+async fn submit_as(state: &AppState, staff: &StaffId, site: &SiteId, command: Command) -> Result<Vec<Event>, Result<String, Response>> {
+    let id = new_command_id().map_err(Err)?;
+    let submission = Submission { id, actor: Actor::Staff(staff.clone()), site: site.clone(), at: Timestamp(now_micros()), command };
+    match state.engine.submit(submission).await {
+        Ok(receipt) => Ok(receipt.events),
+        Err(SubmitError::Rejected(r)) => Err(Ok(r.message)),
+        Err(SubmitError::Store(e)) => Err(Err(unavailable(e))),
+    }
+}
+
+// ---------- sign-in, sign-out, first start ----------
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn demo_accounts(state: &AppState) -> Vec<DemoAccount> {
+    if !matches!(state.db().setting("demo").await, Ok(Some(v)) if v == "loaded") {
+        return Vec::new();
+    }
+    let staff = state.db().list(EntityKind::Staff, None, None, 1000).await.unwrap_or_default();
+    let mut accounts: Vec<DemoAccount> = staff
+        .iter()
+        .filter_map(|row| serde_json::from_str::<Staff>(&row.body).ok())
+        .filter_map(|s| {
+            let first = s.memberships.first()?;
+            Some(DemoAccount {
+                role: first.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
+                username: s.username.clone(),
+                name: s.name.clone(),
+                site: if s.memberships.len() > 1 { format!("{} sites", s.memberships.len()) } else { first.site.to_string() },
+            })
+        })
+        .collect();
+    accounts.sort_by(|a, b| a.role.cmp(&b.role).then(a.username.cmp(&b.username)));
+    accounts
+}
+
+async fn login_page(state: &AppState, headers: &HeaderMap, error: Option<String>, username: String, status: StatusCode) -> Response {
+    let csrf = match auth::cookie(headers, auth::LOGIN_CSRF_COOKIE).filter(|c| c.len() == 64) {
+        Some(c) => c,
+        None => match auth::random_token() {
+            Ok(t) => t,
+            Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        },
+    };
+    let page = LoginPage { layout: None, csrf: csrf.clone(), error, username, demo_accounts: demo_accounts(state).await, demo_password: "celltrace-demo" };
+    let mut response = render(page);
+    *response.status_mut() = status;
+    if let Ok(value) = auth::set_cookie(headers, auth::LOGIN_CSRF_COOKIE, &csrf, 3600).parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if matches!(state.db().credential_count().await, Ok(0)) {
+        return Redirect::to("/setup").into_response();
+    }
+    login_page(&state, &headers, None, String::new(), StatusCode::OK).await
+}
+
+async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !auth::same_secret(&form.csrf, &expected) {
+        return auth::refusal(StatusCode::FORBIDDEN, "This sign-in form has expired or did not come from celltrace. Reload the page and try again.");
+    }
+    let db = state.db();
+    let now = now_micros();
+    let since = now - auth::FAILURE_WINDOW_MICROS;
+    match db.login_failures(&form.username, since).await {
+        Ok(n) if n >= auth::MAX_FAILURES => {
+            return login_page(&state, &headers, Some("Too many failed sign-ins for this username. Wait 15 minutes, or ask an administrator.".into()), form.username, StatusCode::TOO_MANY_REQUESTS).await;
+        }
+        Ok(_) => {}
+        Err(e) => return unavailable(e),
+    }
+    let staff_id = match db.staff_by_username(&form.username).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let stored = match &staff_id {
+        Some(id) => db.password_hash(id).await.unwrap_or(None),
+        None => None,
+    };
+    // Hash even for unknown users so timing does not reveal which usernames exist.
+    let ok = match &stored {
+        Some(hash) => auth::verify_password(&form.password, hash),
+        None => {
+            let _ = auth::hash_password(&form.password);
+            false
+        }
+    };
+    let staff: Option<Staff> = match (&staff_id, ok) {
+        (Some(id), true) => db.get(EntityKind::Staff, id.as_str()).await.unwrap_or(None).filter(|s: &Staff| s.active),
+        _ => None,
+    };
+    let Some(staff) = staff else {
+        let _ = db.record_login_failure(&form.username, now, since).await;
+        return login_page(&state, &headers, Some("The username or password is not right.".into()), form.username, StatusCode::UNAUTHORIZED).await;
+    };
+    let _ = db.clear_login_failures(&form.username).await;
+    let (Ok(token), Ok(csrf)) = (auth::random_token(), auth::random_token()) else {
+        return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, "No randomness available for a session.");
+    };
+    let Some(site) = staff.memberships.first().map(|m| m.site.clone()) else {
+        return auth::refusal(StatusCode::FORBIDDEN, "Your account belongs to no site. Ask an administrator.");
+    };
+    let session = celltrace_store::accounts::Session { staff: staff.id.clone(), site, csrf_token: csrf, expires_at: now + auth::SESSION_MICROS };
+    if let Err(e) = db.create_session(&token, &session, now).await {
+        return unavailable(e);
+    }
+    let mut response = Redirect::to("/").into_response();
+    let headers_out = response.headers_mut();
+    if let Ok(v) = auth::set_cookie(&headers, auth::SESSION_COOKIE, &token, auth::SESSION_MICROS / 1_000_000).parse() {
+        headers_out.append(header::SET_COOKIE, v);
+    }
+    if let Ok(v) = auth::set_cookie(&headers, auth::LOGIN_CSRF_COOKIE, "", 0).parse() {
+        headers_out.append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let viewer = match auth::viewer(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(r) = viewer.check_csrf(&form.csrf) {
+        return r;
+    }
+    if let Err(e) = state.db().end_session(&viewer.token).await {
+        return unavailable(e);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(v) = auth::set_cookie(&headers, auth::SESSION_COOKIE, "", 0).parse() {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn setup_page(headers: &HeaderMap, error: Option<String>, form: SetupForm, status: StatusCode) -> Response {
+    let csrf = match auth::cookie(headers, auth::LOGIN_CSRF_COOKIE).filter(|c| c.len() == 64) {
+        Some(c) => c,
+        None => match auth::random_token() {
+            Ok(t) => t,
+            Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        },
+    };
+    let mut response = render(SetupPage { layout: None, csrf: csrf.clone(), error, form: SetupForm { password: String::new(), ..form } });
+    *response.status_mut() = status;
+    if let Ok(value) = auth::set_cookie(headers, auth::LOGIN_CSRF_COOKIE, &csrf, 3600).parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match state.db().credential_count().await {
+        Ok(0) => setup_page(&headers, None, SetupForm { country: String::new(), ..SetupForm::default() }, StatusCode::OK).await,
+        Ok(_) => Redirect::to("/login").into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+fn slug(text: &str) -> String {
+    let s: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    s.chars().take(40).collect()
+}
+
+async fn setup(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SetupForm>) -> Response {
+    let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !auth::same_secret(&form.csrf, &expected) {
+        return auth::refusal(StatusCode::FORBIDDEN, "This form has expired or did not come from celltrace. Reload the page and try again.");
+    }
+    let db = state.db();
+    match db.credential_count().await {
+        Ok(0) => {}
+        Ok(_) => return Redirect::to("/login").into_response(),
+        Err(e) => return unavailable(e),
+    }
+    if let Some(problem) = auth::password_problem(&form.password) {
+        return setup_page(&headers, Some(format!("Password: {problem}")), form, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let site_slug = slug(&form.site_name);
+    let (Ok(site), Ok(staff)) = (SiteId::parse(if site_slug.is_empty() { "site" } else { &site_slug }), StaffId::parse(&slug(&form.username).replace('-', "."))) else {
+        return setup_page(&headers, Some("Use letters and digits in the site name and username.".into()), form, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let system = Actor::System("setup".into());
+    let now = Timestamp(now_micros());
+    let commands = [
+        Command::RegisterSite {
+            site: site.clone(),
+            name: form.site_name.clone(),
+            kind: SiteKind::Clinic,
+            country: form.country.trim().to_uppercase(),
+            accreditations: Vec::new(),
+            fin: form.fin.trim().to_uppercase(),
+        },
+        Command::RegisterStaff {
+            staff: staff.clone(),
+            name: form.name.clone(),
+            username: form.username.trim().to_owned(),
+            memberships: vec![Membership { site: site.clone(), roles: [Role::Administrator].into_iter().collect() }],
+        },
+    ];
+    for command in commands {
+        let id = match new_command_id() {
+            Ok(id) => id,
+            Err(r) => return r,
+        };
+        let submission = Submission { id, actor: system.clone(), site: site.clone(), at: now, command };
+        match state.engine.submit(submission).await {
+            Ok(_) => {}
+            Err(SubmitError::Rejected(r)) => return setup_page(&headers, Some(r.message), form, StatusCode::UNPROCESSABLE_ENTITY).await,
+            Err(SubmitError::Store(e)) => return unavailable(e),
+        }
+    }
+    let hash = match auth::hash_password(&form.password) {
+        Ok(h) => h,
+        Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    };
+    if let Err(e) = db.set_password_hash(&staff, &hash, now.0).await {
+        return unavailable(e);
+    }
+    Redirect::to("/login").into_response()
+}
+
+#[derive(Deserialize)]
+struct SiteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    site: String,
+}
+
+async fn switch_site(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SiteForm>) -> Response {
+    let viewer = match auth::viewer(&state, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(r) = viewer.check_csrf(&form.csrf) {
+        return r;
+    }
+    let Some(site) = viewer.sites.iter().find(|s| s.id.as_str() == form.site) else {
+        return auth::refusal(StatusCode::FORBIDDEN, "You do not belong to that site.");
+    };
+    match state.db().set_session_site(&viewer.token, &site.id).await {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+// ---------- dashboard ----------
+
+async fn entities<T: serde::de::DeserializeOwned>(state: &AppState, kind: EntityKind, site: Option<&str>, status: Option<&str>) -> Result<Vec<T>, Response> {
+    let rows = state.db().list(kind, site, status, 5000).await.map_err(unavailable)?;
+    Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect())
+}
+
+fn person_name(people: &BTreeMap<String, Person>, id: &str) -> String {
+    people.get(id).map(|p| p.name.clone()).unwrap_or_else(|| id.to_owned())
+}
+
+const FOLLOW_UP_POINTS: [(&str, i64); 4] = [("1m", 30), ("3m", 91), ("6m", 182), ("12m", 365)];
+
+async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDashboard>) -> Response {
+    let site = viewer.site.id.as_str();
+    let now = Timestamp(now_micros());
+    let people: BTreeMap<String, Person> = match entities::<Person>(&state, EntityKind::Person, Some(site), None).await {
+        Ok(p) => p.into_iter().map(|p| (p.id.to_string(), p)).collect(),
+        Err(r) => return r,
+    };
+    let units: Vec<Unit> = match entities(&state, EntityKind::Unit, Some(site), None).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let plans: Vec<Plan> = match entities(&state, EntityKind::Plan, Some(site), None).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let shipments: Vec<Shipment> = match entities(&state, EntityKind::Shipment, None, Some("in_transit")).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let adverse: Vec<AdverseEvent> = match entities(&state, EntityKind::AdverseEvent, Some(site), Some("open")).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let item = |id: String, label: String, detail: String| Item { id, label, detail, status: String::new(), site: String::new() };
+    let quarantine = units
+        .iter()
+        .filter(|u| u.status == UnitStatus::Quarantine && u.in_transit.is_none())
+        .map(|u| item(u.id.to_string(), format!("{} {}", u.din, u.product_code), format!("{} QC result(s), expires {}", u.qc.len(), when(u.expires_at))))
+        .collect();
+    let transit = shipments
+        .iter()
+        .filter(|s| s.to_site.as_str() == site || s.from_site.as_str() == site)
+        .map(|s| item(s.id.to_string(), format!("{} → {}", s.from_site, s.to_site), format!("{} unit(s) by {}", s.units.len(), s.courier)))
+        .collect();
+    let ready = plans
+        .iter()
+        .filter(|p| p.status == PlanStatus::Active && p.current_consent().is_some() && p.current_eligibility().is_some_and(|e| e.eligible() && now <= e.valid_until))
+        .map(|p| item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("plan {} · {} · {}", p.id, p.product_type.code(), p.indication.name)))
+        .collect();
+    let mut follow_ups = Vec::new();
+    for p in &plans {
+        let Some(first) = p.administrations.first() else { continue };
+        for (point, days) in FOLLOW_UP_POINTS {
+            let due = first.at.plus_days(days);
+            let done = p.follow_ups.iter().any(|f| f.time_point == point);
+            if !done && due <= now.plus_days(14) {
+                let overdue = now > due.plus_days(14);
+                follow_ups.push(item(
+                    p.patient.to_string(),
+                    person_name(&people, p.patient.as_str()),
+                    format!("{point} questionnaire {} {}", if overdue { "overdue since" } else { "due" }, due.date()),
+                ));
+            }
+        }
+    }
+    let adverse = adverse
+        .iter()
+        .map(|a| item(a.patient.to_string(), person_name(&people, a.patient.as_str()), format!("{} grade {}{}", a.term, a.grade, if a.is_serious() { " · SERIOUS" } else { "" })))
+        .collect();
+    let blocked = plans
+        .iter()
+        .filter(|p| p.status == PlanStatus::Blocked)
+        .map(|p| item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("plan {} · {} for {}", p.id, p.product_type.code(), p.indication.name)))
+        .collect();
+    render(DashboardPage {
+        layout: Some(Layout::new(&viewer, "dashboard")),
+        site_name: viewer.site.name.clone(),
+        quarantine,
+        transit,
+        ready,
+        follow_ups,
+        adverse,
+        blocked,
+    })
+}
+
+// ---------- patients ----------
+
+async fn patients(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPatients>) -> Response {
+    let mut people: Vec<Person> = match entities(&state, EntityKind::Person, Some(viewer.site.id.as_str()), None).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    people.sort_by(|a, b| a.mrn.cmp(&b.mrn));
+    let people = people
+        .into_iter()
+        .map(|p| PersonRow {
+            id: p.id.to_string(),
+            name: p.name,
+            mrn: p.mrn,
+            dob: p.date_of_birth.to_string(),
+            kind: format!("{:?}", p.kind).to_lowercase(),
+            language: format!("{:?}", p.language).to_lowercase(),
+        })
+        .collect();
+    render(PatientsPage { layout: Some(Layout::new(&viewer, "patients")), site_name: viewer.site.name.clone(), people })
+}
+
+fn describe_event(payload: &[u8]) -> String {
+    match serde_json::from_slice::<Event>(payload) {
+        Ok(event) => match &event {
+            Event::PlanCreated { plan } => format!("Plan {} created ({:?})", plan.id, plan.status),
+            Event::EligibilityAssessed { assessment, .. } => format!("Eligibility assessed: {}", if assessment.eligible() { "eligible" } else { "NOT eligible" }),
+            Event::ConsentRecorded { consent, .. } => format!("Consent signed ({} v{})", consent.template, consent.template_version),
+            Event::ConsentWithdrawn { withdrawal, .. } => format!("Consent WITHDRAWN: {}", withdrawal.reason),
+            Event::CollectionRecorded { unit, tissue, .. } => format!("Collected {:?}: unit {} {}", tissue, unit.din, unit.product_code),
+            Event::UnitReleased { exceptional, .. } => if *exceptional { "Unit released EXCEPTIONALLY".into() } else { "Unit released by QA".into() },
+            Event::UnitAdministered { administration, .. } => format!("Administered {} at {}", administration.dose, administration.body_site),
+            Event::FollowUpRecorded { follow_up, .. } => format!("Follow-up {} {}: {}", follow_up.time_point, follow_up.instrument, follow_up.score_milli.map(|s| format!("{}", s as f64 / 1000.0)).unwrap_or_default()),
+            Event::AdverseEventReported { adverse_event } => format!("Adverse event: {} grade {}", adverse_event.term, adverse_event.grade),
+            Event::RecordViewed { view, .. } => format!("Record viewed ({view})"),
+            other => other.kind().replace('_', " "),
+        },
+        Err(_) => "unreadable entry".to_owned(),
+    }
+}
+
+async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPatients>, Path(id): Path<String>) -> Response {
+    let db = state.db();
+    let person: Person = match db.get(EntityKind::Person, &id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return not_found("This patient"),
+        Err(e) => return unavailable(e),
+    };
+    if person.site != viewer.site.id {
+        return not_found("This patient");
+    }
+    // The read is recorded before the record is shown.
+    match submit_as(&state, &viewer.staff.id, &viewer.site.id, Command::RecordRecordViewed { person: person.id.clone(), view: "patient record".into() }).await {
+        Ok(_) => {}
+        Err(Ok(message)) => return auth::refusal(StatusCode::FORBIDDEN, &message),
+        Err(Err(r)) => return r,
+    }
+    let plans: Vec<Plan> = match db.list(EntityKind::Plan, Some(viewer.site.id.as_str()), None, 5000).await {
+        Ok(rows) => rows.iter().filter(|r| r.person.as_deref() == Some(person.id.as_str())).filter_map(|r| serde_json::from_str(&r.body).ok()).collect(),
+        Err(e) => return unavailable(e),
+    };
+    let all_units: Vec<Unit> = match entities(&state, EntityKind::Unit, None, None).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let plan_ids: Vec<&PlanId> = plans.iter().map(|p| &p.id).collect();
+    let units: Vec<&Unit> = all_units
+        .iter()
+        .filter(|u| u.source_person == person.id || u.allocated_to.as_ref().is_some_and(|p| plan_ids.contains(&p)))
+        .collect();
+    let mut keys = vec![EntityKey::new(EntityKind::Person, &person.id)];
+    keys.extend(plans.iter().map(|p| EntityKey::new(EntityKind::Plan, &p.id)));
+    keys.extend(units.iter().map(|u| EntityKey::new(EntityKind::Unit, &u.id)));
+    let mut entries = BTreeMap::new();
+    for key in &keys {
+        match db.trail(key).await {
+            Ok(trail) => entries.extend(trail.into_iter().map(|(e, _)| (e.seq, e))),
+            Err(e) => return unavailable(e),
+        }
+    }
+    let timeline = entries
+        .values()
+        .map(|e| TimelineRow { seq: e.seq, when: when(Timestamp(e.record.recorded_at)), what: describe_event(&e.record.payload), who: e.record.actor.clone() })
+        .collect();
+    let plan_views = plans
+        .iter()
+        .map(|p| {
+            let mut lines = Vec::new();
+            match p.current_eligibility() {
+                Some(e) => {
+                    for c in &e.criteria {
+                        lines.push(format!("{} {}: {}", if c.met { "✔" } else { "✘" }, c.description, c.detail));
+                    }
+                    lines.push(format!("Eligibility valid until {}", e.valid_until.date()));
+                }
+                None => lines.push("No eligibility assessment yet".into()),
+            }
+            match p.consents.last() {
+                Some(c) => match &c.withdrawn {
+                    Some(w) => lines.push(format!("Consent withdrawn on {}: {}", w.at.date(), w.reason)),
+                    None => lines.push(format!("Consent signed {} ({} v{}, {:?})", c.patient_signed_at.date(), c.template, c.template_version, c.language)),
+                },
+                None => lines.push("No consent yet".into()),
+            }
+            if let Some(s) = &p.override_signature {
+                lines.push(format!("Evidence override signed by {} on {}", s.signer, s.signed_at.date()));
+            }
+            for a in &p.administrations {
+                lines.push(format!("Administered {} on {} ({}), witnessed by {}", a.dose, when(a.at), a.body_site, a.witness));
+            }
+            for f in &p.follow_ups {
+                lines.push(format!("{} {}: {}", f.time_point, f.instrument, f.score_milli.map(|s| format!("{}", s as f64 / 1000.0)).unwrap_or_else(|| "not scored".into())));
+            }
+            let (status_class, evidence_class) = (
+                match p.status {
+                    PlanStatus::Active | PlanStatus::Completed => "ok",
+                    PlanStatus::Blocked | PlanStatus::Stopped => "stop",
+                },
+                match p.evidence.status {
+                    EvidenceStatus::Approved => "ok",
+                    EvidenceStatus::Investigational => "warn",
+                    EvidenceStatus::Unproven | EvidenceStatus::ResearchOnly => "stop",
+                },
+            );
+            PlanView {
+                id: p.id.to_string(),
+                indication: format!("{} ({})", p.indication.name, p.indication.icd10),
+                product: p.product_type.code().to_owned(),
+                status: format!("{:?}", p.status).to_lowercase(),
+                status_class,
+                evidence: format!("{:?}", p.evidence.status).to_lowercase(),
+                evidence_class,
+                trial: p.trial.as_ref().map(|t| format!("{} (ethics {})", t.registration, t.ethics_approval)),
+                blocked_reason: if p.status == PlanStatus::Blocked { p.blocked_reason.clone() } else { None },
+                route: p.route.clone(),
+                sessions: p.sessions,
+                dose: p.dose.to_string(),
+                cost: format!("{:.2} {}", p.cost_quote.minor as f64 / 100.0, p.cost_quote.currency),
+                lines,
+            }
+        })
+        .collect();
+    let units = units.iter().map(|u| unit_item(u)).collect();
+    render(PatientPage {
+        layout: Some(Layout::new(&viewer, "patients")),
+        id: person.id.to_string(),
+        name: person.name.clone(),
+        mrn: person.mrn.clone(),
+        dob: person.date_of_birth.to_string(),
+        sex: format!("{:?}", person.sex).to_lowercase(),
+        kind: format!("{:?}", person.kind).to_lowercase(),
+        language: format!("{:?}", person.language).to_lowercase(),
+        plans: plan_views,
+        units,
+        timeline,
+        can_audit: viewer.can(celltrace_domain::access::Permission::ViewAudit),
+    })
+}
+
+fn unit_item(u: &Unit) -> Item {
+    Item {
+        id: u.id.to_string(),
+        label: format!("{} {}", u.din, u.product_code),
+        detail: format!("{} · {}", u.product_type.code(), u.quantity),
+        status: if u.in_transit.is_some() { "in transit".into() } else { u.status.label().to_owned() },
+        site: u.site.to_string(),
+    }
+}
+
+// ---------- units ----------
+
+async fn units(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>) -> Response {
+    let mut units: Vec<Unit> = match entities(&state, EntityKind::Unit, Some(viewer.site.id.as_str()), None).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    units.sort_by(|a, b| (&a.din, &a.product_code).cmp(&(&b.din, &b.product_code)));
+    let units = units.iter().map(|u| Item { site: when(u.expires_at), ..unit_item(u) }).collect();
+    render(UnitsPage { layout: Some(Layout::new(&viewer, "units")), site_name: viewer.site.name.clone(), units })
+}
+
+async fn load_unit(state: &AppState, viewer: &auth::Viewer, id: &str) -> Result<Unit, Response> {
+    let unit: Unit = match state.db().get(EntityKind::Unit, id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return Err(not_found("This unit")),
+        Err(e) => return Err(unavailable(e)),
+    };
+    // Units are visible at the site holding them and at every site of the same person's care.
+    if !viewer.sites.iter().any(|s| s.id == unit.site) {
+        return Err(not_found("This unit"));
+    }
+    Ok(unit)
+}
+
+/// The lineage of every unit sharing the DIN, drawn as layers from the
+/// collection down, with the unit on show highlighted.
+fn lineage_svg(units: &[Unit], current: &UnitId) -> String {
+    let mut depth: BTreeMap<&UnitId, usize> = BTreeMap::new();
+    let by_id: BTreeMap<&UnitId, &Unit> = units.iter().map(|u| (&u.id, u)).collect();
+    fn depth_of<'a>(id: &'a UnitId, by_id: &BTreeMap<&'a UnitId, &'a Unit>, memo: &mut BTreeMap<&'a UnitId, usize>, guard: usize) -> usize {
+        if let Some(d) = memo.get(id) {
+            return *d;
+        }
+        let d = match by_id.get(id) {
+            Some(u) if guard < 64 => u.parents.iter().map(|p| depth_of(p, by_id, memo, guard + 1) + 1).max().unwrap_or(0),
+            _ => 0,
+        };
+        memo.insert(id, d);
+        d
+    }
+    for u in units {
+        depth_of(&u.id, &by_id, &mut depth, 0);
+    }
+    let mut layers: BTreeMap<usize, Vec<&Unit>> = BTreeMap::new();
+    for u in units {
+        layers.entry(depth.get(&u.id).copied().unwrap_or(0)).or_default().push(u);
+    }
+    let (w, h, gap_x, gap_y) = (170i64, 44i64, 20i64, 36i64);
+    let mut pos: BTreeMap<&UnitId, (i64, i64)> = BTreeMap::new();
+    let mut width = 0;
+    for (layer, us) in &layers {
+        for (i, u) in us.iter().enumerate() {
+            let x = 10 + i as i64 * (w + gap_x);
+            let y = 10 + *layer as i64 * (h + gap_y);
+            pos.insert(&u.id, (x, y));
+            width = width.max(x + w + 10);
+        }
+    }
+    let height = 10 + layers.len() as i64 * (h + gap_y);
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Lineage of the units of this donation" viewBox="0 0 {width} {height}" style="max-width:100%;font:12px system-ui,sans-serif">"#);
+    for u in units {
+        for p in &u.parents {
+            if let (Some((px, py)), Some((cx, cy))) = (pos.get(p), pos.get(&u.id)) {
+                svg.push_str(&format!(r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#666" stroke-width="1.5"/>"##, px + w / 2, py + h, cx + w / 2, cy));
+            }
+        }
+    }
+    for u in units {
+        if let Some((x, y)) = pos.get(&u.id) {
+            let fill = if &u.id == current { "#fff4c2" } else { "#ffffff" };
+            svg.push_str(&format!(
+                r##"<a href="/units/{id}"><rect x="{x}" y="{y}" width="{w}" height="{h}" rx="5" fill="{fill}" stroke="#0b5394"/><text x="{tx}" y="{ty1}">{code}</text><text x="{tx}" y="{ty2}" fill="#555">{status}</text></a>"##,
+                id = esc(u.id.as_str()),
+                tx = x + 8,
+                ty1 = y + 18,
+                ty2 = y + 35,
+                code = esc(&u.product_code),
+                status = esc(u.status.label()),
+            ));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {
+    let unit = match load_unit(&state, &viewer, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let family: Vec<Unit> = match state.db().list(EntityKind::Unit, None, None, 100_000).await {
+        Ok(rows) => rows
+            .iter()
+            .filter(|r| r.reference.as_deref().is_some_and(|x| x.starts_with(&unit.din)))
+            .filter_map(|r| serde_json::from_str(&r.body).ok())
+            .collect(),
+        Err(e) => return unavailable(e),
+    };
+    let catalogue: Option<ProductCatalogue> = state.db().get(EntityKind::Catalogue, ProductCatalogue::ID).await.unwrap_or(None);
+    let description = catalogue.as_ref().and_then(|c| c.describe(&unit.product_code)).unwrap_or("(no description loaded)").to_owned();
+    render(UnitPage {
+        layout: Some(Layout::new(&viewer, "units")),
+        id: unit.id.to_string(),
+        din: unit.din.clone(),
+        product_code: unit.product_code.clone(),
+        description,
+        status: if unit.in_transit.is_some() { "in transit".into() } else { unit.status.label().to_owned() },
+        quantity: unit.quantity.to_string(),
+        site: unit.site.to_string(),
+        expires: when(unit.expires_at),
+        intended: match &unit.intended_use {
+            IntendedUse::Autologous { patient } => format!("autologous: only for {patient}"),
+            IntendedUse::Allogeneic => match &unit.allocated_to {
+                Some(plan) => format!("allogeneic, allocated to plan {plan}"),
+                None => "allogeneic, not allocated".into(),
+            },
+        },
+        lineage_svg: lineage_svg(&family, &unit.id),
+        qc: unit.qc.iter().map(|q| (q.test.clone(), q.value.clone(), q.specification.clone(), if q.in_spec { "yes" } else { "NO" })).collect(),
+        release: unit.release.iter().map(|s| format!("{} signed \"{}\" on {}", s.signer, s.meaning.statement(), when(s.signed_at))).collect(),
+        steps: unit.steps.iter().map(|s| format!("{} {:?} by {} with {} (lots: {})", when(s.at), s.kind, s.operator, s.equipment, s.reagent_lots.join(", "))).collect(),
+        can_audit: viewer.can(celltrace_domain::access::Permission::ViewAudit),
+    })
+}
+
+async fn label_data(state: &AppState, unit: &Unit) -> Result<celltrace_labels::LabelData, Response> {
+    let db = state.db();
+    let site: Site = db.get(EntityKind::Site, unit.site.as_str()).await.map_err(unavailable)?.ok_or_else(|| not_found("The unit's site"))?;
+    let catalogue: Option<ProductCatalogue> = db.get(EntityKind::Catalogue, ProductCatalogue::ID).await.map_err(unavailable)?;
+    let parts = |at: Timestamp| {
+        let (y, m, d) = at.date().parts();
+        let minutes = at.0.rem_euclid(Timestamp::DAY) / 60_000_000;
+        (y, m, d, (minutes / 60) as u8, (minutes % 60) as u8)
+    };
+    let autologous_patient = match &unit.intended_use {
+        IntendedUse::Autologous { patient } => {
+            let p: Person = db.get(EntityKind::Person, patient.as_str()).await.map_err(unavailable)?.ok_or_else(|| not_found("The unit's patient"))?;
+            Some(celltrace_labels::PatientLine { name: p.name, date_of_birth: p.date_of_birth.to_string(), mrn: p.mrn })
+        }
+        IntendedUse::Allogeneic => None,
+    };
+    Ok(celltrace_labels::LabelData {
+        din: unit.din.clone(),
+        flags: "00".into(),
+        product_code: unit.product_code.clone(),
+        product_description: catalogue.as_ref().and_then(|c| c.describe(&unit.product_code)).unwrap_or("(no description loaded)").to_owned(),
+        collected_at: parts(unit.collected_at),
+        expires_at: parts(unit.expires_at),
+        facility: format!("{} (FIN {})", site.name, site.fin),
+        quantity: unit.quantity.to_string(),
+        autologous_patient,
+        warnings: Vec::new(),
+    })
+}
+
+async fn label_png(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {
+    let unit = match load_unit(&state, &viewer, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let data = match label_data(&state, &unit).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    match celltrace_labels::render_png(&data, 203) {
+        Ok(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        Err(e) => auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &format!("The label cannot be drawn: {e}")),
+    }
+}
+
+async fn label_pdf(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {
+    let unit = match load_unit(&state, &viewer, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let data = match label_data(&state, &unit).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    match celltrace_labels::render_pdf(&data) {
+        Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
+        Err(e) => auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &format!("The label cannot be drawn: {e}")),
+    }
+}
+
+// ---------- audit and ledger ----------
+
+async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Path((kind, id)): Path<(String, String)>) -> Response {
+    let Some(kind) = EntityKind::parse(&kind) else { return not_found("This kind of record") };
+    let key = EntityKey::new(kind, &id);
+    match state.db().entity(&key).await {
+        Ok(Some(row)) if row.site == viewer.site.id.as_str() || viewer.sites.iter().any(|s| s.id.as_str() == row.site) || row.site == "all" => {}
+        Ok(_) => return not_found("This record"),
+        Err(e) => return unavailable(e),
+    }
+    let trail = match state.db().trail(&key).await {
+        Ok(t) => t,
+        Err(e) => return unavailable(e),
+    };
+    let entries = trail
+        .into_iter()
+        .map(|(e, _)| AuditRow {
+            seq: e.seq,
+            when: when(Timestamp(e.record.recorded_at)),
+            who: e.record.actor.clone(),
+            site: e.record.site.clone(),
+            what: describe_event(&e.record.payload),
+            payload: serde_json::from_slice::<serde_json::Value>(&e.record.payload)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_default(),
+            hash: celltrace_ledger::to_hex(&e.hash).chars().take(16).collect(),
+        })
+        .collect();
+    render(AuditPage { layout: Some(Layout::new(&viewer, "ledger")), subject: key.to_string(), entries })
+}
+
+async fn ledger_page(state: &AppState, viewer: &auth::Viewer, report: Option<(bool, String)>, findings: Vec<String>) -> Response {
+    let db = state.db();
+    let (head, checkpoints) = match (db.head().await, db.checkpoint_count().await) {
+        (Ok(h), Ok(c)) => (h, c),
+        (Err(e), _) | (_, Err(e)) => return unavailable(e),
+    };
+    let from = head.seq.saturating_sub(24).max(1);
+    let latest = match db.entries(from, 25).await {
+        Ok(e) => e
+            .into_iter()
+            .rev()
+            .map(|(e, _)| TimelineRow { seq: e.seq, when: when(Timestamp(e.record.recorded_at)), what: describe_event(&e.record.payload), who: e.record.actor })
+            .collect(),
+        Err(e) => return unavailable(e),
+    };
+    render(LedgerPage {
+        layout: Some(Layout::new(viewer, "ledger")),
+        csrf: viewer.session.csrf_token.clone(),
+        entries: head.seq,
+        checkpoints,
+        head: celltrace_ledger::to_hex(&head.hash),
+        report,
+        findings,
+        latest,
+    })
+}
+
+async fn ledger(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>) -> Response {
+    ledger_page(&state, &viewer, None, Vec::new()).await
+}
+
+/// The deployment's public key, handed to the web layer at start.
+pub static VERIFYING_KEY: std::sync::OnceLock<celltrace_ledger::VerifyingKey> = std::sync::OnceLock::new();
+
+async fn ledger_verify(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Form(form): Form<CsrfForm>) -> Response {
+    if let Err(r) = viewer.check_csrf(&form.csrf) {
+        return r;
+    }
+    let Some(key) = VERIFYING_KEY.get() else {
+        return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, "This server was started without the deployment's key; run celltrace verify instead.");
+    };
+    match celltrace_store::verify::verify(state.db(), key).await {
+        Ok(report) => {
+            let summary = format!(
+                "{}: {} entries, {} checkpoints and {} records checked",
+                if report.ok() { "Verified" } else { "FAILED" },
+                report.entries,
+                report.checkpoints,
+                report.entities
+            );
+            ledger_page(&state, &viewer, Some((report.ok(), summary)), report.findings).await
+        }
+        Err(e) => unavailable(e),
+    }
+}
+
+// ---------- bedside ----------
+
+fn bedside_page(viewer: &auth::Viewer, wristband: String, unit_scan: String, verdict: Option<Verdict>, confirm: Option<Confirm>, recorded: Option<String>) -> Response {
+    render(BedsidePage {
+        layout: Some(Layout::new(viewer, "bedside")),
+        csrf: viewer.session.csrf_token.clone(),
+        wristband,
+        unit_scan,
+        verdict,
+        confirm,
+        recorded,
+        witness_statement: SignatureMeaning::AdministrationWitness.statement(),
+    })
+}
+
+async fn bedside_form(Can { viewer, .. }: Can<Administer>) -> Response {
+    bedside_page(&viewer, String::new(), String::new(), None, None, None)
+}
+
+#[derive(Deserialize)]
+struct ScanForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    wristband: String,
+    #[serde(default)]
+    unit_scan: String,
+}
+
+fn stop(message: String) -> Verdict {
+    Verdict { passed: false, failures: vec![message], checks: Vec::new() }
+}
+
+async fn bedside_check(State(state): State<AppState>, Can { viewer, .. }: Can<Administer>, Form(form): Form<ScanForm>) -> Response {
+    if let Err(r) = viewer.check_csrf(&form.csrf) {
+        return r;
+    }
+    let db = state.db();
+    let site = viewer.site.id.as_str();
+    let page = |verdict: Verdict, confirm: Option<Confirm>| bedside_page(&viewer, form.wristband.clone(), form.unit_scan.clone(), Some(verdict), confirm, None);
+    let patient_row = match db.resolve_scan(site, &form.wristband).await {
+        Ok(Resolution::Patient(p)) => p,
+        Ok(Resolution::Unit(_)) => return page(stop("The first scan is a unit label: scan the patient's wristband first.".into()), None),
+        Err(e) => return page(stop(format!("Wristband: {e}")), None),
+    };
+    let unit_row = match db.resolve_scan(site, &form.unit_scan).await {
+        Ok(Resolution::Unit(u)) => u,
+        Ok(Resolution::Patient(_)) => return page(stop("The second scan is a wristband: scan the unit's label.".into()), None),
+        Err(e) => return page(stop(format!("Unit label: {e}")), None),
+    };
+    let (Ok(person), Ok(unit)) = (serde_json::from_str::<Person>(&patient_row.body), serde_json::from_str::<Unit>(&unit_row.body)) else {
+        return unavailable("stored record is not readable");
+    };
+    // The plan this unit is for: the patient's plan of the same product type at this site.
+    let plans: Vec<Plan> = match db.list(EntityKind::Plan, Some(site), None, 5000).await {
+        Ok(rows) => rows.iter().filter(|r| r.person.as_deref() == Some(person.id.as_str())).filter_map(|r| serde_json::from_str(&r.body).ok()).collect(),
+        Err(e) => return unavailable(e),
+    };
+    let plan = plans
+        .iter()
+        .find(|p| p.product_type == unit.product_type && p.status == PlanStatus::Active)
+        .or_else(|| plans.iter().find(|p| p.product_type == unit.product_type))
+        .or_else(|| plans.first());
+    let Some(plan) = plan else {
+        return page(stop(format!("{} has no treatment plan at this site: do not administer.", person.name)), None);
+    };
+    let now = Timestamp(now_micros());
+    let mut checks: Vec<(String, bool, String)> = bedside_checks(&unit, &person.id, plan, &plan.dose, now)
+        .into_iter()
+        .map(|c| (c.title.to_owned(), c.passed, c.message))
+        .collect();
+    let here = unit.site == viewer.site.id && unit.in_transit.is_none();
+    checks.push(("Unit received at this site".into(), here, format!("STOP: unit {} is not at {} (it is at {}{}).", unit.din, viewer.site.name, unit.site, if unit.in_transit.is_some() { ", in transit" } else { "" })));
+    let not_given = unit.administered_in.is_none();
+    checks.push(("Not already administered".into(), not_given, format!("STOP: unit {} has already been administered.", unit.din)));
+    let passed = checks.iter().all(|c| c.1);
+    let failures = checks.iter().filter(|c| !c.1).map(|c| c.2.clone()).collect();
+    let confirm = passed.then(|| Confirm {
+        patient: person.id.to_string(),
+        patient_name: person.name.clone(),
+        plan: plan.id.to_string(),
+        unit: unit.id.to_string(),
+        unit_label: format!("{} {}", unit.din, unit.product_code),
+        dose: plan.dose.to_string(),
+        route: plan.route.clone(),
+    });
+    page(Verdict { passed, failures, checks }, confirm)
+}
+
+#[derive(Deserialize)]
+struct AdministerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    plan: String,
+    #[serde(default)]
+    patient: String,
+    #[serde(default)]
+    body_site: String,
+    #[serde(default)]
+    witness: String,
+    #[serde(default)]
+    witness_password: String,
+}
+
+async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: Can<Administer>, Form(form): Form<AdministerForm>) -> Response {
+    if let Err(r) = viewer.check_csrf(&form.csrf) {
+        return r;
+    }
+    let retry = |message: String| bedside_page(&viewer, String::new(), String::new(), Some(stop(message)), None, None);
+    let witness = match auth::check_signer(&state, &form.witness, &form.witness_password).await {
+        Ok(w) => w,
+        Err(message) => return retry(message),
+    };
+    let plan: Plan = match state.db().get(EntityKind::Plan, &form.plan).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return retry("The plan is unknown; scan again.".into()),
+        Err(e) => return unavailable(e),
+    };
+    let (Ok(unit), Ok(patient), Ok(administration)) = (form.unit.parse(), form.patient.parse(), AdministrationId::parse(&format!("adm-{}", uuid::Uuid::now_v7()))) else {
+        return retry("The form was damaged; scan again.".into());
+    };
+    let command = Command::AdministerUnit {
+        administration,
+        unit,
+        patient,
+        plan: plan.id.clone(),
+        dose: plan.dose.clone(),
+        body_site: form.body_site.clone(),
+        witness: Signature { signer: witness, meaning: SignatureMeaning::AdministrationWitness, signed_at: Timestamp(now_micros()) },
+    };
+    match submit_as(&state, &viewer.staff.id, &viewer.site.id, command).await {
+        Ok(_) => bedside_page(&viewer, String::new(), String::new(), None, None, Some(format!("Administration recorded for plan {} at {} UTC.", plan.id, when(Timestamp(now_micros()))))),
+        Err(Ok(message)) => retry(message),
+        Err(Err(r)) => r,
+    }
+}

@@ -1,0 +1,280 @@
+//! Templates (askama, auto-escaped) and the small view models they show.
+//! Handlers build these from domain types; templates never see the database.
+
+use crate::auth::Viewer;
+use askama::Template;
+use celltrace_domain::access::Permission;
+use celltrace_domain::time::Timestamp;
+
+/// The header every signed-in page shows.
+pub struct Layout {
+    pub current: &'static str,
+    pub user_name: String,
+    pub roles: String,
+    pub site_id: String,
+    pub site_name: String,
+    pub sites: Vec<(String, String)>,
+    pub csrf: String,
+    pub can_patients: bool,
+    pub can_units: bool,
+    pub can_bedside: bool,
+    pub can_audit: bool,
+}
+
+impl Layout {
+    pub fn new(viewer: &Viewer, current: &'static str) -> Layout {
+        let roles: Vec<&str> = viewer
+            .staff
+            .memberships
+            .iter()
+            .filter(|m| m.site == viewer.site.id)
+            .flat_map(|m| m.roles.iter().map(|r| r.label()))
+            .collect();
+        Layout {
+            current,
+            user_name: viewer.staff.name.clone(),
+            roles: roles.join(", "),
+            site_id: viewer.site.id.to_string(),
+            site_name: viewer.site.name.clone(),
+            sites: viewer.sites.iter().map(|s| (s.id.to_string(), s.name.clone())).collect(),
+            csrf: viewer.session.csrf_token.clone(),
+            can_patients: viewer.can(Permission::ViewPatients),
+            can_units: viewer.can(Permission::ViewUnits),
+            can_bedside: viewer.can(Permission::Administer),
+            can_audit: viewer.can(Permission::ViewAudit),
+        }
+    }
+}
+
+/// A timestamp as `2026-05-08 01:17` (UTC).
+pub fn when(at: Timestamp) -> String {
+    let minutes = at.0.rem_euclid(Timestamp::DAY) / 60_000_000;
+    format!("{} {:02}:{:02}", at.date(), minutes / 60, minutes % 60)
+}
+
+/// One line of a list: a link target, its text, and a detail.
+pub struct Item {
+    pub id: String,
+    pub label: String,
+    pub detail: String,
+    pub status: String,
+    pub site: String,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub layout: Option<Layout>,
+    pub title: String,
+    pub message: String,
+}
+
+/// A bare page with a title and a message (refusals, errors).
+pub fn message_page(title: &str, message: &str) -> axum::response::Html<String> {
+    let page = MessagePage { layout: None, title: title.to_owned(), message: message.to_owned() };
+    axum::response::Html(page.render().unwrap_or_else(|_| message.to_owned()))
+}
+
+pub struct DemoAccount {
+    pub role: String,
+    pub username: String,
+    pub name: String,
+    pub site: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub layout: Option<Layout>,
+    pub csrf: String,
+    pub error: Option<String>,
+    pub username: String,
+    pub demo_accounts: Vec<DemoAccount>,
+    pub demo_password: &'static str,
+}
+
+#[derive(Default, serde::Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub site_name: String,
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub fin: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+pub struct SetupPage {
+    pub layout: Option<Layout>,
+    pub csrf: String,
+    pub error: Option<String>,
+    pub form: SetupForm,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Option<Layout>,
+    pub site_name: String,
+    pub quarantine: Vec<Item>,
+    pub transit: Vec<Item>,
+    pub ready: Vec<Item>,
+    pub follow_ups: Vec<Item>,
+    pub adverse: Vec<Item>,
+    pub blocked: Vec<Item>,
+}
+
+pub struct PersonRow {
+    pub id: String,
+    pub name: String,
+    pub mrn: String,
+    pub dob: String,
+    pub kind: String,
+    pub language: String,
+}
+
+#[derive(Template)]
+#[template(path = "patients.html")]
+pub struct PatientsPage {
+    pub layout: Option<Layout>,
+    pub site_name: String,
+    pub people: Vec<PersonRow>,
+}
+
+pub struct PlanView {
+    pub id: String,
+    pub indication: String,
+    pub product: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub evidence: String,
+    pub evidence_class: &'static str,
+    pub trial: Option<String>,
+    pub blocked_reason: Option<String>,
+    pub route: String,
+    pub sessions: u32,
+    pub dose: String,
+    pub cost: String,
+    pub lines: Vec<String>,
+}
+
+pub struct TimelineRow {
+    pub seq: u64,
+    pub when: String,
+    pub what: String,
+    pub who: String,
+}
+
+#[derive(Template)]
+#[template(path = "patient.html")]
+pub struct PatientPage {
+    pub layout: Option<Layout>,
+    pub id: String,
+    pub name: String,
+    pub mrn: String,
+    pub dob: String,
+    pub sex: String,
+    pub kind: String,
+    pub language: String,
+    pub plans: Vec<PlanView>,
+    pub units: Vec<Item>,
+    pub timeline: Vec<TimelineRow>,
+    pub can_audit: bool,
+}
+
+#[derive(Template)]
+#[template(path = "units.html")]
+pub struct UnitsPage {
+    pub layout: Option<Layout>,
+    pub site_name: String,
+    pub units: Vec<Item>,
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+pub struct UnitPage {
+    pub layout: Option<Layout>,
+    pub id: String,
+    pub din: String,
+    pub product_code: String,
+    pub description: String,
+    pub status: String,
+    pub quantity: String,
+    pub site: String,
+    pub expires: String,
+    pub intended: String,
+    pub lineage_svg: String,
+    pub qc: Vec<(String, String, String, &'static str)>,
+    pub release: Vec<String>,
+    pub steps: Vec<String>,
+    pub can_audit: bool,
+}
+
+pub struct AuditRow {
+    pub seq: u64,
+    pub when: String,
+    pub who: String,
+    pub site: String,
+    pub what: String,
+    pub payload: String,
+    pub hash: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub layout: Option<Layout>,
+    pub subject: String,
+    pub entries: Vec<AuditRow>,
+}
+
+#[derive(Template)]
+#[template(path = "ledger.html")]
+pub struct LedgerPage {
+    pub layout: Option<Layout>,
+    pub csrf: String,
+    pub entries: u64,
+    pub checkpoints: i64,
+    pub head: String,
+    pub report: Option<(bool, String)>,
+    pub findings: Vec<String>,
+    pub latest: Vec<TimelineRow>,
+}
+
+pub struct Verdict {
+    pub passed: bool,
+    pub failures: Vec<String>,
+    pub checks: Vec<(String, bool, String)>,
+}
+
+pub struct Confirm {
+    pub patient: String,
+    pub patient_name: String,
+    pub plan: String,
+    pub unit: String,
+    pub unit_label: String,
+    pub dose: String,
+    pub route: String,
+}
+
+#[derive(Template)]
+#[template(path = "bedside.html")]
+pub struct BedsidePage {
+    pub layout: Option<Layout>,
+    pub csrf: String,
+    pub wristband: String,
+    pub unit_scan: String,
+    pub verdict: Option<Verdict>,
+    pub confirm: Option<Confirm>,
+    pub recorded: Option<String>,
+    pub witness_statement: &'static str,
+}
