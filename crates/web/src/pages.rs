@@ -636,8 +636,8 @@ async fn load_unit(state: &AppState, viewer: &auth::Viewer, id: &str) -> Result<
         Ok(None) => return Err(not_found("This unit")),
         Err(e) => return Err(unavailable(e)),
     };
-    // Units are visible at the site holding them and at every site of the same person's care.
-    if !viewer.sites.iter().any(|s| s.id == unit.site) {
+    // Records show at the site that holds them; staff of several sites switch site.
+    if unit.site != viewer.site.id {
         return Err(not_found("This unit"));
     }
     Ok(unit)
@@ -811,7 +811,7 @@ async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>
     let Some(kind) = EntityKind::parse(&kind) else { return not_found("This kind of record") };
     let key = EntityKey::new(kind, &id);
     match state.db().entity(&key).await {
-        Ok(Some(row)) if row.site == viewer.site.id.as_str() || viewer.sites.iter().any(|s| s.id.as_str() == row.site) || row.site == "all" => {}
+        Ok(Some(row)) if row.site == viewer.site.id.as_str() || row.site == "all" => {}
         Ok(_) => return not_found("This record"),
         Err(e) => return unavailable(e),
     }

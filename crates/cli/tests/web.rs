@@ -1,0 +1,325 @@
+//! The staff web application, in process against a real database: first-run
+//! setup, sign-in and throttling, CSRF, every route for every role, site
+//! separation, and bedside verification refusing each unsafe case by name.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use celltrace_domain::command::Command;
+use celltrace_domain::EntityKind;
+use celltrace_store::{Database, Engine, EngineOptions};
+use celltrace_testkit::{clinic, now, released_unit, submission, TestDb};
+use http_body_util::BodyExt;
+use std::collections::BTreeMap;
+use tower::ServiceExt;
+
+struct Client {
+    app: Router,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+impl Client {
+    fn new(app: &Router) -> Client {
+        Client { app: app.clone(), cookies: BTreeMap::new() }
+    }
+
+    async fn send(&mut self, request: Request<Body>) -> Page {
+        let response = self.app.clone().oneshot(request).await.expect("response");
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().expect("ascii cookie");
+            assert!(text.contains("HttpOnly") && text.contains("SameSite=Strict"), "cookie attributes: {text}");
+            if let Some((name, rest)) = text.split_once('=') {
+                let v = rest.split(';').next().unwrap_or("").to_owned();
+                if v.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), v);
+                }
+            }
+        }
+        let status = response.status();
+        let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap_or("").to_owned()).unwrap_or_default();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        Page { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).expect("request");
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = fields.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
+        let request = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(request).await
+    }
+
+    async fn login(&mut self, username: &str, password: &str) -> Page {
+        let form = self.get("/login").await;
+        let csrf = csrf_of(&form.body);
+        self.post("/login", &[("csrf", &csrf), ("username", username), ("password", password)]).await
+    }
+
+    /// The CSRF token of the signed-in session, read from a page's forms.
+    async fn csrf(&mut self) -> String {
+        let page = self.get("/").await;
+        csrf_of(&page.body)
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).map(|i| i + marker.len()).expect("a form with a CSRF token");
+    html[start..start + 64].to_owned()
+}
+
+async fn demo_app() -> (TestDb, Router) {
+    let db = TestDb::sqlite();
+    let database = Database::open(&db.url).await.expect("open");
+    let engine = Engine::start(database, EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
+    celltrace::demo::load(&engine, now()).await.expect("demo");
+    let app = celltrace_web::router(celltrace_web::AppState { engine });
+    (db, app)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_asks_for_the_first_administrator() {
+    let db = TestDb::sqlite();
+    let engine = Engine::start(Database::open(&db.url).await.expect("open"), EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
+    let app = celltrace_web::router(celltrace_web::AppState { engine });
+    let mut client = Client::new(&app);
+    let first = client.get("/login").await;
+    assert_eq!((first.status, first.location.as_str()), (StatusCode::SEE_OTHER, "/setup"));
+    let form = client.get("/setup").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf_of(&form.body);
+    let fields = [("csrf", csrf.as_str()), ("site_name", "Harbour Clinic"), ("country", "ae"), ("fin", "A9990"), ("name", "Mona Saleh"), ("username", "mona"), ("password", "short")];
+    let weak = client.post("/setup", &fields).await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("at least 12 characters") && weak.body.contains("Harbour Clinic"), "keeps what was typed");
+    let mut good = fields;
+    good[6] = ("password", "a long enough passphrase");
+    let done = client.post("/setup", &good).await;
+    assert_eq!((done.status, done.location.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    assert_eq!(client.get("/setup").await.location, "/login", "setup runs once");
+    let signed_in = client.login("mona", "a long enough passphrase").await;
+    assert_eq!((signed_in.status, signed_in.location.as_str()), (StatusCode::SEE_OTHER, "/"));
+    let dashboard = client.get("/").await;
+    assert!(dashboard.body.contains("Harbour Clinic") && dashboard.body.contains("Mona Saleh"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_out_throttling_and_csrf() {
+    let (_db, app) = demo_app().await;
+    let mut client = Client::new(&app);
+    let login_page = client.get("/login").await;
+    assert!(login_page.body.contains("nurse.fatima") && login_page.body.contains("celltrace-demo"), "the demo lists its accounts");
+    let wrong = client.login("nurse.fatima", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("not right") && wrong.body.contains("value=\"nurse.fatima\""));
+    // A sign-in form not from celltrace is refused.
+    let forged = Client::new(&app).post("/login", &[("csrf", &"0".repeat(64)), ("username", "nurse.fatima"), ("password", "celltrace-demo")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let ok = client.login("nurse.fatima", "celltrace-demo").await;
+    assert_eq!(ok.location, "/");
+    assert!(client.get("/").await.body.contains("Work queues"));
+    // A form post without the session's token is refused and changes nothing.
+    let no_token = client.post("/logout", &[("csrf", "forged")]).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert!(client.get("/").await.body.contains("Work queues"), "still signed in");
+    let csrf = client.csrf().await;
+    let out = client.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location, "/login");
+    assert_eq!(client.get("/").await.location, "/login");
+
+    let mut attacker = Client::new(&app);
+    for _ in 0..5 {
+        attacker.login("qa.mehta", "guess").await;
+    }
+    let locked = attacker.login("qa.mehta", "celltrace-demo").await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits after 5 failures");
+}
+
+/// (username, site the account starts at) for one account of each role.
+const ACCOUNTS: &[(&str, &str)] = &[
+    ("admin", "dubai-clinic"),
+    ("auditor", "dubai-clinic"),
+    ("dr.haddad", "dubai-clinic"),
+    ("nurse.fatima", "dubai-clinic"),
+    ("tech.rao", "mumbai-lab"),
+    ("qa.mehta", "mumbai-lab"),
+    ("log.khan", "mumbai-lab"),
+    ("md.alsayed", "dubai-clinic"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_for_every_role() {
+    use celltrace_domain::access::staff_allows;
+    let (db, app) = demo_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    // Concrete paths for each route; the patient and unit belong to the Dubai clinic.
+    let concrete = |path: &str| path.replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
+    let resource_site = |path: &str| (path.contains("p-layla") || path.contains("u-layla")).then_some("dubai-clinic");
+
+    for (method, route, permission) in celltrace_web::pages::PAGE_ROUTES {
+        let path = concrete(route);
+        let mut anonymous = Client::new(&app);
+        let page = if *method == "GET" { anonymous.get(&path).await } else { anonymous.post(&path, &[]).await };
+        match permission {
+            Some(_) => assert_eq!((page.status, page.location.as_str()), (StatusCode::SEE_OTHER, "/login"), "anonymous {method} {path}"),
+            None => assert!(page.status == StatusCode::OK || page.status == StatusCode::SEE_OTHER, "anonymous {method} {path}: {}", page.status),
+        }
+    }
+
+    for (username, site) in ACCOUNTS {
+        let staff: celltrace_domain::model::Staff = database.get(EntityKind::Staff, username).await.expect("read").expect("account");
+        let site_id = site.parse().expect("site");
+        let mut client = Client::new(&app);
+        assert_eq!(client.login(username, "celltrace-demo").await.location, "/", "{username} signs in");
+        for (method, route, permission) in celltrace_web::pages::PAGE_ROUTES {
+            let Some(permission) = permission else { continue };
+            let path = concrete(route);
+            let page = if *method == "GET" { client.get(&path).await } else { client.post(&path, &[("csrf", "missing")]).await };
+            let allowed = staff_allows(&staff, &site_id, *permission);
+            let expected = if !allowed {
+                StatusCode::FORBIDDEN
+            } else if *method == "POST" {
+                StatusCode::FORBIDDEN // allowed, but the form carries no valid CSRF token
+            } else if resource_site(&path).is_some_and(|s| s != *site) {
+                StatusCode::NOT_FOUND // records show only at the site that holds them
+            } else {
+                StatusCode::OK
+            };
+            assert_eq!(page.status, expected, "{username} at {site}: {method} {path}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_of_one_site_never_see_another_sites_patients() {
+    let (_db, app) = demo_app().await;
+    let mut delhi = Client::new(&app);
+    delhi.login("nurse.priya", "celltrace-demo").await;
+    let list = delhi.get("/patients").await;
+    assert!(list.body.contains("Rajesh Kumar") && !list.body.contains("Layla"), "Delhi lists only Delhi's patients");
+    assert_eq!(delhi.get("/patients/p-layla").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(delhi.get("/patients/p-rajesh").await.status, StatusCode::OK);
+    let mut dubai = Client::new(&app);
+    dubai.login("dr.haddad", "celltrace-demo").await;
+    assert_eq!(dubai.get("/patients/p-rajesh").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_a_patient_record_is_recorded_in_the_ledger() {
+    let (db, app) = demo_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    let key = celltrace_domain::EntityKey::new(EntityKind::Person, "p-layla");
+    let before = database.trail(&key).await.expect("trail").len();
+    let mut client = Client::new(&app);
+    client.login("dr.haddad", "celltrace-demo").await;
+    let page = client.get("/patients/p-layla").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let trail = database.trail(&key).await.expect("trail");
+    assert_eq!(trail.len(), before + 1);
+    let (last, _) = trail.last().expect("entry");
+    assert_eq!((last.record.kind.as_str(), last.record.actor.as_str()), ("record_viewed", "staff:dr.haddad"));
+}
+
+/// A clinic where staff can sign in, with units in every state the bedside must refuse.
+async fn bedside_app() -> (TestDb, Router) {
+    let db = TestDb::sqlite();
+    let database = Database::open(&db.url).await.expect("open");
+    let engine = Engine::start(database.clone(), EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
+    let at = now();
+    let three_days_ago = celltrace_domain::time::Timestamp(at.0 - 3 * celltrace_domain::time::Timestamp::DAY);
+    let mut subs = clinic(at);
+    subs.extend(released_unit(1, at)); // good
+    subs.extend(released_unit(2, at)); // another patient's
+    subs.extend(released_unit(3, three_days_ago)); // expired
+    let mut unreleased = released_unit(4, at);
+    unreleased.pop();
+    subs.extend(unreleased);
+    subs.extend(released_unit(5, at));
+    subs.push(submission("nurse", at, Command::WithdrawConsent { plan: "plan-5".parse().expect("id"), reason: "changed mind".into() }));
+    for sub in subs {
+        let name = sub.command.name();
+        engine.submit(sub).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let hash = celltrace_web::auth::hash_password("nurse password 1").expect("hash");
+    for staff in ["nurse", "nurse2", "logistics"] {
+        database.set_password_hash(&staff.parse().expect("id"), &hash, 0).await.expect("password");
+    }
+    (db, celltrace_web::router(celltrace_web::AppState { engine }))
+}
+
+async fn scan(client: &mut Client, patient: u32, unit: u32) -> Page {
+    let csrf = client.csrf().await;
+    let wristband = format!("&#01{:02}MRN{patient}", format!("MRN{patient}").len());
+    let label = format!("=A999826{unit:06}00");
+    client.post("/bedside", &[("csrf", &csrf), ("wristband", &wristband), ("unit_scan", &label)]).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bedside_refuses_each_unsafe_case_by_name_and_records_a_witnessed_administration() {
+    let (_db, app) = bedside_app().await;
+    let mut nurse = Client::new(&app);
+    assert_eq!(nurse.login("nurse", "nurse password 1").await.location, "/");
+
+    let other_patient = scan(&mut nurse, 1, 2).await;
+    assert!(other_patient.body.contains("STOP — do not administer") && other_patient.body.contains("autologous material of another patient"), "wrong patient");
+    let expired = scan(&mut nurse, 3, 3).await;
+    assert!(expired.body.contains("STOP") && expired.body.contains("expired"), "expired");
+    let unreleased = scan(&mut nurse, 4, 4).await;
+    assert!(unreleased.body.contains("STOP") && unreleased.body.contains("in quarantine (not released)"), "unreleased");
+    let withdrawn = scan(&mut nurse, 5, 5).await;
+    assert!(withdrawn.body.contains("STOP") && withdrawn.body.contains("withdrew consent"), "withdrawn consent");
+
+    let good = scan(&mut nurse, 1, 1).await;
+    assert!(good.body.contains("PASS — all checks met"), "{}", good.body);
+    let csrf = csrf_of(&good.body);
+    let base = [("csrf", csrf.as_str()), ("unit", "u-1"), ("plan", "plan-1"), ("patient", "p-1"), ("body_site", "right elbow")];
+    let mut bad_witness = base.to_vec();
+    bad_witness.extend([("witness", "nurse2"), ("witness_password", "wrong")]);
+    let refused = nurse.post("/bedside/administer", &bad_witness).await;
+    assert!(refused.body.contains("nothing was signed"), "a witness must re-enter their password");
+    let mut self_witness = base.to_vec();
+    self_witness.extend([("witness", "nurse"), ("witness_password", "nurse password 1")]);
+    let refused = nurse.post("/bedside/administer", &self_witness).await;
+    assert!(refused.body.contains("second person"), "the witness cannot be the operator");
+    let mut witnessed = base.to_vec();
+    witnessed.extend([("witness", "nurse2"), ("witness_password", "nurse password 1")]);
+    let done = nurse.post("/bedside/administer", &witnessed).await;
+    assert!(done.body.contains("Administration recorded"), "{}", done.body);
+    let again = scan(&mut nurse, 1, 1).await;
+    assert!(again.body.contains("has already been administered"), "a unit is given once");
+
+    let mut logistics = Client::new(&app);
+    logistics.login("logistics", "nurse password 1").await;
+    assert_eq!(logistics.get("/bedside").await.status, StatusCode::FORBIDDEN, "logistics may not administer");
+}
