@@ -1,0 +1,31 @@
+//! Outcomes registry for celltrace: questionnaire instruments as data,
+//! scoring with the instruments' missing-item rules, and the registry's
+//! statistics (change from baseline, responders, adverse events,
+//! time to first adverse event).
+//!
+//! Pure: no I/O, no async. Functions take text or data and return values;
+//! no input makes them panic.
+//!
+//! - [`parse_instrument`] reads an instrument definition (TOML, see
+//!   `data/instruments/`) and reports the line and field of any error.
+//! - [`score`] turns answers into total and subscale scores.
+//! - [`stats::report`] computes the registry report and
+//!   [`stats::public_export`] the publishable aggregate with small cells
+//!   suppressed.
+#![forbid(unsafe_code)]
+
+pub mod dist;
+pub mod instrument;
+pub mod scoring;
+pub mod stats;
+
+pub use instrument::{
+    parse_instrument, AnswerOption, Direction, Instrument, InstrumentError, Item, Mcid,
+    ScoringKind, Subscale,
+};
+pub use scoring::{score, validate_answers, NotScored, Score, ScoreError, Scores};
+pub use stats::{
+    kaplan_meier, mean_ci, public_export, report, wilson, AdverseEvent, Cell, GroupKey,
+    GroupReport, KaplanMeier, KmStep, MeanCi, PatientRecord, Proportion, Report, ReportConfig,
+    MIN_CELL_PATIENTS,
+};
