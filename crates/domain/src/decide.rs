@@ -96,7 +96,7 @@ pub fn bedside_checks(
         "plan_active",
         "Plan active",
         plan.status == PlanStatus::Active,
-        format!("STOP: plan {} is not active (it is {:?}). Ask the physician.", plan.id, plan.status).to_lowercase(),
+        format!("STOP: plan {} is not active (it is {}). Ask the physician.", plan.id, format!("{:?}", plan.status).to_lowercase()),
     );
     let consent_message = match plan.consents.last() {
         None => "STOP: no signed consent is on record for this plan. Obtain consent before treatment.".to_owned(),

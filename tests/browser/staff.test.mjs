@@ -1,0 +1,118 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launch, signIn, shot } from "./harness.mjs";
+
+let demo, browser;
+before(async () => {
+  demo = await startServer({ demo: true });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  demo?.stop();
+});
+
+test("first start asks for the first administrator", async () => {
+  const fresh = await startServer({ demo: false });
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${fresh.base}/`);
+    await page.waitForURL(`${fresh.base}/setup`);
+    await page.getByLabel("Site name").fill("Harbour Regenerative Clinic");
+    await page.getByLabel("Country (ISO code, e.g. AE, IN, GB)").fill("AE");
+    await page.getByLabel("ISBT 128 facility identification number (FIN)").fill("A9990");
+    await page.getByLabel("Full name").fill("Mona Saleh");
+    await page.getByLabel("Username").fill("mona");
+    await page.getByLabel("Password (at least 12 characters)").fill("a long enough passphrase");
+    await shot(page, "01-first-start");
+    await page.getByRole("button", { name: "Create the site and administrator" }).click();
+    await page.waitForURL(`${fresh.base}/login`);
+    await signIn(page, fresh.base, "mona", "a long enough passphrase");
+    assert.match(await page.textContent("main"), /Work queues · Harbour Regenerative Clinic/);
+  } finally {
+    await page.close();
+    fresh.stop();
+  }
+});
+
+test("sign in and sign out", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${demo.base}/login`);
+  assert.match(await page.textContent("main"), /Demo accounts/);
+  await shot(page, "02-login-demo-accounts");
+  await page.getByLabel("Username").fill("nurse.fatima");
+  await page.getByLabel("Password").fill("wrong password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  assert.match(await page.textContent("[role=alert]"), /not right/);
+  assert.equal(await page.getByLabel("Username").inputValue(), "nurse.fatima", "the form keeps what was typed");
+  await signIn(page, demo.base, "nurse.fatima");
+  assert.match(await page.textContent("header"), /Fatima Noor/);
+  await shot(page, "03-dashboard-nurse");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(`${demo.base}/login`);
+  await page.goto(`${demo.base}/patients`);
+  await page.waitForURL(`${demo.base}/login`);
+  await page.close();
+});
+
+test("a role is refused a page it may not see", async () => {
+  const page = await browser.newPage();
+  await signIn(page, demo.base, "log.khan");
+  const response = await page.goto(`${demo.base}/patients`);
+  assert.equal(response.status(), 403);
+  assert.match(await page.textContent("main"), /do not let you see patient records/);
+  await shot(page, "04-forbidden-logistics-patients");
+  await page.close();
+});
+
+test("a patient's record shows the plan, evidence status and timeline in any script", async () => {
+  const page = await browser.newPage();
+  await signIn(page, demo.base, "dr.haddad");
+  await page.getByRole("link", { name: "Patients" }).click();
+  await page.getByRole("link", { name: /Layla Al-Hassan/ }).click();
+  const main = await page.textContent("main");
+  assert.match(main, /ليلى الحسن/);
+  assert.match(main, /evidence: unproven/);
+  assert.match(main, /Evidence override signed by md.alsayed/);
+  assert.match(main, /Administered 50 million cells/);
+  await shot(page, "05-patient-record-arabic-name");
+  await page.getByRole("link", { name: /A999126000101 S1003100/ }).click();
+  assert.match(await page.textContent("main"), /Lineage/);
+  const label = page.getByRole("img", { name: /ISBT 128 label/ });
+  await label.waitFor();
+  assert.ok(await label.evaluate((img) => img.complete && img.naturalWidth > 500), "the label image loads");
+  await shot(page, "06-unit-lineage-and-label");
+  await page.close();
+});
+
+async function bedside(page, wristband, unit) {
+  await page.goto(`${demo.base}/bedside`);
+  // A USB scanner types into the focused field and presses Enter; the
+  // wristband field has the focus when the page opens.
+  const wristbandField = page.getByLabel("Patient wristband");
+  await wristbandField.focus();
+  assert.ok(await wristbandField.evaluate((el) => el === document.activeElement));
+  await page.keyboard.type(wristband);
+  await page.keyboard.press("Enter");
+  await page.getByLabel("Unit label (DIN, then product code)").focus();
+  await page.keyboard.type(unit);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#verdict");
+  return page.textContent("main");
+}
+
+test("bedside verification stops the wrong patient, an unreleased unit and withdrawn consent", async () => {
+  const page = await browser.newPage();
+  await signIn(page, demo.base, "nurse.fatima");
+  let text = await bedside(page, "&#0109DXB100231", "=A99912600010300=<S5002100");
+  assert.match(text, /STOP — do not administer/);
+  assert.match(text, /autologous material of another patient/);
+  await shot(page, "07-bedside-wrong-patient");
+  text = await bedside(page, "&#0109DXB100233", "=A99912600010400=<S1003100");
+  assert.match(text, /in quarantine \(not released\)/);
+  await shot(page, "08-bedside-unreleased");
+  text = await bedside(page, "&#0109DXB100232", "=A99912600010200=<S1001100");
+  assert.match(text, /withdrew consent/);
+  await shot(page, "09-bedside-consent-withdrawn");
+  await page.close();
+});
