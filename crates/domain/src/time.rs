@@ -22,6 +22,14 @@ impl Timestamp {
     pub fn date(self) -> Date {
         Date::from_days_since_epoch(self.0.div_euclid(Self::DAY))
     }
+
+    /// Year, month, day, hour and minute (UTC).
+    pub fn utc_parts(self) -> (i32, u8, u8, u8, u8) {
+        let (year, month, day) = self.date().parts();
+        let minutes = self.0.rem_euclid(Self::DAY) / 60_000_000;
+        // minutes < 1440, so both fit in a u8 after the division.
+        (year, month, day, (minutes / 60) as u8, (minutes % 60) as u8)
+    }
 }
 
 /// A calendar date (proleptic Gregorian).
@@ -169,6 +177,13 @@ mod tests {
         assert_eq!(Date::parse("2000-03-01").map(Date::days_since_epoch), Ok(11_017));
         assert_eq!(Timestamp(0).date().to_string(), "1970-01-01");
         assert_eq!(Timestamp(-1).date().to_string(), "1969-12-31");
+    }
+
+    #[test]
+    fn instants_split_into_utc_parts() {
+        let day = Date::parse("2026-03-02").expect("date").start();
+        assert_eq!(Timestamp(day.0 + (9 * 60 + 30) * 60_000_000).utc_parts(), (2026, 3, 2, 9, 30));
+        assert_eq!(Timestamp(day.0 - 60_000_000).utc_parts(), (2026, 3, 1, 23, 59));
     }
 
     #[test]

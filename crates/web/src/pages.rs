@@ -746,33 +746,7 @@ async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>,
 }
 
 async fn label_data(state: &AppState, unit: &Unit) -> Result<celltrace_labels::LabelData, Response> {
-    let db = state.db();
-    let site: Site = db.get(EntityKind::Site, unit.site.as_str()).await.map_err(unavailable)?.ok_or_else(|| not_found("The unit's site"))?;
-    let catalogue: Option<ProductCatalogue> = db.get(EntityKind::Catalogue, ProductCatalogue::ID).await.map_err(unavailable)?;
-    let parts = |at: Timestamp| {
-        let (y, m, d) = at.date().parts();
-        let minutes = at.0.rem_euclid(Timestamp::DAY) / 60_000_000;
-        (y, m, d, (minutes / 60) as u8, (minutes % 60) as u8)
-    };
-    let autologous_patient = match &unit.intended_use {
-        IntendedUse::Autologous { patient } => {
-            let p: Person = db.get(EntityKind::Person, patient.as_str()).await.map_err(unavailable)?.ok_or_else(|| not_found("The unit's patient"))?;
-            Some(celltrace_labels::PatientLine { name: p.name, date_of_birth: p.date_of_birth.to_string(), mrn: p.mrn })
-        }
-        IntendedUse::Allogeneic => None,
-    };
-    Ok(celltrace_labels::LabelData {
-        din: unit.din.clone(),
-        flags: "00".into(),
-        product_code: unit.product_code.clone(),
-        product_description: catalogue.as_ref().and_then(|c| c.describe(&unit.product_code)).unwrap_or("(no description loaded)").to_owned(),
-        collected_at: parts(unit.collected_at),
-        expires_at: parts(unit.expires_at),
-        facility: format!("{} (FIN {})", site.name, site.fin),
-        quantity: unit.quantity.to_string(),
-        autologous_patient,
-        warnings: Vec::new(),
-    })
+    crate::unit_label(state.db(), unit).await.map_err(|e| auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &e))
 }
 
 async fn label_png(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {

@@ -48,8 +48,8 @@ impl Layout {
 
 /// A timestamp as `2026-05-08 01:17` (UTC).
 pub fn when(at: Timestamp) -> String {
-    let minutes = at.0.rem_euclid(Timestamp::DAY) / 60_000_000;
-    format!("{} {:02}:{:02}", at.date(), minutes / 60, minutes % 60)
+    let (_, _, _, hour, minute) = at.utc_parts();
+    format!("{} {hour:02}:{minute:02}", at.date())
 }
 
 /// One line of a list: a link target, its text, and a detail.
