@@ -252,16 +252,18 @@ fn position(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rfind('\n')
-        .map_or(before.chars().count(), |nl| {
-            before.get(nl + 1..).map_or(0, |s| s.chars().count())
-        })
-        + 1;
+    let column = before.rfind('\n').map_or(before.chars().count(), |nl| {
+        before.get(nl + 1..).map_or(0, |s| s.chars().count())
+    }) + 1;
     (line, column)
 }
 
-fn err_at(text: &str, offset: usize, field: impl Into<String>, message: impl Into<String>) -> InstrumentError {
+fn err_at(
+    text: &str,
+    offset: usize,
+    field: impl Into<String>,
+    message: impl Into<String>,
+) -> InstrumentError {
     let (line, column) = position(text, offset);
     InstrumentError {
         line,
@@ -304,7 +306,13 @@ fn table_before(text: &str, offset: usize) -> Option<String> {
     before.lines().rev().find_map(|l| {
         let l = l.trim();
         l.starts_with('[')
-            .then(|| l.trim_start_matches('[').trim_end_matches(']').trim().to_owned())
+            .then(|| {
+                l.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .trim()
+                    .to_owned()
+            })
+            .filter(|t| !t.is_empty())
     })
 }
 
@@ -360,19 +368,44 @@ fn convert_options(
 /// definition is inconsistent (duplicate ids, a subscale naming an unknown
 /// item, an item without options, a scoring kind that does not fit the items).
 pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
-    let raw: RawInstrument = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        let message = e.message().trim().to_owned();
-        let key = backticked(&message)
-            .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field") || message.starts_with("duplicate key"))
-            .or_else(|| key_before(text, offset))
-            .unwrap_or_else(|| "(file)".to_owned());
-        let field = match table_before(text, offset) {
-            Some(t) if !key.starts_with(&t) => format!("{t}.{key}"),
-            _ => key,
-        };
-        err_at(text, offset, field, message)
-    })?;
+    let raw: RawInstrument = serde_path_to_error::deserialize(toml::Deserializer::new(text))
+        .map_err(|e| {
+            // `Spanned` fields add a private segment to the path; drop it.
+            let path = e
+                .path()
+                .to_string()
+                .replace(".$__serde_spanned_private_value", "")
+                .replace("$__serde_spanned_private_value", "");
+            let path = if path.is_empty() {
+                ".".to_owned()
+            } else {
+                path
+            };
+            let inner = e.into_inner();
+            let offset = inner.span().map_or(0, |s| s.start);
+            let message = inner.message().trim().to_owned();
+            // serde names a missing/unknown key in the message; the path then
+            // points at its table.
+            let named = backticked(&message).filter(|_| {
+                message.starts_with("missing field")
+                    || message.starts_with("unknown field")
+                    || message.starts_with("duplicate key")
+            });
+            let field = match (path.as_str(), named) {
+                (".", Some(k)) => k,
+                (p, Some(k)) if !p.ends_with(&k) => format!("{p}.{k}"),
+                (".", None) => key_before(text, offset)
+                    .or_else(|| table_before(text, offset))
+                    .unwrap_or_else(|| "(file)".to_owned()),
+                (p, _) => p.to_owned(),
+            };
+            let field = if field.trim().is_empty() {
+                "(file)".to_owned()
+            } else {
+                field
+            };
+            err_at(text, offset, field, message)
+        })?;
 
     let id = raw.id.get_ref().trim();
     if id.is_empty() {
@@ -397,14 +430,24 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
     }
 
     if raw.items.get_ref().is_empty() {
-        return Err(err_at(text, raw.items.span().start, "items", "instrument has no items"));
+        return Err(err_at(
+            text,
+            raw.items.span().start,
+            "items",
+            "instrument has no items",
+        ));
     }
     let mut item_ids = BTreeSet::new();
     let mut items = Vec::with_capacity(raw.items.get_ref().len());
     for (i, ri) in raw.items.get_ref().iter().enumerate() {
         let iid = ri.id.get_ref().trim().to_owned();
         if iid.is_empty() {
-            return Err(err_at(text, ri.id.span().start, format!("items[{i}].id"), "must not be empty"));
+            return Err(err_at(
+                text,
+                ri.id.span().start,
+                format!("items[{i}].id"),
+                "must not be empty",
+            ));
         }
         if !item_ids.insert(iid.clone()) {
             return Err(err_at(
@@ -415,7 +458,12 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
             ));
         }
         if ri.text.get_ref().trim().is_empty() {
-            return Err(err_at(text, ri.text.span().start, format!("items[{i}].text"), "must not be empty"));
+            return Err(err_at(
+                text,
+                ri.text.span().start,
+                format!("items[{i}].text"),
+                "must not be empty",
+            ));
         }
         let options = match (&ri.options, &ri.option_set) {
             (Some(_), Some(set)) => {
@@ -428,7 +476,12 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
             }
             (Some(opts), None) => {
                 if opts.get_ref().is_empty() {
-                    return Err(err_at(text, opts.span().start, format!("items[{i}].options"), "item has no options"));
+                    return Err(err_at(
+                        text,
+                        opts.span().start,
+                        format!("items[{i}].options"),
+                        "item has no options",
+                    ));
                 }
                 convert_options(text, opts.get_ref(), &format!("items[{i}].options"))?
             }
@@ -467,7 +520,12 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
     for (s, rs) in raw.subscales.iter().enumerate() {
         let sid = rs.id.get_ref().trim().to_owned();
         if sid.is_empty() {
-            return Err(err_at(text, rs.id.span().start, format!("subscales[{s}].id"), "must not be empty"));
+            return Err(err_at(
+                text,
+                rs.id.span().start,
+                format!("subscales[{s}].id"),
+                "must not be empty",
+            ));
         }
         if !subscale_ids.insert(sid.clone()) {
             return Err(err_at(
@@ -478,7 +536,12 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
             ));
         }
         if rs.items.get_ref().is_empty() {
-            return Err(err_at(text, rs.items.span().start, format!("subscales[{s}].items"), "subscale has no items"));
+            return Err(err_at(
+                text,
+                rs.items.span().start,
+                format!("subscales[{s}].items"),
+                "subscale has no items",
+            ));
         }
         let mut members = BTreeSet::new();
         for (k, it) in rs.items.get_ref().iter().enumerate() {
@@ -507,7 +570,12 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
         subscales.push(Subscale {
             id: sid,
             name: rs.name.clone(),
-            items: rs.items.get_ref().iter().map(|i| i.get_ref().clone()).collect(),
+            items: rs
+                .items
+                .get_ref()
+                .iter()
+                .map(|i| i.get_ref().clone())
+                .collect(),
             loinc: rs.loinc.clone(),
             mcid,
         });
@@ -528,13 +596,21 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
         }
         ScoringKind::KoosSubscale => {
             if subscales.is_empty() {
-                return Err(err_at(text, scoring_at, "scoring", "koos_subscale needs at least one subscale"));
+                return Err(err_at(
+                    text,
+                    scoring_at,
+                    "scoring",
+                    "koos_subscale needs at least one subscale",
+                ));
             }
             for (i, item) in items.iter().enumerate() {
                 if item.options.iter().any(|o| o.value > 4) {
                     return Err(err_at(
                         text,
-                        raw.items.get_ref().get(i).map_or(scoring_at, |r| r.id.span().start),
+                        raw.items
+                            .get_ref()
+                            .get(i)
+                            .map_or(scoring_at, |r| r.id.span().start),
                         format!("items[{i}].options"),
                         "koos_subscale items are scored 0–4",
                     ));
@@ -546,7 +622,10 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
                 if item.max_value() == 0 {
                     return Err(err_at(
                         text,
-                        raw.items.get_ref().get(i).map_or(scoring_at, |r| r.id.span().start),
+                        raw.items
+                            .get_ref()
+                            .get(i)
+                            .map_or(scoring_at, |r| r.id.span().start),
                         format!("items[{i}].options"),
                         "sum_as_percent needs a positive maximum value per item",
                     ));
@@ -563,7 +642,10 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
                     text,
                     m.span().start,
                     "min_answered",
-                    format!("must be between 1 and the number of items ({})", items.len()),
+                    format!(
+                        "must be between 1 and the number of items ({})",
+                        items.len()
+                    ),
                 ));
             }
             v

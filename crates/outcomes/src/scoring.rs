@@ -194,7 +194,10 @@ pub fn validate_answers(
 /// # Errors
 /// [`ScoreError`] when an answer names an unknown item or a value that is not
 /// one of the item's options.
-pub fn score(instrument: &Instrument, answers: &BTreeMap<String, u8>) -> Result<Scores, ScoreError> {
+pub fn score(
+    instrument: &Instrument,
+    answers: &BTreeMap<String, u8>,
+) -> Result<Scores, ScoreError> {
     validate_answers(instrument, answers)?;
     let resolve = |ids: &[String]| -> Vec<&Item> {
         ids.iter().filter_map(|id| instrument.item(id)).collect()
@@ -212,10 +215,7 @@ pub fn score(instrument: &Instrument, answers: &BTreeMap<String, u8>) -> Result<
         }
         ScoringKind::SumAsPercent => {
             for s in &instrument.subscales {
-                subscales.insert(
-                    s.id.clone(),
-                    sum_as_percent(answers, &resolve(&s.items), 1),
-                );
+                subscales.insert(s.id.clone(), sum_as_percent(answers, &resolve(&s.items), 1));
             }
             let all: Vec<&Item> = instrument.items.iter().collect();
             sum_as_percent(answers, &all, instrument.min_answered)

@@ -224,7 +224,11 @@ pub fn kaplan_meier(observations: &[(i64, bool)]) -> KaplanMeier {
                 let se = survival * greenwood.sqrt();
                 let ln_s = survival.ln();
                 let w = Z_975 * greenwood.sqrt() / ln_s.abs();
-                (Some(se), Some(survival.powf(w.exp())), Some(survival.powf((-w).exp())))
+                (
+                    Some(se),
+                    Some(survival.powf(w.exp())),
+                    Some(survival.powf((-w).exp())),
+                )
             } else {
                 survival = 0.0;
                 (None, None, None)
@@ -317,7 +321,11 @@ fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
 }
 
-fn group_report(group: Option<GroupKey>, records: &[&PatientRecord], config: &ReportConfig) -> GroupReport {
+fn group_report(
+    group: Option<GroupKey>,
+    records: &[&PatientRecord],
+    config: &ReportConfig,
+) -> GroupReport {
     let n = records.len();
     let mut time_points = Vec::with_capacity(config.time_points.len());
     let mut changes = Vec::with_capacity(n);
@@ -386,7 +394,10 @@ fn group_report(group: Option<GroupKey>, records: &[&PatientRecord], config: &Re
     GroupReport {
         group,
         n_treated: n,
-        n_with_baseline: records.iter().filter(|r| finite(r.baseline).is_some()).count(),
+        n_with_baseline: records
+            .iter()
+            .filter(|r| finite(r.baseline).is_some())
+            .count(),
         time_points,
         adverse_events: AeStats {
             n_patients: n,
@@ -501,9 +512,7 @@ fn export_row(g: &GroupReport) -> ExportRow {
     let by_grade = ae
         .patients_by_worst_grade
         .iter()
-        .map(|(&grade, &count)| {
-            (grade, small_count(count, count))
-        })
+        .map(|(&grade, &count)| (grade, small_count(count, count)))
         .collect();
     let with_event = ae.patients_with_event.map_or(0, |p| p.k);
     let export_ae = ExportAe {

@@ -2,6 +2,8 @@
 //! (scipy t intervals, statsmodels Wilson intervals, numpy Kaplan–Meier):
 //! `scripts/stats_reference.py`. Needs `pip install scipy statsmodels numpy`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,7 +21,10 @@ const TOL: f64 = 1e-6;
 const PIP: &str = "pip install scipy statsmodels numpy";
 
 fn time_points() -> Vec<String> {
-    ["m1", "m3", "m6", "m12"].iter().map(|s| (*s).to_owned()).collect()
+    ["m1", "m3", "m6", "m12"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
 }
 
 /// A seeded cohort: several groups (two of them tiny), missing baselines and
@@ -37,7 +42,12 @@ fn cohort(seed: u64, patients: usize) -> Vec<PatientRecord> {
             // Tiny groups: 3 patients and 1 patient.
             GroupKey {
                 indication: "D57.1".into(),
-                product_type: if i < patients + 3 { "cord-blood-hpc" } else { "allogeneic-msc" }.into(),
+                product_type: if i < patients + 3 {
+                    "cord-blood-hpc"
+                } else {
+                    "allogeneic-msc"
+                }
+                .into(),
                 site: "site-c".into(),
             }
         } else {
@@ -103,7 +113,9 @@ fn run_python(input: &Value) -> Value {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run python3 ({e}); install Python 3 and then: {PIP}"));
     let body = serde_json::to_vec(input).unwrap();
-    child.stdin.take().unwrap().write_all(&body).unwrap();
+    // The script exits early (closing the pipe) when a package is missing:
+    // report its message rather than the broken pipe.
+    let written = child.stdin.take().unwrap().write_all(&body);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -111,11 +123,14 @@ fn run_python(input: &Value) -> Value {
         "stats_reference.py failed ({}): {stderr}\nIf a package is missing: {PIP}",
         out.status
     );
+    written.unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn close(what: &str, rust: f64, py: &Value) {
-    let p = py.as_f64().unwrap_or_else(|| panic!("{what}: python gave {py}"));
+    let p = py
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: python gave {py}"));
     assert!((rust - p).abs() <= TOL, "{what}: rust {rust} vs python {p}");
 }
 
@@ -132,9 +147,17 @@ fn compare(label: &str, g: &GroupReport, py: &Value) -> usize {
     for (tp, ptp) in g.time_points.iter().zip(ptps) {
         let l = format!("{label} {}", tp.time_point);
         assert_eq!(ptp["time_point"], json!(tp.time_point));
-        count(&format!("{l} n_followed"), tp.n_followed, &ptp["n_followed"]);
+        count(
+            &format!("{l} n_followed"),
+            tp.n_followed,
+            &ptp["n_followed"],
+        );
         count(&format!("{l} n_missing"), tp.n_missing, &ptp["n_missing"]);
-        count(&format!("{l} n_evaluable"), tp.n_evaluable, &ptp["n_evaluable"]);
+        count(
+            &format!("{l} n_evaluable"),
+            tp.n_evaluable,
+            &ptp["n_evaluable"],
+        );
         match (&tp.change, &ptp["change"]) {
             (None, Value::Null) => {}
             (Some(c), pc) if !pc.is_null() => {
@@ -163,7 +186,11 @@ fn compare(label: &str, g: &GroupReport, py: &Value) -> usize {
     let pae = &py["adverse_events"];
     count(&format!("{label} AE events"), ae.n_events, &pae["n_events"]);
     if let Some(e) = ae.events_per_patient {
-        close(&format!("{label} AE per patient"), e, &pae["events_per_patient"]);
+        close(
+            &format!("{label} AE per patient"),
+            e,
+            &pae["events_per_patient"],
+        );
         compared += 1;
     }
     let pw = &pae["patients_with_event"];
@@ -173,12 +200,26 @@ fn compare(label: &str, g: &GroupReport, py: &Value) -> usize {
         close(&format!("{label} AE wilson upper"), w.upper, &pw["upper"]);
         compared += 2;
     }
-    let grades: BTreeMap<String, usize> =
-        ae.events_by_grade.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-    assert_eq!(json!(grades), pae["events_by_grade"], "{label} events by grade");
-    let worst: BTreeMap<String, usize> =
-        ae.patients_by_worst_grade.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-    assert_eq!(json!(worst), pae["patients_by_worst_grade"], "{label} worst grade");
+    let grades: BTreeMap<String, usize> = ae
+        .events_by_grade
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    assert_eq!(
+        json!(grades),
+        pae["events_by_grade"],
+        "{label} events by grade"
+    );
+    let worst: BTreeMap<String, usize> = ae
+        .patients_by_worst_grade
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    assert_eq!(
+        json!(worst),
+        pae["patients_by_worst_grade"],
+        "{label} worst grade"
+    );
 
     let km = &g.time_to_first_ae;
     let pkm = &py["time_to_first_ae"];
@@ -194,7 +235,11 @@ fn compare(label: &str, g: &GroupReport, py: &Value) -> usize {
         count(&format!("{l} censored"), s.n_censored, &ps["n_censored"]);
         close(&format!("{l} survival"), s.survival, &ps["survival"]);
         compared += 1;
-        for (name, r) in [("std_err", s.std_err), ("lower", s.lower), ("upper", s.upper)] {
+        for (name, r) in [
+            ("std_err", s.std_err),
+            ("lower", s.lower),
+            ("upper", s.upper),
+        ] {
             match r {
                 Some(v) => {
                     close(&format!("{l} {name}"), v, &ps[name]);
@@ -209,13 +254,19 @@ fn compare(label: &str, g: &GroupReport, py: &Value) -> usize {
 
 fn check(seed: u64, patients: usize, mcid: Mcid) -> usize {
     let records = cohort(seed, patients);
-    let config = ReportConfig { time_points: time_points(), mcid };
+    let config = ReportConfig {
+        time_points: time_points(),
+        mcid,
+    };
     let rust = report(&records, &config);
     let input = json!({ "time_points": config.time_points, "mcid": mcid, "patients": records });
     let py = run_python(&input);
     let pgroups = py["groups"].as_array().unwrap();
     assert_eq!(rust.groups.len(), pgroups.len(), "number of groups");
-    assert!(rust.groups.len() >= 10, "the cohort should have several groups");
+    assert!(
+        rust.groups.len() >= 10,
+        "the cohort should have several groups"
+    );
     let mut compared = 0;
     for g in &rust.groups {
         let key = g.group.as_ref().unwrap();
@@ -227,18 +278,35 @@ fn check(seed: u64, patients: usize, mcid: Mcid) -> usize {
     }
     compared += compare("pooled", &rust.pooled, &py["pooled"]);
     // The tiny groups exercise the n < 2 paths.
-    assert!(rust.groups.iter().any(|g| g.n_treated == 1 && g.time_points.iter().all(|t| t.change.is_none())));
+    assert!(rust
+        .groups
+        .iter()
+        .any(|g| g.n_treated == 1 && g.time_points.iter().all(|t| t.change.is_none())));
     compared
 }
 
 #[test]
 fn statistics_match_scipy_statsmodels_numpy_lower_is_better() {
-    let compared = check(20240611, 3000, Mcid { value: 2.0, direction: Direction::LowerIsBetter });
+    let compared = check(
+        20240611,
+        3000,
+        Mcid {
+            value: 2.0,
+            direction: Direction::LowerIsBetter,
+        },
+    );
     assert!(compared > 2000, "only {compared} values compared");
 }
 
 #[test]
 fn statistics_match_scipy_statsmodels_numpy_higher_is_better() {
-    let compared = check(7, 2500, Mcid { value: 1.0 / 3.0, direction: Direction::HigherIsBetter });
+    let compared = check(
+        7,
+        2500,
+        Mcid {
+            value: 1.0 / 3.0,
+            direction: Direction::HigherIsBetter,
+        },
+    );
     assert!(compared > 1500, "only {compared} values compared");
 }
