@@ -116,3 +116,40 @@ test("bedside verification stops the wrong patient, an unreleased unit and withd
   await shot(page, "09-bedside-consent-withdrawn");
   await page.close();
 });
+
+test("QA releases a unit with an e-signature", async () => {
+  const page = await browser.newPage();
+  await signIn(page, demo.base, "qa.mehta");
+  await page.goto(`${demo.base}/units/u-fatima-msc`);
+  await page.getByRole("link", { name: "Release with e-signature" }).click();
+  assert.match(await page.textContent("main"), /I confirm that this unit meets its specification/);
+  await page.getByLabel("Re-enter your password to sign").fill("not my password");
+  await page.getByRole("button", { name: "Sign and release" }).click();
+  assert.match(await page.textContent("[role=alert]"), /nothing was signed/);
+  await page.getByLabel("Re-enter your password to sign").fill("celltrace-demo");
+  await shot(page, "10-release-e-signature");
+  await page.getByRole("button", { name: "Sign and release" }).click();
+  await page.waitForURL(`${demo.base}/units/u-fatima-msc`);
+  assert.match(await page.textContent("main"), /qa.mehta signed "I confirm that this unit meets its specification/);
+  await page.close();
+});
+
+test("a physician enters an adverse event", async () => {
+  const page = await browser.newPage();
+  await signIn(page, demo.base, "dr.sharma");
+  await page.goto(`${demo.base}/patients/p-sunita`);
+  await page.getByRole("link", { name: "Report an adverse event" }).click();
+  await page.getByLabel("Treatment plan").selectOption("plan-sunita");
+  await page.getByLabel("CTCAE term").fill("Arthralgia");
+  await page.getByLabel("CTCAE grade").selectOption("2");
+  await page.getByLabel("Onset date").fill("2026-11-20");
+  await page.getByLabel("Relation to the product").selectOption("possible");
+  await page.getByLabel("Action taken").fill("Paracetamol");
+  await page.getByLabel("Outcome").fill("Recovering");
+  await page.getByLabel("What happened").fill("Knee pain for three days after the injection.");
+  await shot(page, "11-adverse-event-form");
+  await page.getByRole("button", { name: "Report the adverse event" }).click();
+  await page.waitForURL(`${demo.base}/patients/p-sunita`);
+  assert.match(await page.textContent("main"), /Adverse event: Arthralgia grade 2/);
+  await page.close();
+});

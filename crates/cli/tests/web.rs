@@ -271,7 +271,7 @@ async fn bedside_app() -> (TestDb, Router) {
         engine.submit(sub).await.unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     let hash = celltrace_web::auth::hash_password("nurse password 1").expect("hash");
-    for staff in ["nurse", "nurse2", "logistics"] {
+    for staff in ["nurse", "nurse2", "logistics", "tech", "qa", "doc"] {
         database.set_password_hash(&staff.parse().expect("id"), &hash, 0).await.expect("password");
     }
     (db, celltrace_web::router(celltrace_web::AppState { engine }))
@@ -321,4 +321,85 @@ async fn bedside_refuses_each_unsafe_case_by_name_and_records_a_witnessed_admini
     let mut logistics = Client::new(&app);
     logistics.login("logistics", "nurse password 1").await;
     assert_eq!(logistics.get("/bedside").await.status, StatusCode::FORBIDDEN, "logistics may not administer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qc_and_release_with_an_e_signature() {
+    let (db, app) = bedside_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    let mut tech = Client::new(&app);
+    tech.login("tech", "nurse password 1").await;
+    let form = tech.get("/units/u-4/qc").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf_of(&form.body);
+    let incomplete = tech.post("/units/u-4/qc", &[("csrf", &csrf), ("test", "sterility"), ("value", ""), ("specification", "no growth"), ("in_spec", "yes")]).await;
+    assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(incomplete.body.contains("Fill in: Result") && incomplete.body.contains("value=\"sterility\""), "keeps what was typed and names the field");
+    assert!(incomplete.body.contains("aria-invalid=\"true\""), "marks the field");
+    let recorded = tech.post("/units/u-4/qc", &[("csrf", &csrf), ("test", "sterility"), ("value", "no growth"), ("specification", "no growth"), ("in_spec", "yes")]).await;
+    assert_eq!(recorded.location, "/units/u-4");
+    assert_eq!(tech.get("/units/u-4/release").await.status, StatusCode::FORBIDDEN, "a lab technologist cannot release");
+
+    let mut qa = Client::new(&app);
+    qa.login("qa", "nurse password 1").await;
+    let unit_page = qa.get("/units/u-4").await;
+    assert!(unit_page.body.contains("Release with e-signature"));
+    let form = qa.get("/units/u-4/release").await;
+    assert!(form.body.contains("I confirm that this unit meets its specification"), "the signer reads the meaning");
+    let csrf = csrf_of(&form.body);
+    let wrong = qa.post("/units/u-4/release", &[("csrf", &csrf), ("signature_password", "not mine")]).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("nothing was signed"));
+    let unit: celltrace_domain::model::Unit = database.get(EntityKind::Unit, "u-4").await.expect("read").expect("unit");
+    assert_eq!(unit.status, celltrace_domain::model::UnitStatus::Quarantine, "a refused signature changes nothing");
+    let signed = qa.post("/units/u-4/release", &[("csrf", &csrf), ("signature_password", "nurse password 1")]).await;
+    assert_eq!(signed.location, "/units/u-4");
+    let unit: celltrace_domain::model::Unit = database.get(EntityKind::Unit, "u-4").await.expect("read").expect("unit");
+    assert_eq!(unit.status, celltrace_domain::model::UnitStatus::Released);
+    assert_eq!(unit.release.first().map(|s| (s.signer.as_str(), s.meaning)), Some(("qa", celltrace_domain::model::SignatureMeaning::Release)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adverse_events_and_new_patients_are_entered_through_forms() {
+    let (db, app) = bedside_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    let mut doc = Client::new(&app);
+    doc.login("doc", "nurse password 1").await;
+    let form = doc.get("/patients/p-1/adverse-event").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf_of(&form.body);
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("plan", "plan-1"),
+        ("term", "Injection site reaction"),
+        ("grade", "5"),
+        ("onset", "2026-11-20"),
+        ("relatedness", "probable"),
+        ("action", "Ice, observation"),
+        ("outcome", "Recovered"),
+        ("description", "Redness and swelling at the elbow."),
+    ];
+    let refused = doc.post("/patients/p-1/adverse-event", &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Grade 5 means death"), "the rule's message is shown");
+    assert!(refused.body.contains("Redness and swelling at the elbow."), "what was typed is kept");
+    fields[3] = ("grade", "3");
+    fields.push(("seriousness", "hospitalisation"));
+    let done = doc.post("/patients/p-1/adverse-event", &fields).await;
+    assert_eq!(done.location, "/patients/p-1");
+    let events = database.list(EntityKind::AdverseEvent, None, None, 10).await.expect("list");
+    assert_eq!(events.len(), 1);
+    let ae: celltrace_domain::model::AdverseEvent = serde_json::from_str(&events[0].body).expect("event");
+    assert!(ae.is_serious() && ae.grade == 3 && ae.term == "Injection site reaction");
+    assert!(doc.get("/").await.body.contains("SERIOUS"), "the dashboard lists the serious event");
+
+    let form = doc.get("/patients/new").await;
+    let csrf = csrf_of(&form.body);
+    let bad_date = doc.post("/patients/new", &[("csrf", &csrf), ("kind", "patient"), ("mrn", "MRN-NEW"), ("name", "सुनीता शर्मा"), ("date_of_birth", "1990-02-30"), ("sex", "female"), ("language", "hi")]).await;
+    assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_date.body.contains("not a date") && bad_date.body.contains("सुनीता शर्मा"));
+    let ok = doc.post("/patients/new", &[("csrf", &csrf), ("kind", "patient"), ("mrn", "MRN-NEW"), ("name", "सुनीता शर्मा"), ("date_of_birth", "1990-02-28"), ("sex", "female"), ("language", "hi")]).await;
+    assert!(ok.location.starts_with("/patients/p-"), "{}", ok.location);
+    let page = doc.get(&ok.location).await;
+    assert!(page.body.contains("सुनीता शर्मा") && page.body.contains("MRN-NEW"));
 }

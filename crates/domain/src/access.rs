@@ -22,17 +22,26 @@ pub enum Permission {
     Administer,
     /// User accounts and sites.
     ManageAccounts,
+    /// Clinical records: patients, eligibility, consent, collection, follow-up, adverse events.
+    RecordClinical,
+    /// Laboratory records: processing steps, QC results, storage.
+    RecordLab,
+    /// Release of units with an e-signature.
+    Release,
 }
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ViewDashboard,
         Permission::ViewPatients,
         Permission::ViewUnits,
         Permission::ViewAudit,
         Permission::Administer,
         Permission::ManageAccounts,
+        Permission::RecordClinical,
+        Permission::RecordLab,
+        Permission::Release,
     ];
 
     /// The permission in words, for refusals.
@@ -44,6 +53,9 @@ impl Permission {
             Permission::ViewAudit => "see the audit trail",
             Permission::Administer => "verify and administer at the bedside",
             Permission::ManageAccounts => "manage accounts",
+            Permission::RecordClinical => "record clinical information",
+            Permission::RecordLab => "record laboratory work",
+            Permission::Release => "release units",
         }
     }
 }
@@ -59,6 +71,9 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
         ViewAudit => matches!(role, QualityAssurance | MedicalDirector | Auditor | Administrator),
         Administer => matches!(role, Physician | Nurse),
         ManageAccounts => matches!(role, Administrator),
+        RecordClinical => matches!(role, Physician | Nurse | MedicalDirector),
+        RecordLab => matches!(role, LabTechnologist),
+        Release => matches!(role, QualityAssurance),
     }
 }
 

@@ -321,6 +321,13 @@ impl Event {
     pub fn subjects(&self) -> Vec<EntityKey> {
         match self {
             Event::RecordViewed { person, .. } => vec![key(EntityKind::Person, person)],
+            // An adverse event belongs in the trail of the patient and plan it concerns.
+            Event::AdverseEventReported { adverse_event } => {
+                let mut subjects = self.keys();
+                subjects.push(key(EntityKind::Person, &adverse_event.patient));
+                subjects.extend(adverse_event.plan.iter().map(|p| key(EntityKind::Plan, p)));
+                subjects
+            }
             _ => self.keys(),
         }
     }

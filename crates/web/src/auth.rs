@@ -173,7 +173,7 @@ macro_rules! requirement {
         }
     )*};
 }
-requirement!(ViewDashboard, ViewPatients, ViewUnits, ViewAudit, Administer, ManageAccounts);
+requirement!(ViewDashboard, ViewPatients, ViewUnits, ViewAudit, Administer, ManageAccounts, RecordClinical, RecordLab, Release);
 
 /// Proof that the viewer may do `R` at their site. A handler that takes a
 /// `Can<R>` cannot run for anyone else: signed-out visitors are sent to the

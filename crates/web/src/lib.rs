@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod forms;
 pub mod pages;
 mod view;
 
@@ -30,7 +31,7 @@ impl AppState {
 
 /// Every route of celltrace.
 pub fn router(state: AppState) -> Router {
-    api::routes().merge(pages::routes()).with_state(state)
+    api::routes().merge(pages::routes()).merge(forms::routes()).with_state(state)
 }
 
 /// Microseconds since the epoch, now.

@@ -59,6 +59,14 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/bedside", Some(Administer)),
         ("POST", "/bedside", Some(Administer)),
         ("POST", "/bedside/administer", Some(Administer)),
+        ("GET", "/patients/new", Some(RecordClinical)),
+        ("POST", "/patients/new", Some(RecordClinical)),
+        ("GET", "/patients/{id}/adverse-event", Some(RecordClinical)),
+        ("POST", "/patients/{id}/adverse-event", Some(RecordClinical)),
+        ("GET", "/units/{id}/qc", Some(RecordLab)),
+        ("POST", "/units/{id}/qc", Some(RecordLab)),
+        ("GET", "/units/{id}/release", Some(Release)),
+        ("POST", "/units/{id}/release", Some(Release)),
         ("GET", "/login", None),
         ("GET", "/setup", None),
     ]
@@ -468,7 +476,7 @@ async fn patients(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPat
             language: format!("{:?}", p.language).to_lowercase(),
         })
         .collect();
-    render(PatientsPage { layout: Some(Layout::new(&viewer, "patients")), site_name: viewer.site.name.clone(), people })
+    render(PatientsPage { layout: Some(Layout::new(&viewer, "patients")), can_record: viewer.can(celltrace_domain::access::Permission::RecordClinical), site_name: viewer.site.name.clone(), people })
 }
 
 fn describe_event(payload: &[u8]) -> String {
@@ -605,6 +613,7 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
         units,
         timeline,
         can_audit: viewer.can(celltrace_domain::access::Permission::ViewAudit),
+        can_record: viewer.can(celltrace_domain::access::Permission::RecordClinical),
     })
 }
 
@@ -742,7 +751,22 @@ async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>,
         release: unit.release.iter().map(|s| format!("{} signed \"{}\" on {}", s.signer, s.meaning.statement(), when(s.signed_at))).collect(),
         steps: unit.steps.iter().map(|s| format!("{} {:?} by {} with {} (lots: {})", when(s.at), s.kind, s.operator, s.equipment, s.reagent_lots.join(", "))).collect(),
         can_audit: viewer.can(celltrace_domain::access::Permission::ViewAudit),
+        actions: unit_actions(&viewer, &unit),
     })
+}
+
+fn unit_actions(viewer: &auth::Viewer, unit: &Unit) -> Vec<(String, &'static str)> {
+    use celltrace_domain::access::Permission;
+    let mut actions = Vec::new();
+    if unit.status == UnitStatus::Quarantine && unit.in_transit.is_none() {
+        if viewer.can(Permission::RecordLab) {
+            actions.push((format!("/units/{}/qc", unit.id), "Record a QC result"));
+        }
+        if viewer.can(Permission::Release) && !unit.qc.is_empty() {
+            actions.push((format!("/units/{}/release", unit.id), "Release with e-signature"));
+        }
+    }
+    actions
 }
 
 async fn label_data(state: &AppState, unit: &Unit) -> Result<celltrace_labels::LabelData, Response> {

@@ -146,6 +146,7 @@ pub struct PersonRow {
 #[template(path = "patients.html")]
 pub struct PatientsPage {
     pub layout: Option<Layout>,
+    pub can_record: bool,
     pub site_name: String,
     pub people: Vec<PersonRow>,
 }
@@ -189,6 +190,7 @@ pub struct PatientPage {
     pub units: Vec<Item>,
     pub timeline: Vec<TimelineRow>,
     pub can_audit: bool,
+    pub can_record: bool,
 }
 
 #[derive(Template)]
@@ -217,6 +219,8 @@ pub struct UnitPage {
     pub release: Vec<String>,
     pub steps: Vec<String>,
     pub can_audit: bool,
+    /// Links to the forms the viewer may use on this unit now.
+    pub actions: Vec<(String, &'static str)>,
 }
 
 pub struct AuditRow {
