@@ -184,8 +184,8 @@ async fn every_route_for_every_role() {
     let (db, app) = demo_app().await;
     let database = Database::connect(&db.url).await.expect("db");
     // Concrete paths for each route; the patient and unit belong to the Dubai clinic.
-    let concrete = |path: &str| path.replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
-    let resource_site = |path: &str| (path.contains("p-layla") || path.contains("u-layla")).then_some("dubai-clinic");
+    let concrete = |path: &str| path.replace("/plans/{plan}", "/plans/plan-layla").replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
+    let resource_site = |path: &str| (path.contains("p-layla") || path.contains("u-layla") || path.contains("plan-layla")).then_some("dubai-clinic");
 
     for (method, route, permission) in celltrace_web::pages::PAGE_ROUTES {
         let path = concrete(route);

@@ -9,6 +9,7 @@ pub mod event;
 pub mod ids;
 pub mod model;
 pub mod state;
+pub mod temperature;
 pub mod time;
 
 pub use command::{Actor, Command, NewUnit, Submission};

@@ -61,64 +61,64 @@ struct FormPage {
 }
 
 /// What was typed, in order (checkboxes may repeat a name).
-type Values = Vec<(String, String)>;
+pub(crate) type Values = Vec<(String, String)>;
 
-fn value(values: &Values, name: &str) -> String {
+pub(crate) fn value(values: &Values, name: &str) -> String {
     values.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
 }
 
 /// A select field's value as the domain's enum (they share their snake_case names).
-fn choice<T: serde::de::DeserializeOwned>(values: &Values, name: &str) -> Result<T, serde_json::Error> {
+pub(crate) fn choice<T: serde::de::DeserializeOwned>(values: &Values, name: &str) -> Result<T, serde_json::Error> {
     serde_json::from_value(serde_json::Value::String(value(values, name)))
 }
 
-fn values_of(values: &Values, name: &str) -> Vec<String> {
+pub(crate) fn values_of(values: &Values, name: &str) -> Vec<String> {
     values.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
 }
 
 /// A field description: name, label, kind, required, help, options.
-struct Field {
+pub(crate) struct Field {
     name: &'static str,
     label: &'static str,
     kind: &'static str,
     required: bool,
     help: &'static str,
-    options: Vec<(String, String)>,
+    pub(crate) options: Vec<(String, String)>,
     default: String,
 }
 
-fn field(name: &'static str, label: &'static str, kind: &'static str, required: bool) -> Field {
+pub(crate) fn field(name: &'static str, label: &'static str, kind: &'static str, required: bool) -> Field {
     Field { name, label, kind, required, help: "", options: Vec::new(), default: String::new() }
 }
 
 impl Field {
-    fn help(mut self, help: &'static str) -> Field {
+    pub(crate) fn help(mut self, help: &'static str) -> Field {
         self.help = help;
         self
     }
-    fn options(mut self, options: &[(&str, &str)]) -> Field {
+    pub(crate) fn options(mut self, options: &[(&str, &str)]) -> Field {
         self.options = options.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect();
         self
     }
-    fn default(mut self, value: &str) -> Field {
+    pub(crate) fn default(mut self, value: &str) -> Field {
         self.default = value.to_owned();
         self
     }
 }
 
 /// What a form is: its title, intro lines, target, fields, signature and button.
-struct Spec {
-    title: String,
-    intro: Vec<String>,
-    action: String,
-    fields: Vec<Field>,
-    signature: Option<SignatureMeaning>,
-    submit: &'static str,
+pub(crate) struct Spec {
+    pub(crate) title: String,
+    pub(crate) intro: Vec<String>,
+    pub(crate) action: String,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) signature: Option<SignatureMeaning>,
+    pub(crate) submit: &'static str,
 }
 
 /// Renders a form with `values` (or the defaults), marking empty required
 /// fields and the field the refusal names.
-fn render_form(viewer: &Viewer, spec: Spec, values: Option<&Values>, error: Option<String>) -> Response {
+pub(crate) fn render_form(viewer: &Viewer, spec: Spec, values: Option<&Values>, error: Option<String>) -> Response {
     let Spec { title, intro, action, fields, signature, submit } = spec;
     let error_lower = error.as_deref().unwrap_or("").to_lowercase();
     let fields = fields
@@ -161,12 +161,12 @@ fn render_form(viewer: &Viewer, spec: Spec, values: Option<&Values>, error: Opti
     }
 }
 
-fn missing_required(fields: &[Field], values: &Values) -> Option<String> {
+pub(crate) fn missing_required(fields: &[Field], values: &Values) -> Option<String> {
     let empty: Vec<&str> = fields.iter().filter(|f| f.required && value(values, f.name).is_empty()).map(|f| f.label).collect();
     (!empty.is_empty()).then(|| format!("Fill in: {}.", empty.join(", ")))
 }
 
-async fn submit(state: &AppState, viewer: &Viewer, command: Command) -> Result<(), Result<String, Response>> {
+pub(crate) async fn submit(state: &AppState, viewer: &Viewer, command: Command) -> Result<(), Result<String, Response>> {
     let id = CommandId::parse(&uuid::Uuid::now_v7().to_string()).map_err(|e| Err(auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())))?;
     let submission = Submission { id, actor: Actor::Staff(viewer.staff.id.clone()), site: viewer.site.id.clone(), at: Timestamp(now_micros()), command };
     match state.engine.submit(submission).await {
@@ -176,12 +176,12 @@ async fn submit(state: &AppState, viewer: &Viewer, command: Command) -> Result<(
     }
 }
 
-fn csrf_ok(viewer: &Viewer, values: &Values) -> Result<(), Response> {
+pub(crate) fn csrf_ok(viewer: &Viewer, values: &Values) -> Result<(), Response> {
     viewer.check_csrf(&value(values, "csrf"))
 }
 
 /// The viewer's own e-signature: they re-enter their password.
-async fn own_signature(state: &AppState, viewer: &Viewer, values: &Values, meaning: SignatureMeaning) -> Result<Signature, String> {
+pub(crate) async fn own_signature(state: &AppState, viewer: &Viewer, values: &Values, meaning: SignatureMeaning) -> Result<Signature, String> {
     let password = value(values, "signature_password");
     if password.is_empty() {
         return Err("Re-enter your password to sign.".into());
@@ -190,7 +190,7 @@ async fn own_signature(state: &AppState, viewer: &Viewer, values: &Values, meani
     Ok(Signature { signer, meaning, signed_at: Timestamp(now_micros()) })
 }
 
-async fn site_unit(state: &AppState, viewer: &Viewer, id: &str) -> Result<Unit, Response> {
+pub(crate) async fn site_unit(state: &AppState, viewer: &Viewer, id: &str) -> Result<Unit, Response> {
     match state.db().get::<Unit>(EntityKind::Unit, id).await {
         Ok(Some(u)) if u.site == viewer.site.id => Ok(u),
         Ok(_) => Err(auth::refusal(StatusCode::NOT_FOUND, "This unit is not at your site.")),
@@ -198,7 +198,7 @@ async fn site_unit(state: &AppState, viewer: &Viewer, id: &str) -> Result<Unit, 
     }
 }
 
-async fn site_person(state: &AppState, viewer: &Viewer, id: &str) -> Result<Person, Response> {
+pub(crate) async fn site_person(state: &AppState, viewer: &Viewer, id: &str) -> Result<Person, Response> {
     match state.db().get::<Person>(EntityKind::Person, id).await {
         Ok(Some(p)) if p.site == viewer.site.id => Ok(p),
         Ok(_) => Err(auth::refusal(StatusCode::NOT_FOUND, "This patient is not registered at your site.")),
@@ -391,7 +391,7 @@ fn qc_fields() -> Vec<Field> {
     ]
 }
 
-fn unit_intro(unit: &Unit) -> Vec<String> {
+pub(crate) fn unit_intro(unit: &Unit) -> Vec<String> {
     let mut intro = vec![format!("Unit {} {} · {} · expires {}", unit.din, unit.product_code, unit.status.label(), when(unit.expires_at))];
     intro.extend(unit.qc.iter().map(|q| format!("{} {}: {} (spec {})", if q.in_spec { "✔" } else { "✘" }, q.test, q.value, q.specification)));
     intro

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod forms;
 pub mod pages;
+pub mod path_forms;
 mod view;
 
 use axum::Router;
@@ -31,7 +32,7 @@ impl AppState {
 
 /// Every route of celltrace.
 pub fn router(state: AppState) -> Router {
-    api::routes().merge(pages::routes()).merge(forms::routes()).with_state(state)
+    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).with_state(state)
 }
 
 /// Microseconds since the epoch, now.

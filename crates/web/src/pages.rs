@@ -67,6 +67,13 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("POST", "/units/{id}/qc", Some(RecordLab)),
         ("GET", "/units/{id}/release", Some(Release)),
         ("POST", "/units/{id}/release", Some(Release)),
+        ("GET", "/plans/{plan}/eligibility", Some(RecordClinical)),
+        ("GET", "/plans/{plan}/consent", Some(RecordClinical)),
+        ("GET", "/plans/{plan}/collection", Some(RecordClinical)),
+        ("GET", "/units/{id}/process", Some(RecordLab)),
+        ("GET", "/units/{id}/store", Some(ViewUnits)),
+        ("GET", "/units/{id}/dispatch", Some(ViewUnits)),
+        ("GET", "/units/{id}/allocate", Some(RecordClinical)),
         ("GET", "/login", None),
         ("GET", "/setup", None),
     ]
@@ -596,6 +603,7 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
                 dose: p.dose.to_string(),
                 cost: format!("{:.2} {}", p.cost_quote.minor as f64 / 100.0, p.cost_quote.currency),
                 lines,
+                links: crate::path_forms::plan_links(&viewer, p),
             }
         })
         .collect();
@@ -757,7 +765,7 @@ async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>,
 
 fn unit_actions(viewer: &auth::Viewer, unit: &Unit) -> Vec<(String, &'static str)> {
     use celltrace_domain::access::Permission;
-    let mut actions = Vec::new();
+    let mut actions = crate::path_forms::unit_links(viewer, unit);
     if unit.status == UnitStatus::Quarantine && unit.in_transit.is_none() {
         if viewer.can(Permission::RecordLab) {
             actions.push((format!("/units/{}/qc", unit.id), "Record a QC result"));

@@ -166,6 +166,8 @@ pub struct PlanView {
     pub dose: String,
     pub cost: String,
     pub lines: Vec<String>,
+    /// Forms that fit this plan now.
+    pub links: Vec<(String, &'static str)>,
 }
 
 pub struct TimelineRow {

@@ -1,0 +1,564 @@
+//! Forms for the steps between plan and bedside: eligibility, consent,
+//! collection (with a DIN assigned by the database), processing, storage,
+//! shipping with a signed custody transfer and a temperature log, receipt and
+//! allocation. They share the form mechanism of [`crate::forms`].
+
+use crate::auth::{self, Can, RecordClinical, RecordLab, Viewer, ViewUnits};
+use crate::forms::*;
+use crate::view::when;
+use crate::{now_micros, AppState};
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use celltrace_domain::access::Permission;
+use celltrace_domain::command::{Command, NewUnit};
+use celltrace_domain::ids::*;
+use celltrace_domain::model::*;
+use celltrace_domain::time::Timestamp;
+use celltrace_domain::EntityKind;
+
+/// The routes of these forms.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/plans/{id}/eligibility", get(eligibility_form).post(eligibility_submit))
+        .route("/plans/{id}/consent", get(consent_form).post(consent_submit))
+        .route("/plans/{id}/collection", get(collection_form).post(collection_submit))
+        .route("/units/{id}/process", get(process_form).post(process_submit))
+        .route("/units/{id}/store", get(store_form).post(store_submit))
+        .route("/units/{id}/dispatch", get(dispatch_form).post(dispatch_submit))
+        .route("/shipments/{id}/receive", get(receive_form).post(receive_submit))
+        .route("/units/{id}/allocate", get(allocate_form).post(allocate_submit))
+}
+
+fn new_id<T: std::str::FromStr>(prefix: &str) -> Option<T> {
+    format!("{prefix}-{}", uuid::Uuid::now_v7().simple()).parse().ok()
+}
+
+async fn site_plan(state: &AppState, viewer: &Viewer, id: &str) -> Result<Plan, Response> {
+    match state.db().get::<Plan>(EntityKind::Plan, id).await {
+        Ok(Some(p)) if p.site == viewer.site.id => Ok(p),
+        Ok(_) => Err(auth::refusal(StatusCode::NOT_FOUND, "This plan is not at your site.")),
+        Err(e) => Err(auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
+    }
+}
+
+fn plan_intro(plan: &Plan) -> Vec<String> {
+    vec![format!("Plan {}: {} — {} · {}", plan.id, plan.indication.name, plan.product_type.code(), format!("{:?}", plan.status).to_lowercase())]
+}
+
+/// Submits and, on success, goes to `next`; on refusal shows the form again.
+async fn finish(state: &AppState, viewer: &Viewer, command: Command, next: String, again: impl FnOnce(String) -> Response) -> Response {
+    match submit(state, viewer, command).await {
+        Ok(()) => Redirect::to(&next).into_response(),
+        Err(Ok(message)) => again(message),
+        Err(Err(r)) => r,
+    }
+}
+
+fn patient_page(plan: &Plan) -> String {
+    format!("/patients/{}", plan.patient)
+}
+
+// ---------- eligibility ----------
+
+const CRITERIA: &[(&str, &str)] = &[
+    ("age", "Age within the protocol's range"),
+    ("no_active_cancer", "No active cancer"),
+    ("no_active_infection", "No active infection"),
+    ("not_pregnant", "Not pregnant"),
+    ("no_anticoagulation", "No anticoagulation"),
+    ("no_immunosuppression", "No immunosuppression"),
+    ("baseline_severity", "Baseline severity meets the protocol (e.g. NPRS, ODI)"),
+    ("imaging", "Imaging confirms the indication"),
+];
+
+fn eligibility_spec(plan: &Plan) -> Spec {
+    let mut fields: Vec<Field> = CRITERIA
+        .iter()
+        .map(|(code, label)| field(code, label, "select", true).options(&[("met", "Met"), ("failed", "Not met"), ("na", "Not applicable")]).default("met"))
+        .collect();
+    fields.push(field("findings", "Findings", "textarea", false).help("What supports the answers (results, dates)."));
+    fields.push(field("valid_days", "Days the assessment stays current", "number", true).default("90"));
+    Spec { title: "Assess eligibility".into(), intro: plan_intro(plan), action: format!("/plans/{}/eligibility", plan.id), fields, signature: None, submit: "Record the assessment" }
+}
+
+async fn eligibility_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
+    match site_plan(&state, &viewer, &id).await {
+        Ok(plan) => render_form(&viewer, eligibility_spec(&plan), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn eligibility_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let plan = match site_plan(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let again = |e: String| render_form(&viewer, eligibility_spec(&plan), Some(&values), Some(e));
+    let Ok(valid_days) = value(&values, "valid_days").parse::<u32>() else { return again("Days the assessment stays current: enter a whole number.".into()) };
+    let findings = value(&values, "findings");
+    let criteria = CRITERIA
+        .iter()
+        .filter(|(code, _)| value(&values, code) != "na")
+        .map(|(code, label)| Criterion { code: (*code).into(), description: (*label).into(), met: value(&values, code) == "met", detail: findings.clone() })
+        .collect();
+    let Some(assessment) = new_id("elig") else { return again("Could not make an identifier.".into()) };
+    let command = Command::AssessEligibility { plan: plan.id.clone(), assessment, criteria, valid_days };
+    finish(&state, &viewer, command, patient_page(&plan), again).await
+}
+
+// ---------- consent ----------
+
+fn consent_spec(plan: &Plan) -> Spec {
+    let mut intro = plan_intro(plan);
+    intro.push(format!("Evidence status: {:?}. {}", plan.evidence.status, plan.evidence.summary));
+    intro.push("The witness signs with their own username and password.".into());
+    Spec {
+        title: "Record the signed consent".into(),
+        intro,
+        action: format!("/plans/{}/consent", plan.id),
+        fields: vec![
+            field("template", "Consent template", "text", true).default(match plan.product_type {
+                ProductType::CordBloodHpc => "consent-cord-blood-transplant",
+                ProductType::Prp => "consent-prp",
+                ProductType::MscExosome => "consent-exosomes",
+                _ => "consent-autologous-cells",
+            }),
+            field("template_version", "Template version", "text", true).default("1.0"),
+            field("language", "Language the patient read", "select", true).options(&[("en", "English"), ("ar", "العربية (Arabic)"), ("hi", "हिन्दी (Hindi)")]),
+            field("witness", "Witness username", "text", true),
+            field("witness_password", "Witness password", "password", true),
+        ],
+        signature: None,
+        submit: "Record the consent",
+    }
+}
+
+async fn consent_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
+    match site_plan(&state, &viewer, &id).await {
+        Ok(plan) => render_form(&viewer, consent_spec(&plan), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn consent_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let plan = match site_plan(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let spec_fields = consent_spec(&plan).fields;
+    let missing = missing_required(&spec_fields, &values);
+    let again = |e: String| render_form(&viewer, consent_spec(&plan), Some(&values), Some(e));
+    if let Some(e) = missing {
+        return again(e);
+    }
+    let witness = match auth::check_signer(&state, &value(&values, "witness"), &value(&values, "witness_password")).await {
+        Ok(w) => w,
+        Err(e) => return again(e),
+    };
+    let (Ok(language), Some(consent)) = (choice::<Language>(&values, "language"), new_id("consent")) else { return again("Choose a language.".into()) };
+    let command = Command::RecordConsent {
+        plan: plan.id.clone(),
+        consent,
+        template: value(&values, "template"),
+        template_version: value(&values, "template_version"),
+        language,
+        witness: Some(Signature { signer: witness, meaning: SignatureMeaning::ConsentWitness, signed_at: Timestamp(now_micros()) }),
+    };
+    finish(&state, &viewer, command, patient_page(&plan), again).await
+}
+
+// ---------- collection ----------
+
+fn collection_spec(plan: &Plan) -> Spec {
+    let mut intro = plan_intro(plan);
+    intro.push("A donation identification number (DIN) of this site is assigned when you record the collection.".into());
+    Spec {
+        title: "Record the collection".into(),
+        intro,
+        action: format!("/plans/{}/collection", plan.id),
+        fields: vec![
+            field("tissue", "Source tissue", "select", true).options(&[("adipose", "Adipose (lipoaspirate)"), ("bone_marrow", "Bone marrow aspirate"), ("peripheral_blood", "Peripheral blood"), ("cord_blood", "Umbilical cord blood"), ("cord_tissue", "Umbilical cord tissue")]),
+            field("product_code", "ISBT 128 product code", "text", true).help("8 characters, e.g. S1001100."),
+            field("volume", "Volume collected", "number", true),
+            field("unit", "Unit of volume", "select", true).options(&[("mL", "mL"), ("g", "g")]),
+            field("shelf_hours", "Hours until the starting material expires", "number", true).default("48"),
+        ],
+        signature: None,
+        submit: "Record the collection",
+    }
+}
+
+async fn collection_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
+    match site_plan(&state, &viewer, &id).await {
+        Ok(plan) => render_form(&viewer, collection_spec(&plan), None, None),
+        Err(r) => r,
+    }
+}
+
+fn quantity(values: &Values, amount: &str, unit: &str) -> Option<Quantity> {
+    let amount: f64 = value(values, amount).parse().ok().filter(|x: &f64| x.is_finite() && *x > 0.0)?;
+    Some(Quantity { milli: (amount * 1000.0).round() as i64, unit: value(values, unit) })
+}
+
+async fn collection_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let plan = match site_plan(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let again = |e: String| render_form(&viewer, collection_spec(&plan), Some(&values), Some(e));
+    if let Some(e) = missing_required(&collection_spec(&plan).fields, &values) {
+        return again(e);
+    }
+    let Some(volume) = quantity(&values, "volume", "unit") else { return again("Volume collected: enter a number above zero.".into()) };
+    let Ok(shelf_hours) = value(&values, "shelf_hours").parse::<i64>() else { return again("Hours until the starting material expires: enter a whole number.".into()) };
+    let Ok(tissue) = choice::<SourceTissue>(&values, "tissue") else { return again("Choose the source tissue.".into()) };
+    let now = Timestamp(now_micros());
+    let (year, ..) = now.utc_parts();
+    let din = match state.db().assign_din(&viewer.site.fin, u8::try_from(year.rem_euclid(100)).unwrap_or(0)).await {
+        Ok(d) => d.to_string(),
+        Err(e) => return again(format!("No DIN could be assigned: {e}")),
+    };
+    let (Some(collection), Some(unit)) = (new_id::<CollectionId>("col"), new_id::<UnitId>("u")) else { return again("Could not make an identifier.".into()) };
+    let command = Command::RecordCollection {
+        collection,
+        source_person: plan.patient.clone(),
+        plan: Some(plan.id.clone()),
+        tissue,
+        product_type: plan.product_type,
+        unit: unit.clone(),
+        din,
+        product_code: value(&values, "product_code").to_uppercase(),
+        quantity: volume,
+        collected_at: now,
+        expires_at: Timestamp(now.0 + shelf_hours.clamp(1, 24 * 365) * 3_600_000_000),
+    };
+    finish(&state, &viewer, command, format!("/units/{unit}"), again).await
+}
+
+// ---------- processing and storage ----------
+
+fn process_spec(unit: &Unit) -> Spec {
+    Spec {
+        title: "Record a processing step".into(),
+        intro: unit_intro(unit),
+        action: format!("/units/{}/process", unit.id),
+        fields: vec![
+            field("kind", "Step", "select", true).options(&[
+                ("isolation", "Isolation"),
+                ("expansion", "Expansion"),
+                ("harvest", "Harvest"),
+                ("cryopreservation", "Cryopreservation"),
+                ("thaw", "Thaw"),
+                ("exosome_isolation", "Exosome isolation"),
+                ("prp_preparation", "PRP preparation"),
+                ("division", "Division into aliquots"),
+            ]),
+            field("outputs", "Product codes of the units made", "text", false).help("Comma-separated, one per new unit (e.g. S1002100 or S10031A0, S10031B0). Leave empty when the step changes this unit in place."),
+            field("volume", "Volume of each new unit", "number", false),
+            field("unit", "Unit of volume", "select", true).options(&[("mL", "mL"), ("million cells", "million cells"), ("g", "g")]),
+            field("shelf_days", "Days until each new unit expires", "number", false).default("2"),
+            field("equipment", "Equipment", "text", true),
+            field("lots", "Reagent lots", "text", false).help("Comma-separated lot numbers."),
+            field("parameters", "Parameters", "text", false).help("name=value pairs separated by semicolons, e.g. spin=12 min; temperature=37 °C"),
+        ],
+        signature: None,
+        submit: "Record the step",
+    }
+}
+
+async fn process_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordLab>, Path(id): Path<String>) -> Response {
+    match site_unit(&state, &viewer, &id).await {
+        Ok(unit) => render_form(&viewer, process_spec(&unit), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn process_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordLab>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let unit = match site_unit(&state, &viewer, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let again = |e: String| render_form(&viewer, process_spec(&unit), Some(&values), Some(e));
+    if let Some(e) = missing_required(&process_spec(&unit).fields, &values) {
+        return again(e);
+    }
+    let Ok(kind) = choice::<ProcessingKind>(&values, "kind") else { return again("Choose the step.".into()) };
+    let codes: Vec<String> = value(&values, "outputs").split(',').map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()).collect();
+    let now = Timestamp(now_micros());
+    let mut outputs = Vec::new();
+    if !codes.is_empty() {
+        let Some(each) = quantity(&values, "volume", "unit") else { return again("Volume of each new unit: enter a number above zero.".into()) };
+        let Ok(days) = value(&values, "shelf_days").parse::<i64>() else { return again("Days until each new unit expires: enter a whole number.".into()) };
+        for code in codes {
+            let Some(id) = new_id::<UnitId>("u") else { return again("Could not make an identifier.".into()) };
+            outputs.push(NewUnit { unit: id, product_code: code, quantity: each.clone(), expires_at: now.plus_days(days.clamp(0, 3650)) });
+        }
+    }
+    let Some(step) = new_id::<StepId>("step") else { return again("Could not make an identifier.".into()) };
+    let parameters = value(&values, "parameters")
+        .split(';')
+        .filter_map(|p| p.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .collect();
+    let next = match outputs.first() {
+        Some(o) => format!("/units/{}", o.unit),
+        None => format!("/units/{}", unit.id),
+    };
+    let command = Command::RecordProcessingStep {
+        step,
+        kind,
+        inputs: vec![unit.id.clone()],
+        outputs,
+        equipment: value(&values, "equipment"),
+        reagent_lots: value(&values, "lots").split(',').map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect(),
+        parameters,
+    };
+    finish(&state, &viewer, command, next, again).await
+}
+
+fn store_spec(unit: &Unit) -> Spec {
+    Spec {
+        title: "Store the unit".into(),
+        intro: unit_intro(unit),
+        action: format!("/units/{}/store", unit.id),
+        fields: vec![field("freezer", "Freezer or tank", "text", true), field("rack", "Rack", "text", true), field("box", "Box", "text", true), field("position", "Position", "text", true)],
+        signature: None,
+        submit: "Record the location",
+    }
+}
+
+/// Storage is for the lab and logistics; the capability checked is seeing units,
+/// and the domain's rules refuse anyone else.
+async fn store_form(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {
+    match site_unit(&state, &viewer, &id).await {
+        Ok(unit) => render_form(&viewer, store_spec(&unit), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn store_submit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let unit = match site_unit(&state, &viewer, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let again = |e: String| render_form(&viewer, store_spec(&unit), Some(&values), Some(e));
+    if let Some(e) = missing_required(&store_spec(&unit).fields, &values) {
+        return again(e);
+    }
+    let location = StorageLocation { freezer: value(&values, "freezer"), rack: value(&values, "rack"), r#box: value(&values, "box"), position: value(&values, "position") };
+    finish(&state, &viewer, Command::StoreUnit { unit: unit.id.clone(), location }, format!("/units/{id}"), again).await
+}
+
+// ---------- shipping ----------
+
+async fn dispatch_spec(state: &AppState, unit: &Unit) -> Spec {
+    let sites: Vec<(String, String)> = state
+        .db()
+        .list(EntityKind::Site, None, None, 1000)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.key.id != unit.site.as_str())
+        .filter_map(|s| serde_json::from_str::<Site>(&s.body).ok())
+        .map(|s| (s.id.to_string(), s.name))
+        .collect();
+    let mut to = field("to_site", "Destination", "select", true);
+    to.options = sites;
+    Spec {
+        title: "Dispatch the unit".into(),
+        intro: unit_intro(unit),
+        action: format!("/units/{}/dispatch", unit.id),
+        fields: vec![to, field("courier", "Courier and shipping conditions", "text", true)],
+        signature: Some(SignatureMeaning::CustodyTransfer),
+        submit: "Sign and dispatch",
+    }
+}
+
+async fn dispatch_form(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {
+    match site_unit(&state, &viewer, &id).await {
+        Ok(unit) => {
+            let spec = dispatch_spec(&state, &unit).await;
+            render_form(&viewer, spec, None, None)
+        }
+        Err(r) => r,
+    }
+}
+
+async fn dispatch_submit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let unit = match site_unit(&state, &viewer, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let spec = dispatch_spec(&state, &unit).await;
+    let missing = missing_required(&spec.fields, &values);
+    let again = |e: String| render_form(&viewer, spec, Some(&values), Some(e));
+    if let Some(e) = missing {
+        return again(e);
+    }
+    let signature = match own_signature(&state, &viewer, &values, SignatureMeaning::CustodyTransfer).await {
+        Ok(s) => s,
+        Err(e) => return again(e),
+    };
+    let (Some(shipment), Ok(to_site)) = (new_id::<ShipmentId>("ship"), value(&values, "to_site").parse()) else { return again("Choose the destination.".into()) };
+    let command = Command::DispatchShipment { shipment, to_site, units: vec![unit.id.clone()], courier: value(&values, "courier"), signature };
+    finish(&state, &viewer, command, format!("/units/{id}"), again).await
+}
+
+fn receive_spec(shipment: &Shipment) -> Spec {
+    Spec {
+        title: format!("Receive shipment {}", shipment.id),
+        intro: vec![format!("From {} by {}: {} unit(s), dispatched {}.", shipment.from_site, shipment.courier, shipment.units.len(), when(shipment.dispatched.signed_at))],
+        action: format!("/shipments/{}/receive", shipment.id),
+        fields: vec![
+            field("condition", "Container and seals", "select", true).options(&[("ok", "Intact"), ("damaged", "Damaged or opened")]),
+            field("min", "Lowest allowed temperature (°C)", "number", true).default("-196"),
+            field("max", "Highest allowed temperature (°C)", "number", true).default("-150"),
+            field("log", "Temperature log (CSV from the data logger: time,temperature_c)", "textarea", false).help("Paste the logger's CSV; excursions outside the limits are found and recorded."),
+        ],
+        signature: Some(SignatureMeaning::CustodyTransfer),
+        submit: "Sign and receive",
+    }
+}
+
+async fn site_shipment(state: &AppState, viewer: &Viewer, id: &str) -> Result<Shipment, Response> {
+    match state.db().get::<Shipment>(EntityKind::Shipment, id).await {
+        Ok(Some(s)) if s.to_site == viewer.site.id => Ok(s),
+        Ok(_) => Err(auth::refusal(StatusCode::NOT_FOUND, "No shipment with this id is coming to your site.")),
+        Err(e) => Err(auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
+    }
+}
+
+async fn receive_form(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {
+    match site_shipment(&state, &viewer, &id).await {
+        Ok(s) => render_form(&viewer, receive_spec(&s), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn receive_submit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let shipment = match site_shipment(&state, &viewer, &id).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let again = |e: String| render_form(&viewer, receive_spec(&shipment), Some(&values), Some(e));
+    let (Ok(min), Ok(max)) = (value(&values, "min").parse::<f64>(), value(&values, "max").parse::<f64>()) else {
+        return again("Enter the temperature limits as numbers.".into());
+    };
+    let log = value(&values, "log");
+    let excursions = if log.is_empty() {
+        Vec::new()
+    } else {
+        match celltrace_domain::temperature::excursions(&log, min, max) {
+            Ok(found) => found.iter().map(ToString::to_string).collect(),
+            Err(lines) => return again(format!("The temperature log could not be read; nothing was recorded: {}", lines.join("; "))),
+        }
+    };
+    let signature = match own_signature(&state, &viewer, &values, SignatureMeaning::CustodyTransfer).await {
+        Ok(s) => s,
+        Err(e) => return again(e),
+    };
+    let first_unit = shipment.units.first().map(|u| format!("/units/{u}")).unwrap_or_else(|| "/".into());
+    let command = Command::ReceiveShipment { shipment: shipment.id.clone(), condition_ok: value(&values, "condition") == "ok", excursions, signature };
+    finish(&state, &viewer, command, first_unit, again).await
+}
+
+// ---------- allocation ----------
+
+async fn allocate_spec(state: &AppState, viewer: &Viewer, unit: &Unit) -> Spec {
+    let plans: Vec<(String, String)> = state
+        .db()
+        .list(EntityKind::Plan, Some(viewer.site.id.as_str()), Some("active"), 1000)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Plan>(&r.body).ok())
+        .filter(|p| p.product_type == unit.product_type)
+        .map(|p| (p.id.to_string(), format!("{} — {} ({})", p.id, p.indication.name, p.patient)))
+        .collect();
+    let mut plan = field("plan", "Plan", "select", true);
+    plan.options = plans;
+    Spec { title: "Allocate the unit to a plan".into(), intro: unit_intro(unit), action: format!("/units/{}/allocate", unit.id), fields: vec![plan], signature: None, submit: "Allocate" }
+}
+
+async fn allocate_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
+    match site_unit(&state, &viewer, &id).await {
+        Ok(unit) => {
+            let spec = allocate_spec(&state, &viewer, &unit).await;
+            render_form(&viewer, spec, None, None)
+        }
+        Err(r) => r,
+    }
+}
+
+async fn allocate_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let unit = match site_unit(&state, &viewer, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let spec = allocate_spec(&state, &viewer, &unit).await;
+    let again = |e: String| render_form(&viewer, spec, Some(&values), Some(e));
+    let Ok(plan) = value(&values, "plan").parse::<PlanId>() else { return again("Choose a plan.".into()) };
+    finish(&state, &viewer, Command::AllocateUnit { unit: unit.id.clone(), plan }, format!("/units/{id}"), again).await
+}
+
+/// Links to the path forms that fit a unit now, for the unit page.
+pub fn unit_links(viewer: &Viewer, unit: &Unit) -> Vec<(String, &'static str)> {
+    let mut links = Vec::new();
+    let usable = matches!(unit.status, UnitStatus::Quarantine | UnitStatus::Released) && unit.in_transit.is_none();
+    if !usable {
+        return links;
+    }
+    if viewer.can(Permission::RecordLab) {
+        links.push((format!("/units/{}/process", unit.id), "Record a processing step"));
+    }
+    if viewer.can(Permission::RecordLab) || viewer.staff.holds(Role::Logistics, &viewer.site.id) {
+        links.push((format!("/units/{}/store", unit.id), "Store"));
+    }
+    if viewer.staff.holds(Role::Logistics, &viewer.site.id) {
+        links.push((format!("/units/{}/dispatch", unit.id), "Dispatch to another site"));
+    }
+    if unit.intended_use == IntendedUse::Allogeneic && unit.allocated_to.is_none() && viewer.staff.holds(Role::Physician, &viewer.site.id) {
+        links.push((format!("/units/{}/allocate", unit.id), "Allocate to a plan"));
+    }
+    links
+}
+
+/// Links to the path forms that fit a plan now, for the patient page.
+pub fn plan_links(viewer: &Viewer, plan: &Plan) -> Vec<(String, &'static str)> {
+    let mut links = Vec::new();
+    if !viewer.can(Permission::RecordClinical) || !matches!(plan.status, PlanStatus::Active | PlanStatus::Blocked) {
+        return links;
+    }
+    links.push((format!("/plans/{}/eligibility", plan.id), "Assess eligibility"));
+    links.push((format!("/plans/{}/consent", plan.id), "Record consent"));
+    if plan.status == PlanStatus::Active && plan.product_type.is_autologous() {
+        links.push((format!("/plans/{}/collection", plan.id), "Record the collection"));
+    }
+    links
+}
