@@ -24,7 +24,7 @@ impl std::fmt::Display for Excursion {
 /// Reads a logger CSV and returns the excursions outside `[min, max]` °C,
 /// or every line that could not be read (with its number and what is wrong).
 pub fn excursions(csv: &str, min: f64, max: f64) -> Result<Vec<Excursion>, Vec<String>> {
-    if !(min < max) {
+    if min.partial_cmp(&max) != Some(std::cmp::Ordering::Less) {
         return Err(vec![format!("the lower limit ({min} °C) must be below the upper limit ({max} °C)")]);
     }
     let mut errors = Vec::new();
