@@ -403,3 +403,98 @@ async fn adverse_events_and_new_patients_are_entered_through_forms() {
     let page = doc.get(&ok.location).await;
     assert!(page.body.contains("सुनीता शर्मा") && page.body.contains("MRN-NEW"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_autologous_path_from_eligibility_to_bedside_through_the_forms() {
+    let (db, app) = bedside_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    // A patient with a plan (made by the fixture), nothing else yet.
+    let engine = Engine::start(database.clone(), EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
+    for sub in released_unit(7, now()).into_iter().take(2) {
+        engine.submit(sub).await.expect("person and plan");
+    }
+
+    let mut doc = Client::new(&app);
+    doc.login("doc", "nurse password 1").await;
+    let patient = doc.get("/patients/p-7").await;
+    assert!(patient.body.contains("Assess eligibility") && patient.body.contains("Record consent"));
+    let form = doc.get("/plans/plan-7/eligibility").await;
+    let csrf = csrf_of(&form.body);
+    let mut fields: Vec<(&str, &str)> = vec![("csrf", &csrf), ("findings", "all checked today"), ("valid_days", "30")];
+    for code in ["age", "no_active_cancer", "no_active_infection", "not_pregnant", "no_anticoagulation", "no_immunosuppression", "baseline_severity", "imaging"] {
+        fields.push((code, "met"));
+    }
+    assert_eq!(doc.post("/plans/plan-7/eligibility", &fields).await.location, "/patients/p-7");
+    let consent = [("csrf", csrf.as_str()), ("template", "consent-prp"), ("template_version", "1.0"), ("language", "en"), ("witness", "nurse"), ("witness_password", "nurse password 1")];
+    assert_eq!(doc.post("/plans/plan-7/consent", &consent).await.location, "/patients/p-7");
+
+    let mut nurse = Client::new(&app);
+    nurse.login("nurse", "nurse password 1").await;
+    let csrf = nurse.csrf().await;
+    let collected = nurse
+        .post("/plans/plan-7/collection", &[("csrf", &csrf), ("tissue", "peripheral_blood"), ("product_code", "S5001100"), ("volume", "30"), ("unit", "mL"), ("shelf_hours", "6")])
+        .await;
+    assert!(collected.location.starts_with("/units/u-"), "{}", collected.body);
+    let starting = collected.location.trim_start_matches("/units/").to_owned();
+    let unit: celltrace_domain::model::Unit = database.get(EntityKind::Unit, &starting).await.expect("read").expect("unit");
+    assert!(unit.din.starts_with("A999826"), "a DIN of the site's FIN was assigned: {}", unit.din);
+
+    let mut tech = Client::new(&app);
+    tech.login("tech", "nurse password 1").await;
+    let csrf = tech.csrf().await;
+    let processed = tech
+        .post(&format!("/units/{starting}/process"), &[("csrf", &csrf), ("kind", "prp_preparation"), ("outputs", "S5002100"), ("volume", "4"), ("unit", "mL"), ("shelf_days", "1"), ("equipment", "PRP centrifuge"), ("lots", "KIT-1"), ("parameters", "spins=2")])
+        .await;
+    let prp = processed.location.trim_start_matches("/units/").to_owned();
+    assert_ne!(prp, starting, "{}", processed.body);
+    tech.post(&format!("/units/{prp}/qc"), &[("csrf", &csrf), ("test", "platelet concentration"), ("value", "1100"), ("specification", ">= 1000"), ("in_spec", "yes")]).await;
+
+    let mut qa = Client::new(&app);
+    qa.login("qa", "nurse password 1").await;
+    let csrf = qa.csrf().await;
+    assert_eq!(qa.post(&format!("/units/{prp}/release"), &[("csrf", &csrf), ("signature_password", "nurse password 1")]).await.location, format!("/units/{prp}"));
+
+    let prp_unit: celltrace_domain::model::Unit = database.get(EntityKind::Unit, &prp).await.expect("read").expect("unit");
+    assert_eq!(prp_unit.status, celltrace_domain::model::UnitStatus::Released);
+    let csrf = nurse.csrf().await;
+    let wristband = "&#0104MRN7";
+    let label = format!("=A{}00=<S5002100", &prp_unit.din[1..]);
+    let check = nurse.post("/bedside", &[("csrf", &csrf), ("wristband", wristband), ("unit_scan", &label)]).await;
+    assert!(check.body.contains("PASS — all checks met"), "{}", check.body);
+    let done = nurse
+        .post("/bedside/administer", &[("csrf", &csrf), ("unit", &prp), ("plan", "plan-7"), ("patient", "p-7"), ("body_site", "right elbow"), ("witness", "nurse2"), ("witness_password", "nurse password 1")])
+        .await;
+    assert!(done.body.contains("Administration recorded"), "{}", done.body);
+    let report = celltrace_store::verify::verify(&database, &celltrace_ledger::SigningKey::from_bytes(&[3; 32]).verifying_key()).await.expect("verify");
+    assert!(report.ok(), "{:?}", report.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipment_is_received_with_its_temperature_log() {
+    let (db, app) = demo_app().await;
+    let mut khan = Client::new(&app);
+    khan.login("log.khan", "celltrace-demo").await;
+    // log.khan starts at Mumbai, where exosome aliquot u-exo-01b is stored.
+    let csrf = khan.csrf().await;
+    let sent = khan.post("/units/u-exo-01b/dispatch", &[("csrf", &csrf), ("to_site", "delhi-centre"), ("courier", "dry ice"), ("signature_password", "celltrace-demo")]).await;
+    assert_eq!(sent.location, "/units/u-exo-01b", "{}", sent.body);
+    khan.post("/site", &[("csrf", &csrf), ("site", "delhi-centre")]).await;
+    let database_page = khan.get("/").await;
+    assert!(database_page.body.contains("mumbai-lab → delhi-centre"));
+    let shipment = {
+        let start = database_page.body.find("ship-").expect("shipment id in the queue");
+        database_page.body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>()
+    };
+    let bad_log = khan
+        .post(&format!("/shipments/{shipment}/receive"), &[("csrf", &csrf), ("condition", "ok"), ("min", "-80"), ("max", "-65"), ("log", "time,temperature_c\n2026-11-23T01:00Z,warm\n"), ("signature_password", "celltrace-demo")])
+        .await;
+    assert!(bad_log.body.contains("line 2, column temperature") && bad_log.body.contains("nothing was recorded"), "{}", bad_log.body);
+    let log = "time,temperature_c\n2026-11-23T01:00Z,-75\n2026-11-23T01:10Z,-61.5\n2026-11-23T01:20Z,-74\n";
+    let received = khan
+        .post(&format!("/shipments/{shipment}/receive"), &[("csrf", &csrf), ("condition", "ok"), ("min", "-80"), ("max", "-65"), ("log", log), ("signature_password", "celltrace-demo")])
+        .await;
+    assert_eq!(received.location, "/units/u-exo-01b", "{}", received.body);
+    let database = Database::connect(&db.url).await.expect("db");
+    let s: celltrace_domain::model::Shipment = database.get(EntityKind::Shipment, &shipment).await.expect("read").expect("shipment");
+    assert_eq!(s.excursions, ["2026-11-23T01:10Z to 2026-11-23T01:10Z: reached -61.5 °C (1 reading)"]);
+}

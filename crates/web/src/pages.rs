@@ -420,7 +420,10 @@ async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDa
     let transit = shipments
         .iter()
         .filter(|s| s.to_site.as_str() == site || s.from_site.as_str() == site)
-        .map(|s| item(s.id.to_string(), format!("{} → {}", s.from_site, s.to_site), format!("{} unit(s) by {}", s.units.len(), s.courier)))
+        .map(|s| Item {
+            status: if s.to_site.as_str() == site { "incoming".into() } else { "outgoing".into() },
+            ..item(s.id.to_string(), format!("{} → {}", s.from_site, s.to_site), format!("{} unit(s) by {}", s.units.len(), s.courier))
+        })
         .collect();
     let ready = plans
         .iter()
