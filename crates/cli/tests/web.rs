@@ -498,3 +498,86 @@ async fn a_shipment_is_received_with_its_temperature_log() {
     let s: celltrace_domain::model::Shipment = database.get(EntityKind::Shipment, &shipment).await.expect("read").expect("shipment");
     assert_eq!(s.excursions, ["2026-11-23T01:10Z to 2026-11-23T01:10Z: reached -61.5 °C (1 reading)"]);
 }
+
+fn plan_fields<'a>(csrf: &'a str, indication: &'a str, product: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("indication", indication),
+        ("product_type", product),
+        ("route", "injection"),
+        ("sessions", "1"),
+        ("dose", "2"),
+        ("dose_unit", "mL"),
+        ("cost", "3500"),
+        ("currency", "USD"),
+        ("trial", ""),
+        ("ethics", ""),
+    ]
+}
+
+async fn newest_plan(database: &Database, patient: &str) -> celltrace_domain::model::Plan {
+    let rows = database.list(EntityKind::Plan, None, None, 1000).await.expect("plans");
+    let row = rows.iter().find(|r| r.person.as_deref() == Some(patient)).expect("a plan of the patient");
+    serde_json::from_str(&row.body).expect("plan")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_evidence_guard_rates_plans_ordered_in_the_browser() {
+    use celltrace_domain::model::{EvidenceStatus, PlanStatus};
+    let (db, app) = demo_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+
+    // Delhi does not permit unproven treatments: exosomes for hair loss stay blocked.
+    let mut sharma = Client::new(&app);
+    sharma.login("dr.sharma", "celltrace-demo").await;
+    let csrf = sharma.csrf().await;
+    let ordered = sharma.post("/patients/p-vikram/plan", &plan_fields(&csrf, "hair-loss", "msc-exosome")).await;
+    assert_eq!(ordered.location, "/patients/p-vikram", "{}", ordered.body);
+    let plan = newest_plan(&database, "p-vikram").await;
+    assert_eq!((plan.status, plan.evidence.status), (PlanStatus::Blocked, EvidenceStatus::Unproven));
+    assert!(!plan.evidence.sources.is_empty() && !plan.evidence.data_version.is_empty(), "the rating records its sources and data version");
+    let mut iyer = Client::new(&app);
+    iyer.login("md.iyer", "celltrace-demo").await;
+    let csrf = iyer.csrf().await;
+    iyer.post(&format!("/plans/{}/acknowledge", plan.id), &[("csrf", &csrf)]).await;
+    let refused = iyer.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("signature_password", "celltrace-demo")]).await;
+    assert!(refused.body.contains("does not permit unproven treatments"), "{}", refused.body);
+
+    // A malformed trial number is refused with the expected format.
+    let csrf = sharma.csrf().await;
+    let mut with_trial = plan_fields(&csrf, "knee-osteoarthritis", "autologous-bone-marrow");
+    with_trial[9] = ("trial", "NCT123");
+    with_trial[10] = ("ethics", "IEC-1");
+    let bad = sharma.post("/patients/p-vikram/plan", &with_trial).await;
+    assert!(bad.body.contains("NCT and 8 digits"), "{}", bad.body);
+
+    // HPC cord blood for a blood disorder is approved and proceeds.
+    let csrf = sharma.csrf().await;
+    let approved = sharma.post("/patients/p-meera/plan", &plan_fields(&csrf, "blood-disorders", "cord-blood-hpc")).await;
+    assert_eq!(approved.location, "/patients/p-meera");
+    let rows = database.list(EntityKind::Plan, Some("delhi-centre"), Some("active"), 1000).await.expect("plans");
+    assert!(rows.iter().any(|r| r.person.as_deref() == Some("p-meera")), "the approved plan is active");
+
+    // Dubai permits unproven treatments, only with the patient's acknowledgement and the director's e-signature.
+    let mut khoury = Client::new(&app);
+    khoury.login("dr.khoury", "celltrace-demo").await;
+    let csrf = khoury.csrf().await;
+    khoury.post("/patients/p-sarah/plan", &plan_fields(&csrf, "chronic-low-back-pain", "autologous-adipose")).await;
+    let rows = database.list(EntityKind::Plan, Some("dubai-clinic"), Some("blocked"), 1000).await.expect("plans");
+    let plan: celltrace_domain::model::Plan = rows.iter().filter(|r| r.person.as_deref() == Some("p-sarah")).find_map(|r| serde_json::from_str(&r.body).ok()).expect("blocked plan");
+    let mut director = Client::new(&app);
+    director.login("md.alsayed", "celltrace-demo").await;
+    let csrf = director.csrf().await;
+    let early = director.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("signature_password", "celltrace-demo")]).await;
+    assert!(early.body.contains("has not signed the plain-language warning"), "{}", early.body);
+    let page = khoury.get("/patients/p-sarah").await;
+    assert!(page.body.contains("Record the patient&#x27;s signed acknowledgement") || page.body.contains("signed acknowledgement"));
+    let csrf = khoury.csrf().await;
+    khoury.post(&format!("/plans/{}/acknowledge", plan.id), &[("csrf", &csrf)]).await;
+    let csrf = director.csrf().await;
+    let signed = director.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("signature_password", "celltrace-demo")]).await;
+    assert_eq!(signed.location, "/patients/p-sarah", "{}", signed.body);
+    let after: celltrace_domain::model::Plan = database.get(EntityKind::Plan, plan.id.as_str()).await.expect("read").expect("plan");
+    assert_eq!(after.status, PlanStatus::Active);
+    assert_eq!(after.override_signature.map(|s| s.signer.to_string()), Some("md.alsayed".into()));
+}

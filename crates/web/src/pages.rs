@@ -67,6 +67,8 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("POST", "/units/{id}/qc", Some(RecordLab)),
         ("GET", "/units/{id}/release", Some(Release)),
         ("POST", "/units/{id}/release", Some(Release)),
+        ("GET", "/patients/{id}/plan", Some(RecordClinical)),
+        ("GET", "/plans/{plan}/override", Some(RecordClinical)),
         ("GET", "/plans/{plan}/eligibility", Some(RecordClinical)),
         ("GET", "/plans/{plan}/consent", Some(RecordClinical)),
         ("GET", "/plans/{plan}/collection", Some(RecordClinical)),
@@ -607,6 +609,7 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
                 cost: format!("{:.2} {}", p.cost_quote.minor as f64 / 100.0, p.cost_quote.currency),
                 lines,
                 links: crate::path_forms::plan_links(&viewer, p),
+                needs_acknowledgement: p.status == PlanStatus::Blocked && p.evidence.status == EvidenceStatus::Unproven && p.warning_acknowledged_at.is_none(),
             }
         })
         .collect();
@@ -625,6 +628,7 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
         timeline,
         can_audit: viewer.can(celltrace_domain::access::Permission::ViewAudit),
         can_record: viewer.can(celltrace_domain::access::Permission::RecordClinical),
+        csrf: viewer.session.csrf_token.clone(),
     })
 }
 

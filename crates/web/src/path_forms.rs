@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/dispatch", get(dispatch_form).post(dispatch_submit))
         .route("/shipments/{id}/receive", get(receive_form).post(receive_submit))
         .route("/units/{id}/allocate", get(allocate_form).post(allocate_submit))
+        .merge(plan_routes())
 }
 
 fn new_id<T: std::str::FromStr>(prefix: &str) -> Option<T> {
@@ -555,10 +556,165 @@ pub fn plan_links(viewer: &Viewer, plan: &Plan) -> Vec<(String, &'static str)> {
     if !viewer.can(Permission::RecordClinical) || !matches!(plan.status, PlanStatus::Active | PlanStatus::Blocked) {
         return links;
     }
+    if plan.status == PlanStatus::Blocked && plan.evidence.status == EvidenceStatus::Unproven && viewer.staff.holds(Role::MedicalDirector, &viewer.site.id) {
+        links.push((format!("/plans/{}/override", plan.id), "Override the evidence block (medical director)"));
+    }
     links.push((format!("/plans/{}/eligibility", plan.id), "Assess eligibility"));
     links.push((format!("/plans/{}/consent", plan.id), "Record consent"));
     if plan.status == PlanStatus::Active && plan.product_type.is_autologous() {
         links.push((format!("/plans/{}/collection", plan.id), "Record the collection"));
     }
     links
+}
+
+// ---------- plan and the evidence guard ----------
+
+/// The evidence data shipped with this build, parsed once.
+fn evidence() -> Result<&'static celltrace_evidence::EvidenceData, String> {
+    static DATA: std::sync::OnceLock<Result<celltrace_evidence::EvidenceData, String>> = std::sync::OnceLock::new();
+    DATA.get_or_init(|| celltrace_evidence::EvidenceData::shipped().map_err(|e| e.to_string())).as_ref().map_err(Clone::clone)
+}
+
+const PRODUCT_CHOICES: &[(&str, &str)] = &[
+    ("autologous-adipose", "Autologous adipose-derived cells (SVF / expanded MSC)"),
+    ("autologous-bone-marrow", "Autologous bone-marrow cells (BMAC / expanded MSC)"),
+    ("cord-blood-hpc", "HPC, Cord Blood (allogeneic)"),
+    ("allogeneic-msc", "Allogeneic umbilical-cord or donor MSC"),
+    ("embryonic-derived", "Embryonic-stem-cell-derived product"),
+    ("msc-exosome", "MSC-derived exosomes / extracellular vesicles"),
+    ("prp", "Platelet-rich plasma (PRP)"),
+];
+
+fn plan_spec(person: &Person) -> Result<Spec, String> {
+    let data = evidence()?;
+    let mut indication = field("indication", "Indication", "select", true);
+    indication.options = data.indications().iter().map(|i| (i.id.clone(), format!("{} ({})", i.name, i.primary_code()))).collect();
+    Ok(Spec {
+        title: format!("Order a treatment plan: {}", person.name),
+        intro: vec![format!(
+            "The evidence guard rates the plan against the evidence data (version {}): approved uses proceed; investigational, unproven and research-only uses need a registered trial, and unproven uses outside a trial are blocked unless this site allows them with the patient's acknowledgement and the medical director's signature.",
+            data.version()
+        )],
+        action: format!("/patients/{}/plan", person.id),
+        fields: vec![
+            indication,
+            field("product_type", "Product type", "select", true).options(PRODUCT_CHOICES),
+            field("route", "Route", "text", true).help("e.g. intradiscal, intra-articular, intravenous infusion, topical after microneedling"),
+            field("sessions", "Sessions", "number", true).default("1"),
+            field("dose", "Dose per session", "number", true),
+            field("dose_unit", "Unit of dose", "select", true).options(&[("million cells", "million cells"), ("mL", "mL"), ("x10^6 CD34+ cells/kg", "x10^6 CD34+ cells/kg")]),
+            field("cost", "Cost quoted to the patient", "number", true),
+            field("currency", "Currency", "select", true).options(&[("USD", "USD"), ("AED", "AED"), ("INR", "INR"), ("GBP", "GBP"), ("EUR", "EUR")]),
+            field("trial", "Trial registration (if inside a trial)", "text", false).help("NCT and 8 digits, e.g. NCT01234567"),
+            field("ethics", "Ethics approval reference (if inside a trial)", "text", false),
+        ],
+        signature: None,
+        submit: "Order the plan",
+    })
+}
+
+/// The patient-facing plan pages need the same rating the plan recorded.
+async fn plan_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
+    let person = match site_person(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match plan_spec(&person) {
+        Ok(spec) => render_form(&viewer, spec, None, None),
+        Err(e) => auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("The evidence data is not readable: {e}")),
+    }
+}
+
+async fn plan_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let person = match site_person(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (Ok(data), Ok(spec)) = (evidence(), plan_spec(&person)) else {
+        return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, "The evidence data is not readable.");
+    };
+    let missing = missing_required(&spec.fields, &values);
+    let again = |e: String| render_form(&viewer, spec, Some(&values), Some(e));
+    if let Some(e) = missing {
+        return again(e);
+    }
+    let Some(entry) = data.indication(&value(&values, "indication")) else { return again("Choose an indication from the list.".into()) };
+    let Some(product_type) = celltrace_evidence::parse_product_type(&value(&values, "product_type")) else { return again("Choose a product type.".into()) };
+    let Some(evidence) = data.rating(&entry.id, product_type) else { return again("The evidence data has no rating for this pair; ask an administrator.".into()) };
+    let Some(dose) = quantity(&values, "dose", "dose_unit") else { return again("Dose per session: enter a number above zero.".into()) };
+    let Ok(sessions) = value(&values, "sessions").parse::<u32>() else { return again("Sessions: enter a whole number.".into()) };
+    let Ok(cost) = value(&values, "cost").parse::<f64>() else { return again("Cost quoted to the patient: enter a number.".into()) };
+    let trial = match (value(&values, "trial"), value(&values, "ethics")) {
+        (t, e) if t.is_empty() && e.is_empty() => None,
+        (t, e) => Some(Trial { registration: t.to_uppercase(), ethics_approval: e }),
+    };
+    let Some(plan) = new_id::<PlanId>("plan") else { return again("Could not make an identifier.".into()) };
+    let command = Command::CreatePlan {
+        plan,
+        patient: person.id.clone(),
+        indication: entry.to_domain(),
+        product_type,
+        route: value(&values, "route"),
+        sessions,
+        dose,
+        cost_quote: Money { minor: (cost * 100.0).round() as i64, currency: value(&values, "currency") },
+        evidence,
+        trial,
+    };
+    finish(&state, &viewer, command, format!("/patients/{}", person.id), again).await
+}
+
+async fn acknowledge_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let plan = match site_plan(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let back = patient_page(&plan);
+    finish(&state, &viewer, Command::AcknowledgeEvidenceWarning { plan: plan.id.clone() }, back, |e| auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &e)).await
+}
+
+fn override_spec(plan: &Plan) -> Spec {
+    let mut intro = plan_intro(plan);
+    intro.push(format!("Evidence: {:?}. {}", plan.evidence.status, plan.evidence.summary));
+    if let Some(reason) = &plan.blocked_reason {
+        intro.push(reason.clone());
+    }
+    Spec { title: "Override the evidence block".into(), intro, action: format!("/plans/{}/override", plan.id), fields: Vec::new(), signature: Some(SignatureMeaning::EvidenceOverride), submit: "Sign the override" }
+}
+
+async fn override_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
+    match site_plan(&state, &viewer, &id).await {
+        Ok(plan) => render_form(&viewer, override_spec(&plan), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn override_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let plan = match site_plan(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let again = |e: String| render_form(&viewer, override_spec(&plan), Some(&values), Some(e));
+    let signature = match own_signature(&state, &viewer, &values, SignatureMeaning::EvidenceOverride).await {
+        Ok(s) => s,
+        Err(e) => return again(e),
+    };
+    finish(&state, &viewer, Command::OverrideEvidenceBlock { plan: plan.id.clone(), signature }, patient_page(&plan), again).await
+}
+
+/// Routes of the plan and evidence-guard forms.
+pub fn plan_routes() -> Router<AppState> {
+    Router::new()
+        .route("/patients/{id}/plan", get(plan_form).post(plan_submit))
+        .route("/plans/{id}/acknowledge", axum::routing::post(acknowledge_submit))
+        .route("/plans/{id}/override", get(override_form).post(override_submit))
 }

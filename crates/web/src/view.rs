@@ -168,6 +168,8 @@ pub struct PlanView {
     pub lines: Vec<String>,
     /// Forms that fit this plan now.
     pub links: Vec<(String, &'static str)>,
+    /// Blocked as unproven and the patient has not yet signed the warning.
+    pub needs_acknowledgement: bool,
 }
 
 pub struct TimelineRow {
@@ -193,6 +195,7 @@ pub struct PatientPage {
     pub timeline: Vec<TimelineRow>,
     pub can_audit: bool,
     pub can_record: bool,
+    pub csrf: String,
 }
 
 #[derive(Template)]
