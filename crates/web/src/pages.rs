@@ -68,6 +68,7 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/units/{id}/release", Some(Release)),
         ("POST", "/units/{id}/release", Some(Release)),
         ("GET", "/patients/{id}/plan", Some(RecordClinical)),
+        ("GET", "/patients/{id}/donation", Some(RecordClinical)),
         ("GET", "/plans/{plan}/override", Some(RecordClinical)),
         ("GET", "/plans/{plan}/eligibility", Some(RecordClinical)),
         ("GET", "/plans/{plan}/consent", Some(RecordClinical)),
@@ -703,7 +704,7 @@ fn lineage_svg(units: &[Unit], current: &UnitId) -> String {
     }
     let height = 10 + layers.len() as i64 * (h + gap_y);
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Lineage of the units of this donation" viewBox="0 0 {width} {height}" style="max-width:100%;font:12px system-ui,sans-serif">"#);
+    let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Lineage of the units of this donation" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="max-width:100%;height:auto;font:12px system-ui,sans-serif">"#);
     for u in units {
         for p in &u.parents {
             if let (Some((px, py)), Some((cx, cy))) = (pos.get(p), pos.get(&u.id)) {

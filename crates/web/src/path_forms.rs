@@ -711,9 +711,75 @@ async fn override_submit(State(state): State<AppState>, Can { viewer, .. }: Can<
     finish(&state, &viewer, Command::OverrideEvidenceBlock { plan: plan.id.clone(), signature }, patient_page(&plan), again).await
 }
 
+fn donation_spec(person: &Person) -> Spec {
+    Spec {
+        title: format!("Record a donation: {}", person.name),
+        intro: vec!["Allogeneic material from a screened donor. A DIN of this site is assigned when you record the collection.".into()],
+        action: format!("/patients/{}/donation", person.id),
+        fields: vec![
+            field("product_type", "Product type", "select", true).options(&[("cord-blood-hpc", "HPC, Cord Blood"), ("allogeneic-msc", "Allogeneic MSC"), ("msc-exosome", "MSC for exosome production")]),
+            field("tissue", "Source tissue", "select", true).options(&[("cord_blood", "Umbilical cord blood"), ("cord_tissue", "Umbilical cord tissue"), ("bone_marrow", "Bone marrow aspirate"), ("peripheral_blood", "Peripheral blood")]),
+            field("product_code", "ISBT 128 product code", "text", true).help("8 characters, e.g. S3001V00."),
+            field("volume", "Volume collected", "number", true),
+            field("unit", "Unit of volume", "select", true).options(&[("mL", "mL"), ("g", "g")]),
+            field("shelf_hours", "Hours until the starting material expires", "number", true).default("48"),
+        ],
+        signature: None,
+        submit: "Record the donation",
+    }
+}
+
+async fn donation_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
+    match site_person(&state, &viewer, &id).await {
+        Ok(person) => render_form(&viewer, donation_spec(&person), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn donation_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let person = match site_person(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let again = |e: String| render_form(&viewer, donation_spec(&person), Some(&values), Some(e));
+    if let Some(e) = missing_required(&donation_spec(&person).fields, &values) {
+        return again(e);
+    }
+    let Some(volume) = quantity(&values, "volume", "unit") else { return again("Volume collected: enter a number above zero.".into()) };
+    let Ok(shelf_hours) = value(&values, "shelf_hours").parse::<i64>() else { return again("Hours until the starting material expires: enter a whole number.".into()) };
+    let (Ok(tissue), Some(product_type)) = (choice::<SourceTissue>(&values, "tissue"), celltrace_evidence::parse_product_type(&value(&values, "product_type"))) else {
+        return again("Choose the product type and tissue.".into());
+    };
+    let now = Timestamp(now_micros());
+    let (year, ..) = now.utc_parts();
+    let din = match state.db().assign_din(&viewer.site.fin, u8::try_from(year.rem_euclid(100)).unwrap_or(0)).await {
+        Ok(d) => d.to_string(),
+        Err(e) => return again(format!("No DIN could be assigned: {e}")),
+    };
+    let (Some(collection), Some(unit)) = (new_id::<CollectionId>("col"), new_id::<UnitId>("u")) else { return again("Could not make an identifier.".into()) };
+    let command = Command::RecordCollection {
+        collection,
+        source_person: person.id.clone(),
+        plan: None,
+        tissue,
+        product_type,
+        unit: unit.clone(),
+        din,
+        product_code: value(&values, "product_code").to_uppercase(),
+        quantity: volume,
+        collected_at: now,
+        expires_at: Timestamp(now.0 + shelf_hours.clamp(1, 24 * 365) * 3_600_000_000),
+    };
+    finish(&state, &viewer, command, format!("/units/{unit}"), again).await
+}
+
 /// Routes of the plan and evidence-guard forms.
 pub fn plan_routes() -> Router<AppState> {
     Router::new()
+        .route("/patients/{id}/donation", get(donation_form).post(donation_submit))
         .route("/patients/{id}/plan", get(plan_form).post(plan_submit))
         .route("/plans/{id}/acknowledge", axum::routing::post(acknowledge_submit))
         .route("/plans/{id}/override", get(override_form).post(override_submit))
