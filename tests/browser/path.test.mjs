@@ -43,12 +43,12 @@ async function press(page, button) {
 }
 
 async function switchSite(page, site) {
-  // Choosing a site submits the switch form; wait for that round trip.
-  await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith("/site") && r.request().method() === "POST"),
-    page.getByLabel("Site").selectOption(site),
-  ]);
+  // Choosing a site submits the switch form; wait until the new page has loaded.
+  const navigated = page.waitForEvent("framenavigated");
+  await page.getByLabel("Site").selectOption(site);
+  await navigated;
   await page.waitForLoadState("load");
+  assert.equal(await page.getByLabel("Site").inputValue(), site);
 }
 
 async function unitId(page) {

@@ -80,7 +80,10 @@ test("a patient's record shows the plan, evidence status and timeline in any scr
   assert.match(await page.textContent("main"), /Lineage/);
   const label = page.getByRole("img", { name: /ISBT 128 label/ });
   await label.waitFor();
-  assert.ok(await label.evaluate((img) => img.complete && img.naturalWidth > 500), "the label image loads");
+  await page.waitForFunction(() => {
+    const img = document.querySelector('img[alt^="ISBT 128 label"]');
+    return img && img.complete && img.naturalWidth > 500;
+  }, null, { timeout: 20_000 });
   await shot(page, "06-unit-lineage-and-label");
   await page.close();
 });
@@ -101,13 +104,17 @@ async function bedside(page, wristband, unit) {
   return page.textContent("main");
 }
 
-test("bedside verification stops the wrong patient, an unreleased unit and withdrawn consent", async () => {
+test("bedside verification stops the wrong patient, an expired unit, an unreleased unit and withdrawn consent", async () => {
   const page = await browser.newPage();
   await signIn(page, demo.base, "nurse.fatima");
   let text = await bedside(page, "&#0109DXB100231", "=A99912600010300=<S5002100");
   assert.match(text, /STOP — do not administer/);
   assert.match(text, /autologous material of another patient/);
   await shot(page, "07-bedside-wrong-patient");
+  text = await bedside(page, "&#0109DXB100235", "=A99912600010500=<S5002100");
+  assert.match(text, /unit A999126000105 expired/);
+  assert.doesNotMatch(text, /autologous material of another patient/);
+  await shot(page, "07b-bedside-expired");
   text = await bedside(page, "&#0109DXB100233", "=A99912600010400=<S1003100");
   assert.match(text, /in quarantine \(not released\)/);
   await shot(page, "08-bedside-unreleased");

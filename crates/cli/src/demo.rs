@@ -582,6 +582,16 @@ impl Demo<'_> {
         self.administer("nurse.fatima", "nurse.omar", "dubai-clinic", "plan-omar", "p-omar", "u-omar-prp", dose.clone(), "common extensor origin, right elbow").await?;
         self.follow_ups("nurse.fatima", "dubai-clinic", "plan-omar", "NPRS", &[("1m", 4.0)]).await?;
 
+        // A second course was prepared but the patient did not come: the PRP
+        // expired on the shelf, and bedside verification must refuse it.
+        self.plan("dr.haddad", "dubai-clinic", "plan-omar-2", "p-omar", ("M77.11", "Lateral epicondylitis, right elbow"), ProductType::Prp, "intratendinous", dose.clone(), 800, "USD", unproven.clone(), None).await?;
+        self.override_unproven("nurse.fatima", "md.alsayed", "dubai-clinic", "plan-omar-2").await?;
+        self.eligibility_and_consent("dr.haddad", "nurse.fatima", "dubai-clinic", "plan-omar-2", standard_criteria(&[("platelets", "Platelet count normal", true, "251 x10^9/L")]), "consent-prp", Language::Ar).await?;
+        self.collect("nurse.fatima", "dubai-clinic", "p-omar", Some("plan-omar-2"), SourceTissue::PeripheralBlood, ProductType::Prp, "u-omar-blood-2", "A999126000105", "S5001100", q(30.0, "mL"), 6).await?;
+        self.step("tech.dubai", "dubai-clinic", "step-omar-prp-2", ProcessingKind::PrpPreparation, &["u-omar-blood-2"], &[("u-omar-prp-2", "S5002100", q(4.0, "mL"), 1)], "PRP centrifuge PC-1", &["PRP-KIT-2026-305"], &[("spins", "2")]).await?;
+        self.qc("tech.dubai", "dubai-clinic", "u-omar-prp-2", &[("platelet concentration", "1,080 x10^9/L", ">= 1,000 x10^9/L", true)]).await?;
+        self.release("qa.dubai", "dubai-clinic", "u-omar-prp-2").await?;
+
         // Not eligible: on anticoagulation, so nothing is collected.
         self.plan("dr.khoury", "dubai-clinic", "plan-sarah", "p-sarah", ("M76.61", "Achilles tendinitis, right leg"), ProductType::Prp, "peritendinous", dose, 800, "USD", unproven, None).await?;
         self.override_unproven("nurse.omar", "md.alsayed", "dubai-clinic", "plan-sarah").await?;

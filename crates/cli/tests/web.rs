@@ -581,3 +581,49 @@ async fn the_evidence_guard_rates_plans_ordered_in_the_browser() {
     assert_eq!(after.status, PlanStatus::Active);
     assert_eq!(after.override_signature.map(|s| s.signer.to_string()), Some("md.alsayed".into()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookback_batch_record_follow_up_and_exceptional_release() {
+    let (db, app) = demo_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    // A collagenase lot used at the Mumbai lab: both adipose patients' units, one given.
+    let mut qa = Client::new(&app);
+    qa.login("qa.dubai", "celltrace-demo").await;
+    let traced = qa.get("/lookback?by=lot&q=COLL-2026-0412%20collagenase").await;
+    assert_eq!(traced.status, StatusCode::OK);
+    assert!(traced.body.contains("A999126000101 S1003100") && traced.body.contains("A999126000104 S1002100"), "{}", traced.body);
+    assert!(traced.body.contains("Layla Al-Hassan"), "the Dubai patient who received a unit is named at Dubai");
+    let by_donor = qa.get("/lookback?by=donor&q=LCB-50071").await;
+    assert!(by_donor.body.contains("A999426000301 S3002V00") && by_donor.body.contains("patient p-aarav at delhi-centre"), "other sites' patients are not named");
+
+    let mut tech = Client::new(&app);
+    tech.login("tech.rao", "celltrace-demo").await;
+    let batch = tech.get("/units/u-fatima-msc/batch").await;
+    assert!(batch.body.contains("Isolation") && batch.body.contains("Expansion") && batch.body.contains("viability: 88 %"), "{}", batch.body);
+
+    let mut nurse = Client::new(&app);
+    nurse.login("nurse.fatima", "celltrace-demo").await;
+    let csrf = nurse.csrf().await;
+    let recorded = nurse.post("/plans/plan-layla/follow-up", &[("csrf", &csrf), ("time_point", "6m"), ("instrument", "NPRS"), ("score", "3"), ("notes", "")]).await;
+    assert_eq!(recorded.location, "/patients/p-layla");
+    let plan: celltrace_domain::model::Plan = database.get(EntityKind::Plan, "plan-layla").await.expect("read").expect("plan");
+    assert!(plan.follow_ups.iter().any(|f| f.time_point == "6m" && f.score_milli == Some(3000)));
+
+    // Out of specification: only an exceptional release with a physician's signature.
+    let mut lab = Client::new(&app);
+    lab.login("tech.rao", "celltrace-demo").await;
+    let csrf = lab.csrf().await;
+    lab.post("/units/u-fatima-msc/qc", &[("csrf", &csrf), ("test", "endotoxin"), ("value", "6 EU/kg"), ("specification", "< 5 EU/kg"), ("in_spec", "no")]).await;
+    let mut mehta = Client::new(&app);
+    mehta.login("qa.mehta", "celltrace-demo").await;
+    let csrf = mehta.csrf().await;
+    let normal = mehta.post("/units/u-fatima-msc/release", &[("csrf", &csrf), ("signature_password", "celltrace-demo")]).await;
+    assert!(normal.body.contains("out of specification"), "{}", normal.body);
+    let page = mehta.get("/units/u-fatima-msc").await;
+    assert!(page.body.contains("Exceptional release (out of specification)"));
+    let fields = [("csrf", csrf.as_str()), ("justification", "No alternative; benefit explained"), ("patient_informed", "yes"), ("physician", "dr.nair"), ("physician_password", "celltrace-demo"), ("signature_password", "celltrace-demo")];
+    let signed = mehta.post("/units/u-fatima-msc/exceptional-release", &fields).await;
+    assert_eq!(signed.location, "/units/u-fatima-msc", "{}", signed.body);
+    let unit: celltrace_domain::model::Unit = database.get(EntityKind::Unit, "u-fatima-msc").await.expect("read").expect("unit");
+    assert!(unit.exceptional && unit.release.len() == 2);
+}

@@ -7,6 +7,7 @@ pub mod command;
 pub mod decide;
 pub mod event;
 pub mod ids;
+pub mod lookback;
 pub mod model;
 pub mod state;
 pub mod temperature;

@@ -380,3 +380,32 @@ fn bedside_refusals_name_the_failed_check() {
     w.run(&Step::Wait { days: 25 }, auto);
     assert_eq!(administer(&mut w, 5000), Err("not_expired".into()));
 }
+
+#[test]
+fn lookback_finds_every_descendant_and_recipient() {
+    use celltrace_domain::lookback::{lookback, Origin};
+    let mut w = World::setup(ProductType::AutologousBoneMarrow);
+    let auto = |_| ProductType::AutologousBoneMarrow;
+    for s in [
+        Step::Collect { person: 0, unit: 0, plan: Some(0), autologous: true },
+        Step::Process { inputs: vec![0], outputs: vec![1, 2] },
+        Step::Process { inputs: vec![1], outputs: vec![3] },
+        Step::Qc { unit: 3, in_spec: true },
+        Step::Release { unit: 3 },
+        Step::Administer { unit: 3, patient: 0, plan: 0, right_dose: true },
+        Step::Collect { person: 1, unit: 5, plan: Some(1), autologous: true },
+    ] {
+        w.run(&s, auto);
+    }
+    let din = w.state.units.get("u0").map(|u| u.din.clone()).expect("u0");
+    let found = lookback(&w.state, &Origin::Din(din));
+    let affected: Vec<&str> = found.affected.iter().map(|u| u.as_str()).collect();
+    assert_eq!(affected, ["u0", "u1", "u2", "u3"]);
+    assert_eq!(found.recipients.iter().map(|(u, _, p)| (u.as_str(), p.as_str())).collect::<Vec<_>>(), [("u3", "p0")]);
+    let from_child = lookback(&w.state, &Origin::Unit("u1".into()));
+    assert_eq!(from_child.affected.iter().map(|u| u.as_str()).collect::<Vec<_>>(), ["u1", "u3"]);
+    let donor = lookback(&w.state, &Origin::Donor("M1".into()));
+    assert_eq!(donor.affected.iter().map(|u| u.as_str()).collect::<Vec<_>>(), ["u5"]);
+    assert!(donor.recipients.is_empty());
+    assert!(lookback(&w.state, &Origin::ReagentLot("none".into())).affected.is_empty());
+}

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod forms;
 pub mod pages;
 pub mod path_forms;
+pub mod records;
 mod view;
 
 use axum::Router;
@@ -32,7 +33,7 @@ impl AppState {
 
 /// Every route of celltrace.
 pub fn router(state: AppState) -> Router {
-    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).with_state(state)
+    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).with_state(state)
 }
 
 /// Microseconds since the epoch, now.

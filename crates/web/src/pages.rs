@@ -68,6 +68,10 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/units/{id}/release", Some(Release)),
         ("POST", "/units/{id}/release", Some(Release)),
         ("GET", "/patients/{id}/plan", Some(RecordClinical)),
+        ("GET", "/lookback", Some(ViewAudit)),
+        ("GET", "/units/{id}/batch", Some(ViewUnits)),
+        ("GET", "/plans/{plan}/follow-up", Some(RecordClinical)),
+        ("GET", "/units/{id}/exceptional-release", Some(Release)),
         ("GET", "/patients/{id}/donation", Some(RecordClinical)),
         ("GET", "/plans/{plan}/override", Some(RecordClinical)),
         ("GET", "/plans/{plan}/eligibility", Some(RecordClinical)),
@@ -779,7 +783,11 @@ fn unit_actions(viewer: &auth::Viewer, unit: &Unit) -> Vec<(String, &'static str
             actions.push((format!("/units/{}/qc", unit.id), "Record a QC result"));
         }
         if viewer.can(Permission::Release) && !unit.qc.is_empty() {
-            actions.push((format!("/units/{}/release", unit.id), "Release with e-signature"));
+            if unit.qc.iter().all(|q| q.in_spec) {
+                actions.push((format!("/units/{}/release", unit.id), "Release with e-signature"));
+            } else {
+                actions.push((format!("/units/{}/exceptional-release", unit.id), "Exceptional release (out of specification)"));
+            }
         }
     }
     actions

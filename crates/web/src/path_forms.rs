@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/shipments/{id}/receive", get(receive_form).post(receive_submit))
         .route("/units/{id}/allocate", get(allocate_form).post(allocate_submit))
         .merge(plan_routes())
+        .merge(more_routes())
 }
 
 fn new_id<T: std::str::FromStr>(prefix: &str) -> Option<T> {
@@ -564,6 +565,7 @@ pub fn plan_links(viewer: &Viewer, plan: &Plan) -> Vec<(String, &'static str)> {
     if plan.status == PlanStatus::Active && plan.product_type.is_autologous() {
         links.push((format!("/plans/{}/collection", plan.id), "Record the collection"));
     }
+    links.push((format!("/plans/{}/follow-up", plan.id), "Record a follow-up"));
     links
 }
 
@@ -783,4 +785,115 @@ pub fn plan_routes() -> Router<AppState> {
         .route("/patients/{id}/plan", get(plan_form).post(plan_submit))
         .route("/plans/{id}/acknowledge", axum::routing::post(acknowledge_submit))
         .route("/plans/{id}/override", get(override_form).post(override_submit))
+}
+
+// ---------- follow-up and exceptional release ----------
+
+fn follow_up_spec(plan: &Plan) -> Spec {
+    Spec {
+        title: "Record a follow-up".into(),
+        intro: plan_intro(plan),
+        action: format!("/plans/{}/follow-up", plan.id),
+        fields: vec![
+            field("time_point", "Time point", "select", true).options(&[("baseline", "Baseline"), ("1m", "1 month"), ("3m", "3 months"), ("6m", "6 months"), ("12m", "12 months")]),
+            field("instrument", "Instrument", "select", true).options(&[("NPRS", "NPRS (0-10 pain)"), ("KOOS pain", "KOOS pain subscale (0-100)"), ("PGIC", "Patient global impression of change (1-7)"), ("clinician", "Clinician assessment (no score)")]),
+            field("score", "Score", "number", false).help("Leave empty for a clinician assessment."),
+            field("notes", "Notes", "textarea", false),
+        ],
+        signature: None,
+        submit: "Record the follow-up",
+    }
+}
+
+async fn follow_up_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
+    match site_plan(&state, &viewer, &id).await {
+        Ok(plan) => render_form(&viewer, follow_up_spec(&plan), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn follow_up_submit(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let plan = match site_plan(&state, &viewer, &id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let again = |e: String| render_form(&viewer, follow_up_spec(&plan), Some(&values), Some(e));
+    let score = value(&values, "score");
+    let score_milli = if score.is_empty() {
+        None
+    } else {
+        match score.parse::<f64>() {
+            Ok(s) if s.is_finite() => Some((s * 1000.0).round() as i64),
+            _ => return again("Score: enter a number, or leave it empty.".into()),
+        }
+    };
+    let Some(visit) = new_id::<VisitId>("visit") else { return again("Could not make an identifier.".into()) };
+    let command = Command::RecordFollowUp { plan: plan.id.clone(), visit, time_point: value(&values, "time_point"), instrument: value(&values, "instrument"), score_milli, notes: value(&values, "notes") };
+    finish(&state, &viewer, command, patient_page(&plan), again).await
+}
+
+fn exceptional_spec(unit: &Unit) -> Spec {
+    let mut intro = unit_intro(unit);
+    intro.push("Out of specification: release only with the physician's and your signatures, after the patient has been informed.".into());
+    Spec {
+        title: "Exceptional release".into(),
+        intro,
+        action: format!("/units/{}/exceptional-release", unit.id),
+        fields: vec![
+            field("justification", "Justification", "textarea", true),
+            field("patient_informed", "Patient informed", "select", true).options(&[("no", "Not yet"), ("yes", "Yes, the patient has been informed")]),
+            field("physician", "Physician username", "text", true),
+            field("physician_password", "Physician password", "password", true),
+        ],
+        signature: Some(SignatureMeaning::ExceptionalRelease),
+        submit: "Sign the exceptional release",
+    }
+}
+
+async fn exceptional_form(State(state): State<AppState>, Can { viewer, .. }: Can<crate::auth::Release>, Path(id): Path<String>) -> Response {
+    match site_unit(&state, &viewer, &id).await {
+        Ok(unit) => render_form(&viewer, exceptional_spec(&unit), None, None),
+        Err(r) => r,
+    }
+}
+
+async fn exceptional_submit(State(state): State<AppState>, Can { viewer, .. }: Can<crate::auth::Release>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    if let Err(r) = csrf_ok(&viewer, &values) {
+        return r;
+    }
+    let unit = match site_unit(&state, &viewer, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let missing = missing_required(&exceptional_spec(&unit).fields, &values);
+    let again = |e: String| render_form(&viewer, exceptional_spec(&unit), Some(&values), Some(e));
+    if let Some(e) = missing {
+        return again(e);
+    }
+    let physician = match auth::check_signer(&state, &value(&values, "physician"), &value(&values, "physician_password")).await {
+        Ok(p) => p,
+        Err(e) => return again(e),
+    };
+    let qa = match own_signature(&state, &viewer, &values, SignatureMeaning::ExceptionalRelease).await {
+        Ok(s) => s,
+        Err(e) => return again(e),
+    };
+    let command = Command::ExceptionalRelease {
+        unit: unit.id.clone(),
+        physician: Signature { signer: physician, meaning: SignatureMeaning::ExceptionalRelease, signed_at: Timestamp(now_micros()) },
+        qa,
+        justification: value(&values, "justification"),
+        patient_informed: value(&values, "patient_informed") == "yes",
+    };
+    finish(&state, &viewer, command, format!("/units/{id}"), again).await
+}
+
+/// Routes of the follow-up and exceptional-release forms.
+pub fn more_routes() -> Router<AppState> {
+    Router::new()
+        .route("/plans/{id}/follow-up", get(follow_up_form).post(follow_up_submit))
+        .route("/units/{id}/exceptional-release", get(exceptional_form).post(exceptional_submit))
 }

@@ -1,0 +1,149 @@
+//! Pages that read across many records: lookback and recall from a lot, a
+//! donor, a DIN, a unit or a shipment; and the batch record of a donation.
+
+use crate::auth::{self, Can, ViewAudit, ViewUnits};
+use crate::view::{when, Item, Layout};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use celltrace_domain::lookback::{lookback, Origin};
+use celltrace_domain::model::Unit;
+use serde::Deserialize;
+
+/// The routes of these pages.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/lookback", get(lookback_page)).route("/units/{id}/batch", get(batch_page))
+}
+
+#[derive(Template)]
+#[template(path = "lookback.html")]
+struct LookbackPage {
+    layout: Option<Layout>,
+    choices: Vec<(&'static str, &'static str)>,
+    by: String,
+    q: String,
+    searched: bool,
+    site_id: String,
+    affected: Vec<Item>,
+    recipients: Vec<Item>,
+}
+
+#[derive(Deserialize)]
+struct LookbackQuery {
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    q: String,
+}
+
+fn page<T: Template>(t: T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &format!("The page could not be shown: {e}")),
+    }
+}
+
+async fn lookback_page(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Query(query): Query<LookbackQuery>) -> Response {
+    let choices = vec![("lot", "Reagent lot"), ("donor", "Donor (MRN or id)"), ("din", "Donation identification number (DIN)"), ("unit", "Unit id"), ("shipment", "Shipment id")];
+    let origin = match (query.by.as_str(), query.q.trim()) {
+        (_, "") => None,
+        ("lot", q) => Some(Origin::ReagentLot(q.to_owned())),
+        ("donor", q) => Some(Origin::Donor(q.to_owned())),
+        ("din", q) => Some(Origin::Din(q.to_owned())),
+        ("unit", q) => Some(Origin::Unit(q.to_owned())),
+        ("shipment", q) => Some(Origin::Shipment(q.to_owned())),
+        _ => None,
+    };
+    let mut affected = Vec::new();
+    let mut recipients = Vec::new();
+    if let Some(origin) = &origin {
+        let whole = match state.db().load_state().await {
+            Ok(s) => s,
+            Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        };
+        let found = lookback(&whole, origin);
+        for id in &found.affected {
+            if let Some(u) = whole.units.get(id) {
+                affected.push(Item {
+                    id: u.id.to_string(),
+                    label: format!("{} {}", u.din, u.product_code),
+                    detail: format!("{} · {}", u.product_type.code(), u.quantity),
+                    status: u.status.label().to_owned(),
+                    site: u.site.to_string(),
+                });
+            }
+        }
+        for (unit, plan, patient) in &found.recipients {
+            let person = whole.persons.get(patient);
+            let site = person.map(|p| p.site.to_string()).unwrap_or_default();
+            let label = match person {
+                Some(p) if p.site == viewer.site.id => format!("{} (MRN {})", p.name, p.mrn),
+                Some(p) => format!("patient {} at {}", p.id, p.site),
+                None => patient.to_string(),
+            };
+            recipients.push(Item { id: patient.to_string(), label, detail: plan.to_string(), status: unit.to_string(), site });
+        }
+    }
+    page(LookbackPage {
+        layout: Some(Layout::new(&viewer, "ledger")),
+        choices,
+        by: query.by,
+        q: query.q,
+        searched: origin.is_some(),
+        site_id: viewer.site.id.to_string(),
+        affected,
+        recipients,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "batch.html")]
+struct BatchPage {
+    layout: Option<Layout>,
+    din: String,
+    rows: Vec<(String, String, String, String)>,
+}
+
+async fn batch_page(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {
+    let db = state.db();
+    let unit: Unit = match db.get::<Unit>(celltrace_domain::EntityKind::Unit, &id).await {
+        Ok(Some(u)) if u.site == viewer.site.id => u,
+        Ok(_) => return auth::refusal(StatusCode::NOT_FOUND, "This unit is not at your site."),
+        Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    let family: Vec<Unit> = match db.list(celltrace_domain::EntityKind::Unit, None, None, 100_000).await {
+        Ok(rows) => rows.iter().filter(|r| r.reference.as_deref().is_some_and(|x| x.starts_with(&unit.din))).filter_map(|r| serde_json::from_str(&r.body).ok()).collect(),
+        Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    let mut rows = Vec::new();
+    let mut seen_steps = std::collections::BTreeSet::new();
+    for u in &family {
+        if u.parents.is_empty() {
+            rows.push((u.created_at, "Collection".to_owned(), String::new(), format!("{} {} · {}", u.din, u.product_code, u.quantity)));
+        }
+        for s in &u.steps {
+            if seen_steps.insert(s.id.clone()) {
+                let made: Vec<String> = family.iter().filter(|c| c.steps.iter().any(|x| x.id == s.id) && !c.parents.is_empty() && c.steps.first().is_some_and(|x| x.id == s.id)).map(|c| c.product_code.clone()).collect();
+                let parameters: Vec<String> = s.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                rows.push((
+                    s.at,
+                    format!("{:?}", s.kind),
+                    s.operator.to_string(),
+                    format!("{}; lots: {}; {}{}", s.equipment, s.reagent_lots.join(", "), parameters.join("; "), if made.is_empty() { String::new() } else { format!("; made {}", made.join(", ")) }),
+                ));
+            }
+        }
+        for q in &u.qc {
+            rows.push((q.at, format!("QC {}", u.product_code), q.performed_by.to_string(), format!("{}: {} (spec {}) {}", q.test, q.value, q.specification, if q.in_spec { "in spec" } else { "OUT OF SPEC" })));
+        }
+        for r in &u.release {
+            rows.push((r.signed_at, format!("Release {}", u.product_code), r.signer.to_string(), r.meaning.statement().to_owned()));
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    page(BatchPage { layout: Some(Layout::new(&viewer, "units")), din: unit.din.clone(), rows: rows.into_iter().map(|(at, a, b, c)| (when(at), a, b, c)).collect() })
+}
