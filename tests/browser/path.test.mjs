@@ -103,9 +103,14 @@ test("autologous adipose cells for low back pain, from registration to administr
     await press(page, "Sign and dispatch");
     await switchSite(page, "mumbai-lab");
     await page.getByRole("link", { name: /dubai-clinic → mumbai-lab: receive/ }).first().click();
-    await fill(page, { "Lowest allowed temperature (°C)": "2", "Highest allowed temperature (°C)": "8", "Temperature log (CSV from the data logger: time,temperature_c)": "time,temperature_c\n2026-11-23T08:00Z,4.1\n2026-11-23T09:00Z,5.0\n" });
+    await fill(page, { "Lowest allowed temperature (°C)": "2", "Highest allowed temperature (°C)": "8" });
+    // The data logger's export is uploaded as a file.
+    const log = "time,temperature_c\n2026-11-23T08:00Z,4.1\n2026-11-23T08:30Z,9.2\n2026-11-23T09:00Z,5.0\n";
+    await page.getByLabel("Temperature log file (CSV from the data logger)").setInputFiles({ name: "logger.csv", mimeType: "text/csv", buffer: Buffer.from(log) });
     await page.getByLabel("Re-enter your password to sign").fill("celltrace-demo");
     await press(page, "Sign and receive");
+    assert.match(await page.textContent("main"), /TEMPERATURE EXCURSIONS: 2026-11-23T08:30Z to 2026-11-23T08:30Z: reached 9.2 °C/);
+    await shot(page, "21b-path-received-with-excursion");
   });
   const msc = await as("tech.rao", async (page) => {
     await page.goto(`${demo.base}/units/${lipo}/process`);

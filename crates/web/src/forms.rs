@@ -51,6 +51,8 @@ pub struct FormView {
     pub error: Option<String>,
     pub csrf: String,
     pub signature: Option<&'static str>,
+    /// Whether the form uploads a file.
+    pub multipart: bool,
 }
 
 #[derive(Template)]
@@ -121,7 +123,7 @@ pub(crate) struct Spec {
 pub(crate) fn render_form(viewer: &Viewer, spec: Spec, values: Option<&Values>, error: Option<String>) -> Response {
     let Spec { title, intro, action, fields, signature, submit } = spec;
     let error_lower = error.as_deref().unwrap_or("").to_lowercase();
-    let fields = fields
+    let fields: Vec<FieldView> = fields
         .into_iter()
         .map(|f| {
             let typed = values.map(|v| value(v, f.name));
@@ -144,7 +146,9 @@ pub(crate) fn render_form(viewer: &Viewer, spec: Spec, values: Option<&Values>, 
             }
         })
         .collect();
+    let multipart = fields.iter().any(|f: &FieldView| f.kind == "file");
     let form = FormView {
+        multipart,
         title,
         intro,
         action,

@@ -749,6 +749,21 @@ async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>,
     };
     let catalogue: Option<ProductCatalogue> = state.db().get(EntityKind::Catalogue, ProductCatalogue::ID).await.unwrap_or(None);
     let description = catalogue.as_ref().and_then(|c| c.describe(&unit.product_code)).unwrap_or("(no description loaded)").to_owned();
+    let shipments: Vec<Shipment> = match entities(&state, EntityKind::Shipment, None, None).await {
+        Ok(all) => all.into_iter().filter(|s: &Shipment| s.units.contains(&unit.id)).collect(),
+        Err(r) => return r,
+    };
+    let custody = shipments
+        .iter()
+        .map(|s| {
+            let received = match (&s.received, s.condition_ok) {
+                (Some(r), Some(ok)) => format!("received by {} on {} ({})", r.signer, when(r.signed_at), if ok { "container intact" } else { "CONTAINER DAMAGED" }),
+                _ => "in transit".to_owned(),
+            };
+            let excursions = if s.excursions.is_empty() { "no temperature excursion".to_owned() } else { format!("TEMPERATURE EXCURSIONS: {}", s.excursions.join("; ")) };
+            format!("{} → {} by {}: dispatched by {} on {}; {}; {}", s.from_site, s.to_site, s.courier, s.dispatched.signer, when(s.dispatched.signed_at), received, excursions)
+        })
+        .collect();
     render(UnitPage {
         layout: Some(Layout::new(&viewer, "units")),
         id: unit.id.to_string(),
@@ -770,6 +785,7 @@ async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>,
         qc: unit.qc.iter().map(|q| (q.test.clone(), q.value.clone(), q.specification.clone(), if q.in_spec { "yes" } else { "NO" })).collect(),
         release: unit.release.iter().map(|s| format!("{} signed \"{}\" on {}", s.signer, s.meaning.statement(), when(s.signed_at))).collect(),
         steps: unit.steps.iter().map(|s| format!("{} {:?} by {} with {} (lots: {})", when(s.at), s.kind, s.operator, s.equipment, s.reagent_lots.join(", "))).collect(),
+        custody,
         can_audit: viewer.can(celltrace_domain::access::Permission::ViewAudit),
         actions: unit_actions(&viewer, &unit),
     })

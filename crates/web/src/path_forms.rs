@@ -435,7 +435,8 @@ fn receive_spec(shipment: &Shipment) -> Spec {
             field("condition", "Container and seals", "select", true).options(&[("ok", "Intact"), ("damaged", "Damaged or opened")]),
             field("min", "Lowest allowed temperature (°C)", "number", true).default("-196"),
             field("max", "Highest allowed temperature (°C)", "number", true).default("-150"),
-            field("log", "Temperature log (CSV from the data logger: time,temperature_c)", "textarea", false).help("Paste the logger's CSV; excursions outside the limits are found and recorded."),
+            field("log_file", "Temperature log file (CSV from the data logger)", "file", false).help("The logger's export: time,temperature_c, one reading per line."),
+            field("log", "Or paste the temperature log", "textarea", false).help("Excursions outside the limits are found and recorded with the receipt."),
         ],
         signature: Some(SignatureMeaning::CustodyTransfer),
         submit: "Sign and receive",
@@ -457,7 +458,46 @@ async fn receive_form(State(state): State<AppState>, Can { viewer, .. }: Can<Vie
     }
 }
 
-async fn receive_submit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+/// Reads a form sent either as `multipart/form-data` (with the logger's file)
+/// or urlencoded; an uploaded file takes the place of the pasted log.
+async fn receipt_values(request: axum::extract::Request) -> Result<Values, Response> {
+    use axum::extract::FromRequest;
+    let is_multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let bad = |e: String| auth::refusal(StatusCode::BAD_REQUEST, &format!("The form could not be read: {e}"));
+    if !is_multipart {
+        let Form(values) = Form::<Values>::from_request(request, &()).await.map_err(|e| bad(e.to_string()))?;
+        return Ok(values);
+    }
+    let mut multipart = axum::extract::Multipart::from_request(request, &()).await.map_err(|e| bad(e.to_string()))?;
+    let mut values = Values::new();
+    let mut file = None;
+    while let Some(part) = multipart.next_field().await.map_err(|e| bad(e.to_string()))? {
+        let name = part.name().unwrap_or_default().to_owned();
+        let text = part.text().await.map_err(|e| bad(e.to_string()))?;
+        if name == "log_file" {
+            if !text.trim().is_empty() {
+                file = Some(text);
+            }
+        } else {
+            values.push((name, text));
+        }
+    }
+    if let Some(text) = file {
+        values.retain(|(k, _)| k != "log");
+        values.push(("log".into(), text));
+    }
+    Ok(values)
+}
+
+async fn receive_submit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>, request: axum::extract::Request) -> Response {
+    let values = match receipt_values(request).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     if let Err(r) = csrf_ok(&viewer, &values) {
         return r;
     }

@@ -223,6 +223,8 @@ pub struct UnitPage {
     pub qc: Vec<(String, String, String, &'static str)>,
     pub release: Vec<String>,
     pub steps: Vec<String>,
+    /// Shipments with their custody signatures and temperature excursions.
+    pub custody: Vec<String>,
     pub can_audit: bool,
     /// Links to the forms the viewer may use on this unit now.
     pub actions: Vec<(String, &'static str)>,
