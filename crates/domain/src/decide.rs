@@ -238,6 +238,24 @@ fn same_site(what: &str, site: &SiteId, sub: &Submission) -> Result<(), Rejectio
     Ok(())
 }
 
+/// A unit that may be released at this site now: here, in quarantine, with
+/// QC results, not expired. Whether the results are in specification is the
+/// caller's question (plain or exceptional release).
+fn releasable<'s>(state: &'s State, sub: &Submission, id: &UnitId) -> Result<&'s Unit, Rejection> {
+    let u = unit(state, id)?;
+    unit_here(u, sub)?;
+    if u.status != UnitStatus::Quarantine {
+        return reject("not_in_quarantine", format!("Unit {} is {}; it cannot be released.", u.din, u.status.label()));
+    }
+    if u.qc.is_empty() {
+        return reject("no_qc", format!("Unit {} has no QC results; record them before release.", u.din));
+    }
+    if u.expires_at <= sub.at {
+        return reject("expired", format!("Unit {} has expired; it cannot be released.", u.din));
+    }
+    Ok(u)
+}
+
 fn first_din(units: &[&Unit]) -> String {
     units.first().map(|u| u.din.clone()).unwrap_or_default()
 }
@@ -809,23 +827,13 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
             if signature.signer != qa.id {
                 return reject("signer", "The QA releasing the unit must sign personally.");
             }
-            let u = unit(state, id)?;
-            unit_here(u, sub)?;
-            if u.status != UnitStatus::Quarantine {
-                return reject("not_in_quarantine", format!("Unit {} is {}; it cannot be released.", u.din, u.status.label()));
-            }
-            if u.qc.is_empty() {
-                return reject("no_qc", format!("Unit {} has no QC results; record them before release.", u.din));
-            }
+            let u = releasable(state, sub, id)?;
             let out: Vec<&str> = u.qc.iter().filter(|r| !r.in_spec).map(|r| r.test.as_str()).collect();
             if !out.is_empty() {
                 return reject(
                     "out_of_specification",
                     format!("Unit {} is out of specification ({}). Only an exceptional release with physician and QA signatures is possible.", u.din, out.join(", ")),
                 );
-            }
-            if u.expires_at <= now {
-                return reject("expired", format!("Unit {} has expired; it cannot be released.", u.din));
             }
             Ok(vec![Event::UnitReleased { unit: id.clone(), signatures: vec![signature.clone()], exceptional: false, justification: None }])
         }
@@ -843,17 +851,7 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
             if !patient_informed {
                 return reject("patient_not_informed", "The patient must be informed before an exceptional release.");
             }
-            let u = unit(state, id)?;
-            unit_here(u, sub)?;
-            if u.status != UnitStatus::Quarantine {
-                return reject("not_in_quarantine", format!("Unit {} is {}; it cannot be released.", u.din, u.status.label()));
-            }
-            if u.qc.is_empty() {
-                return reject("no_qc", format!("Unit {} has no QC results; record them before release.", u.din));
-            }
-            if u.expires_at <= now {
-                return reject("expired", format!("Unit {} has expired; it cannot be released.", u.din));
-            }
+            releasable(state, sub, id)?;
             Ok(vec![Event::UnitReleased {
                 unit: id.clone(),
                 signatures: vec![qa.clone(), physician.clone()],

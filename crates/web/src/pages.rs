@@ -153,7 +153,9 @@ async fn demo_accounts(state: &AppState) -> Vec<DemoAccount> {
     accounts
 }
 
-async fn login_page(state: &AppState, headers: &HeaderMap, error: Option<String>, username: String, status: StatusCode) -> Response {
+/// Renders a page that posts before a session exists (sign-in, first start):
+/// its CSRF token lives in a cookie of its own, reused while it lasts.
+fn with_login_csrf(headers: &HeaderMap, status: StatusCode, page: impl FnOnce(String) -> Response) -> Response {
     let csrf = match auth::cookie(headers, auth::LOGIN_CSRF_COOKIE).filter(|c| c.len() == 64) {
         Some(c) => c,
         None => match auth::random_token() {
@@ -161,13 +163,17 @@ async fn login_page(state: &AppState, headers: &HeaderMap, error: Option<String>
             Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
         },
     };
-    let page = LoginPage { layout: None, csrf: csrf.clone(), error, username, demo_accounts: demo_accounts(state).await, demo_password: "celltrace-demo" };
-    let mut response = render(page);
+    let mut response = page(csrf.clone());
     *response.status_mut() = status;
     if let Ok(value) = auth::set_cookie(headers, auth::LOGIN_CSRF_COOKIE, &csrf, 3600).parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+async fn login_page(state: &AppState, headers: &HeaderMap, error: Option<String>, username: String, status: StatusCode) -> Response {
+    let demo_accounts = demo_accounts(state).await;
+    with_login_csrf(headers, status, |csrf| render(LoginPage { layout: None, csrf, error, username, demo_accounts, demo_password: "celltrace-demo" }))
 }
 
 async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -263,19 +269,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
 }
 
 async fn setup_page(headers: &HeaderMap, error: Option<String>, form: SetupForm, status: StatusCode) -> Response {
-    let csrf = match auth::cookie(headers, auth::LOGIN_CSRF_COOKIE).filter(|c| c.len() == 64) {
-        Some(c) => c,
-        None => match auth::random_token() {
-            Ok(t) => t,
-            Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
-        },
-    };
-    let mut response = render(SetupPage { layout: None, csrf: csrf.clone(), error, form: SetupForm { password: String::new(), ..form } });
-    *response.status_mut() = status;
-    if let Ok(value) = auth::set_cookie(headers, auth::LOGIN_CSRF_COOKIE, &csrf, 3600).parse() {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    with_login_csrf(headers, status, |csrf| render(SetupPage { layout: None, csrf, error, form: SetupForm { password: String::new(), ..form } }))
 }
 
 async fn setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -206,6 +206,36 @@ async fn collection_form(State(state): State<AppState>, Can { viewer, .. }: Can<
     }
 }
 
+/// The collection a form describes, with a DIN of the site assigned by the
+/// database, and the new unit's id.
+async fn collection_command(state: &AppState, viewer: &Viewer, values: &Values, source: &PersonId, plan: Option<PlanId>, product_type: ProductType) -> Result<(Command, UnitId), String> {
+    let volume = quantity(values, "volume", "unit").ok_or("Volume collected: enter a number above zero.")?;
+    let shelf_hours = value(values, "shelf_hours").parse::<i64>().map_err(|_| "Hours until the starting material expires: enter a whole number.")?;
+    let tissue = choice::<SourceTissue>(values, "tissue").map_err(|_| "Choose the source tissue.")?;
+    let now = Timestamp(now_micros());
+    let (year, ..) = now.utc_parts();
+    let din = state
+        .db()
+        .assign_din(&viewer.site.fin, u8::try_from(year.rem_euclid(100)).unwrap_or(0))
+        .await
+        .map_err(|e| format!("No DIN could be assigned: {e}"))?;
+    let (Some(collection), Some(unit)) = (new_id::<CollectionId>("col"), new_id::<UnitId>("u")) else { return Err("Could not make an identifier.".into()) };
+    let command = Command::RecordCollection {
+        collection,
+        source_person: source.clone(),
+        plan,
+        tissue,
+        product_type,
+        unit: unit.clone(),
+        din: din.to_string(),
+        product_code: value(values, "product_code").to_uppercase(),
+        quantity: volume,
+        collected_at: now,
+        expires_at: Timestamp(now.0 + shelf_hours.clamp(1, 24 * 365) * 3_600_000_000),
+    };
+    Ok((command, unit))
+}
+
 fn quantity(values: &Values, amount: &str, unit: &str) -> Option<Quantity> {
     let amount: f64 = value(values, amount).parse().ok().filter(|x: &f64| x.is_finite() && *x > 0.0)?;
     Some(Quantity { milli: (amount * 1000.0).round() as i64, unit: value(values, unit) })
@@ -223,28 +253,9 @@ async fn collection_submit(State(state): State<AppState>, Can { viewer, .. }: Ca
     if let Some(e) = missing_required(&collection_spec(&plan).fields, &values) {
         return again(e);
     }
-    let Some(volume) = quantity(&values, "volume", "unit") else { return again("Volume collected: enter a number above zero.".into()) };
-    let Ok(shelf_hours) = value(&values, "shelf_hours").parse::<i64>() else { return again("Hours until the starting material expires: enter a whole number.".into()) };
-    let Ok(tissue) = choice::<SourceTissue>(&values, "tissue") else { return again("Choose the source tissue.".into()) };
-    let now = Timestamp(now_micros());
-    let (year, ..) = now.utc_parts();
-    let din = match state.db().assign_din(&viewer.site.fin, u8::try_from(year.rem_euclid(100)).unwrap_or(0)).await {
-        Ok(d) => d.to_string(),
-        Err(e) => return again(format!("No DIN could be assigned: {e}")),
-    };
-    let (Some(collection), Some(unit)) = (new_id::<CollectionId>("col"), new_id::<UnitId>("u")) else { return again("Could not make an identifier.".into()) };
-    let command = Command::RecordCollection {
-        collection,
-        source_person: plan.patient.clone(),
-        plan: Some(plan.id.clone()),
-        tissue,
-        product_type: plan.product_type,
-        unit: unit.clone(),
-        din,
-        product_code: value(&values, "product_code").to_uppercase(),
-        quantity: volume,
-        collected_at: now,
-        expires_at: Timestamp(now.0 + shelf_hours.clamp(1, 24 * 365) * 3_600_000_000),
+    let (command, unit) = match collection_command(&state, &viewer, &values, &plan.patient, Some(plan.id.clone()), plan.product_type).await {
+        Ok(made) => made,
+        Err(e) => return again(e),
     };
     finish(&state, &viewer, command, format!("/units/{unit}"), again).await
 }
@@ -790,30 +801,10 @@ async fn donation_submit(State(state): State<AppState>, Can { viewer, .. }: Can<
     if let Some(e) = missing_required(&donation_spec(&person).fields, &values) {
         return again(e);
     }
-    let Some(volume) = quantity(&values, "volume", "unit") else { return again("Volume collected: enter a number above zero.".into()) };
-    let Ok(shelf_hours) = value(&values, "shelf_hours").parse::<i64>() else { return again("Hours until the starting material expires: enter a whole number.".into()) };
-    let (Ok(tissue), Some(product_type)) = (choice::<SourceTissue>(&values, "tissue"), celltrace_evidence::parse_product_type(&value(&values, "product_type"))) else {
-        return again("Choose the product type and tissue.".into());
-    };
-    let now = Timestamp(now_micros());
-    let (year, ..) = now.utc_parts();
-    let din = match state.db().assign_din(&viewer.site.fin, u8::try_from(year.rem_euclid(100)).unwrap_or(0)).await {
-        Ok(d) => d.to_string(),
-        Err(e) => return again(format!("No DIN could be assigned: {e}")),
-    };
-    let (Some(collection), Some(unit)) = (new_id::<CollectionId>("col"), new_id::<UnitId>("u")) else { return again("Could not make an identifier.".into()) };
-    let command = Command::RecordCollection {
-        collection,
-        source_person: person.id.clone(),
-        plan: None,
-        tissue,
-        product_type,
-        unit: unit.clone(),
-        din,
-        product_code: value(&values, "product_code").to_uppercase(),
-        quantity: volume,
-        collected_at: now,
-        expires_at: Timestamp(now.0 + shelf_hours.clamp(1, 24 * 365) * 3_600_000_000),
+    let Some(product_type) = celltrace_evidence::parse_product_type(&value(&values, "product_type")) else { return again("Choose the product type.".into()) };
+    let (command, unit) = match collection_command(&state, &viewer, &values, &person.id, None, product_type).await {
+        Ok(made) => made,
+        Err(e) => return again(e),
     };
     finish(&state, &viewer, command, format!("/units/{unit}"), again).await
 }
