@@ -62,7 +62,13 @@ async fn acknowledged_commands_survive_sigkill() {
                     }
                 }));
             }
-            tokio::time::sleep(Duration::from_millis(50 + rng.next(400))).await;
+            // Kill under load: once commands are being acknowledged, at a random moment.
+            let started = std::time::Instant::now();
+            while acked.lock().expect("lock").is_empty() {
+                assert!(started.elapsed() < Duration::from_secs(30), "round {round}: no command was acknowledged within 30 s");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(20 + rng.next(400))).await;
             server.kill();
             for c in clients {
                 c.await.expect("client");
