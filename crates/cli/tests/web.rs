@@ -184,8 +184,14 @@ async fn every_route_for_every_role() {
     let (db, app) = demo_app().await;
     let database = Database::connect(&db.url).await.expect("db");
     // Concrete paths for each route; the patient and unit belong to the Dubai clinic.
-    let concrete = |path: &str| path.replace("/plans/{plan}", "/plans/plan-layla").replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
-    let resource_site = |path: &str| (path.contains("p-layla") || path.contains("u-layla") || path.contains("plan-layla")).then_some("dubai-clinic");
+    let concrete = |path: &str| path.replace("/shipments/{shipment}", "/shipments/ship-layla-1").replace("/plans/{plan}", "/plans/plan-layla").replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
+    let resource_site = |path: &str| {
+        if path.contains("ship-layla-1") {
+            Some("mumbai-lab") // a shipment is received at its destination
+        } else {
+            (path.contains("p-layla") || path.contains("u-layla") || path.contains("plan-layla")).then_some("dubai-clinic")
+        }
+    };
 
     for (method, route, permission) in celltrace_web::pages::PAGE_ROUTES {
         let path = concrete(route);
@@ -248,6 +254,12 @@ async fn reading_a_patient_record_is_recorded_in_the_ledger() {
     assert_eq!(trail.len(), before + 1);
     let (last, _) = trail.last().expect("entry");
     assert_eq!((last.record.kind.as_str(), last.record.actor.as_str()), ("record_viewed", "staff:dr.haddad"));
+    // An autologous unit's page and label carry the patient's identification: reads too.
+    assert_eq!(client.get("/units/u-layla-msc").await.status, StatusCode::OK);
+    assert_eq!(client.get("/units/u-layla-msc/label.png").await.status, StatusCode::OK);
+    let trail = database.trail(&key).await.expect("trail");
+    assert_eq!(trail.len(), before + 3);
+    assert!(String::from_utf8_lossy(&trail.last().expect("entry").0.record.payload).contains("label image of unit u-layla-msc"));
 }
 
 /// A clinic where staff can sign in, with units in every state the bedside must refuse.

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use celltrace_domain::command::{Actor, Command, Submission};
-use celltrace_domain::ids::{AdministrationId, CommandId, PlanId, SiteId, StaffId, UnitId};
+use celltrace_domain::ids::{AdministrationId, CommandId, PersonId, PlanId, SiteId, StaffId, UnitId};
 use celltrace_domain::model::*;
 use celltrace_domain::time::Timestamp;
 use celltrace_domain::{bedside_checks, EntityKey, EntityKind, Event};
@@ -81,10 +81,37 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/units/{id}/store", Some(ViewUnits)),
         ("GET", "/units/{id}/dispatch", Some(ViewUnits)),
         ("GET", "/units/{id}/allocate", Some(RecordClinical)),
+        ("POST", "/patients/{id}/plan", Some(RecordClinical)),
+        ("POST", "/patients/{id}/donation", Some(RecordClinical)),
+        ("POST", "/plans/{plan}/acknowledge", Some(RecordClinical)),
+        ("POST", "/plans/{plan}/override", Some(RecordClinical)),
+        ("POST", "/plans/{plan}/eligibility", Some(RecordClinical)),
+        ("POST", "/plans/{plan}/consent", Some(RecordClinical)),
+        ("POST", "/plans/{plan}/collection", Some(RecordClinical)),
+        ("POST", "/plans/{plan}/follow-up", Some(RecordClinical)),
+        ("POST", "/units/{id}/process", Some(RecordLab)),
+        ("POST", "/units/{id}/store", Some(ViewUnits)),
+        ("POST", "/units/{id}/dispatch", Some(ViewUnits)),
+        ("POST", "/units/{id}/allocate", Some(RecordClinical)),
+        ("POST", "/units/{id}/exceptional-release", Some(Release)),
+        ("GET", "/shipments/{shipment}/receive", Some(ViewUnits)),
+        ("POST", "/shipments/{shipment}/receive", Some(ViewUnits)),
+        ("POST", "/site", Some(ViewDashboard)),
+        ("POST", "/logout", Some(ViewDashboard)),
         ("GET", "/login", None),
         ("GET", "/setup", None),
     ]
 };
+
+/// Records in the ledger that the viewer saw a patient's identifying data;
+/// the page is not shown if the record cannot be written.
+pub(crate) async fn record_view(state: &AppState, viewer: &auth::Viewer, person: &PersonId, view: &str) -> Result<(), Response> {
+    match submit_as(state, &viewer.staff.id, &viewer.site.id, Command::RecordRecordViewed { person: person.clone(), view: view.to_owned() }).await {
+        Ok(_) => Ok(()),
+        Err(Ok(message)) => Err(auth::refusal(StatusCode::FORBIDDEN, &message)),
+        Err(Err(r)) => Err(r),
+    }
+}
 
 fn render<T: Template>(page: T) -> Response {
     match page.render() {
@@ -520,10 +547,8 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
         return not_found("This patient");
     }
     // The read is recorded before the record is shown.
-    match submit_as(&state, &viewer.staff.id, &viewer.site.id, Command::RecordRecordViewed { person: person.id.clone(), view: "patient record".into() }).await {
-        Ok(_) => {}
-        Err(Ok(message)) => return auth::refusal(StatusCode::FORBIDDEN, &message),
-        Err(Err(r)) => return r,
+    if let Err(r) = record_view(&state, &viewer, &person.id, "patient record").await {
+        return r;
     }
     let plans: Vec<Plan> = match db.list(EntityKind::Plan, Some(viewer.site.id.as_str()), None, 5000).await {
         Ok(rows) => rows.iter().filter(|r| r.person.as_deref() == Some(person.id.as_str())).filter_map(|r| serde_json::from_str(&r.body).ok()).collect(),
@@ -733,6 +758,9 @@ async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>,
         Ok(u) => u,
         Err(r) => return r,
     };
+    if let Err(r) = record_label_view(&state, &viewer, &unit, "unit page").await {
+        return r;
+    }
     let family: Vec<Unit> = match state.db().list(EntityKind::Unit, None, None, 100_000).await {
         Ok(rows) => rows
             .iter()
@@ -803,6 +831,15 @@ fn unit_actions(viewer: &auth::Viewer, unit: &Unit) -> Vec<(String, &'static str
     actions
 }
 
+/// An autologous unit's page and label show its patient's name, date of birth
+/// and MRN: that is a read of the patient's record.
+async fn record_label_view(state: &AppState, viewer: &auth::Viewer, unit: &Unit, view: &str) -> Result<(), Response> {
+    match &unit.intended_use {
+        IntendedUse::Autologous { patient } => record_view(state, viewer, patient, &format!("{view} of unit {}", unit.id)).await,
+        IntendedUse::Allogeneic => Ok(()),
+    }
+}
+
 async fn label_data(state: &AppState, unit: &Unit) -> Result<celltrace_labels::LabelData, Response> {
     crate::unit_label(state.db(), unit).await.map_err(|e| auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &e))
 }
@@ -812,6 +849,9 @@ async fn label_png(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUn
         Ok(u) => u,
         Err(r) => return r,
     };
+    if let Err(r) = record_label_view(&state, &viewer, &unit, "label image").await {
+        return r;
+    }
     let data = match label_data(&state, &unit).await {
         Ok(d) => d,
         Err(r) => return r,
@@ -827,6 +867,9 @@ async fn label_pdf(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUn
         Ok(u) => u,
         Err(r) => return r,
     };
+    if let Err(r) = record_label_view(&state, &viewer, &unit, "label PDF").await {
+        return r;
+    }
     let data = match label_data(&state, &unit).await {
         Ok(d) => d,
         Err(r) => return r,
@@ -978,6 +1021,9 @@ async fn bedside_check(State(state): State<AppState>, Can { viewer, .. }: Can<Ad
     let (Ok(person), Ok(unit)) = (serde_json::from_str::<Person>(&patient_row.body), serde_json::from_str::<Unit>(&unit_row.body)) else {
         return unavailable("stored record is not readable");
     };
+    if let Err(r) = record_view(&state, &viewer, &person.id, "bedside verification").await {
+        return r;
+    }
     // The plan this unit is for: the patient's plan of the same product type at this site.
     let plans: Vec<Plan> = match db.list(EntityKind::Plan, Some(site), None, 5000).await {
         Ok(rows) => rows.iter().filter(|r| r.person.as_deref() == Some(person.id.as_str())).filter_map(|r| serde_json::from_str(&r.body).ok()).collect(),

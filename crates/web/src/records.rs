@@ -81,7 +81,12 @@ async fn lookback_page(State(state): State<AppState>, Can { viewer, .. }: Can<Vi
             let person = whole.persons.get(patient);
             let site = person.map(|p| p.site.to_string()).unwrap_or_default();
             let label = match person {
-                Some(p) if p.site == viewer.site.id => format!("{} (MRN {})", p.name, p.mrn),
+                Some(p) if p.site == viewer.site.id => {
+                    if let Err(r) = crate::pages::record_view(&state, &viewer, &p.id, "lookback").await {
+                        return r;
+                    }
+                    format!("{} (MRN {})", p.name, p.mrn)
+                }
                 Some(p) => format!("patient {} at {}", p.id, p.site),
                 None => patient.to_string(),
             };
