@@ -184,10 +184,12 @@ async fn every_route_for_every_role() {
     let (db, app) = demo_app().await;
     let database = Database::connect(&db.url).await.expect("db");
     // Concrete paths for each route; the patient and unit belong to the Dubai clinic.
-    let concrete = |path: &str| path.replace("/shipments/{shipment}", "/shipments/ship-layla-1").replace("/plans/{plan}", "/plans/plan-layla").replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
+    let concrete = |path: &str| path.replace("/adverse-events/{ae}", "/adverse-events/ae-rajesh-1").replace("/shipments/{shipment}", "/shipments/ship-layla-1").replace("/plans/{plan}", "/plans/plan-layla").replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
     let resource_site = |path: &str| {
         if path.contains("ship-layla-1") {
             Some("mumbai-lab") // a shipment is received at its destination
+        } else if path.contains("ae-rajesh-1") {
+            Some("delhi-centre")
         } else {
             (path.contains("p-layla") || path.contains("u-layla") || path.contains("plan-layla")).then_some("dubai-clinic")
         }
@@ -394,6 +396,15 @@ async fn adverse_events_and_new_patients_are_entered_through_forms() {
     let refused = doc.post("/patients/p-1/adverse-event", &fields).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("Grade 5 means death"), "the rule's message is shown");
+    let mut arthralgia = fields.clone();
+    arthralgia[2] = ("term", "arthralgia");
+    arthralgia[3] = ("grade", "4");
+    let refused = doc.post("/patients/p-1/adverse-event", &arthralgia).await;
+    assert!(refused.body.contains("Arthralgia has no grade 4. Its grades are: 1: Mild pain"), "the term's own grades are shown");
+    let mut unknown = fields.clone();
+    unknown[2] = ("term", "Sore elbow");
+    let refused = doc.post("/patients/p-1/adverse-event", &unknown).await;
+    assert!(refused.body.contains("is not a CTCAE v5.0 term"));
     assert!(refused.body.contains("Redness and swelling at the elbow."), "what was typed is kept");
     fields[3] = ("grade", "3");
     fields.push(("seriousness", "hospitalisation"));
@@ -403,7 +414,11 @@ async fn adverse_events_and_new_patients_are_entered_through_forms() {
     assert_eq!(events.len(), 1);
     let ae: celltrace_domain::model::AdverseEvent = serde_json::from_str(&events[0].body).expect("event");
     assert!(ae.is_serious() && ae.grade == 3 && ae.term == "Injection site reaction");
-    assert!(doc.get("/").await.body.contains("SERIOUS"), "the dashboard lists the serious event");
+    let dashboard = doc.get("/").await;
+    assert!(dashboard.body.contains("SERIOUS"), "the dashboard lists the serious event");
+    let report = doc.get(&format!("/adverse-events/{}", ae.id)).await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(report.body.contains("Adverse event report — SERIOUS") && report.body.contains("Injection site reaction") && report.body.contains("hospitalisation"), "{}", report.body);
 
     let form = doc.get("/patients/new").await;
     let csrf = csrf_of(&form.body);

@@ -14,6 +14,7 @@
 //!   suppressed.
 #![forbid(unsafe_code)]
 
+pub mod ctcae;
 pub mod dist;
 pub mod instrument;
 pub mod scoring;

@@ -276,6 +276,12 @@ async fn person_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Re
 
 // ---------- adverse event ----------
 
+/// The CTCAE table shipped with this build, parsed once.
+pub(crate) fn ctcae() -> Option<&'static celltrace_outcomes::ctcae::CtcaeTable> {
+    static TABLE: std::sync::OnceLock<Option<celltrace_outcomes::ctcae::CtcaeTable>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| celltrace_outcomes::ctcae::CtcaeTable::shipped().ok()).as_ref()
+}
+
 const SERIOUSNESS: &[(&str, &str)] = &[
     ("death", "Resulted in death"),
     ("life_threatening", "Life-threatening"),
@@ -302,7 +308,11 @@ async fn adverse_fields(state: &AppState, person: &Person) -> Vec<Field> {
     plan_field.options = plan_options;
     vec![
         plan_field,
-        field("term", "CTCAE term", "text", true).help("The CTCAE v5.0 term, e.g. Injection site reaction, Joint effusion, Fever."),
+        {
+            let mut term = field("term", "CTCAE term", "datalist", true).help("Start typing: the CTCAE v5.0 terms are offered, e.g. Injection site reaction, Joint effusion, Fever.");
+            term.options = ctcae().map(|t| t.terms().iter().map(|t| (t.term.clone(), t.soc.clone())).collect()).unwrap_or_default();
+            term
+        },
         field("grade", "CTCAE grade", "select", true).options(&[("1", "1 — mild"), ("2", "2 — moderate"), ("3", "3 — severe or medically significant"), ("4", "4 — life-threatening"), ("5", "5 — death")]),
         field("onset", "Onset date", "date", true),
         field("seriousness", "Seriousness criteria (tick all that apply)", "checkboxes", false).options(SERIOUSNESS),
@@ -352,6 +362,15 @@ async fn adverse_submit(State(state): State<AppState>, Can { viewer, .. }: Can<R
         Err(e) => return again(format!("Onset date: {e}")),
     };
     let Ok(grade) = value(&values, "grade").parse::<u8>() else { return again("Choose a CTCAE grade.".into()) };
+    let Some(table) = ctcae() else { return again("The CTCAE table is not readable; ask an administrator.".into()) };
+    let Some(term) = table.term(&value(&values, "term")) else {
+        return again(format!("CTCAE term: '{}' is not a CTCAE v5.0 term. Pick one of the offered terms (or the SOC's 'Other, specify' term).", value(&values, "term")));
+    };
+    if term.grade(grade).is_none() {
+        let allowed: Vec<String> = (1..=5).filter_map(|g| term.grade(g).map(|text| format!("{g}: {text}"))).collect();
+        return again(format!("CTCAE grade: {} has no grade {grade}. Its grades are: {}", term.term, allowed.join(" | ")));
+    }
+    let term_name = term.term.clone();
     let seriousness: Result<BTreeSet<Seriousness>, _> = values_of(&values, "seriousness")
         .into_iter()
         .map(|s| serde_json::from_value(serde_json::Value::String(s)))
@@ -368,7 +387,7 @@ async fn adverse_submit(State(state): State<AppState>, Can { viewer, .. }: Can<R
         patient: person.id.clone(),
         plan,
         unit: None,
-        term: value(&values, "term"),
+        term: term_name,
         grade,
         onset,
         seriousness,

@@ -68,6 +68,7 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/units/{id}/release", Some(Release)),
         ("POST", "/units/{id}/release", Some(Release)),
         ("GET", "/patients/{id}/plan", Some(RecordClinical)),
+        ("GET", "/adverse-events/{ae}", Some(ViewPatients)),
         ("GET", "/lookback", Some(ViewAudit)),
         ("GET", "/units/{id}/batch", Some(ViewUnits)),
         ("GET", "/plans/{plan}/follow-up", Some(RecordClinical)),
@@ -476,7 +477,10 @@ async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDa
     }
     let adverse = adverse
         .iter()
-        .map(|a| item(a.patient.to_string(), person_name(&people, a.patient.as_str()), format!("{} grade {}{}", a.term, a.grade, if a.is_serious() { " · SERIOUS" } else { "" })))
+        .map(|a| Item {
+            status: a.id.to_string(),
+            ..item(a.patient.to_string(), person_name(&people, a.patient.as_str()), format!("{} grade {}{}", a.term, a.grade, if a.is_serious() { " · SERIOUS" } else { "" }))
+        })
         .collect();
     let blocked = plans
         .iter()

@@ -16,7 +16,10 @@ use serde::Deserialize;
 
 /// The routes of these pages.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/lookback", get(lookback_page)).route("/units/{id}/batch", get(batch_page))
+    Router::new()
+        .route("/lookback", get(lookback_page))
+        .route("/units/{id}/batch", get(batch_page))
+        .route("/adverse-events/{id}", get(adverse_event_report))
 }
 
 #[derive(Template)]
@@ -151,4 +154,57 @@ async fn batch_page(State(state): State<AppState>, Can { viewer, .. }: Can<ViewU
     }
     rows.sort_by_key(|r| r.0);
     page(BatchPage { layout: Some(Layout::new(&viewer, "units")), din: unit.din.clone(), rows: rows.into_iter().map(|(at, a, b, c)| (when(at), a, b, c)).collect() })
+}
+
+#[derive(Template)]
+#[template(path = "ae_report.html")]
+struct AdverseEventReport {
+    layout: Option<Layout>,
+    id: String,
+    serious: bool,
+    rows: Vec<(&'static str, String)>,
+}
+
+async fn adverse_event_report(State(state): State<AppState>, Can { viewer, .. }: Can<crate::auth::ViewPatients>, Path(id): Path<String>) -> Response {
+    use celltrace_domain::model::{AdverseEvent, Person, Plan};
+    use celltrace_domain::EntityKind;
+    let db = state.db();
+    let ae: AdverseEvent = match db.get::<AdverseEvent>(EntityKind::AdverseEvent, &id).await {
+        Ok(Some(a)) if a.site == viewer.site.id => a,
+        Ok(_) => return auth::refusal(StatusCode::NOT_FOUND, "This adverse event is not at your site."),
+        Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    if let Err(r) = crate::pages::record_view(&state, &viewer, &ae.patient, &format!("adverse event report {id}")).await {
+        return r;
+    }
+    let person: Option<Person> = db.get(EntityKind::Person, ae.patient.as_str()).await.unwrap_or(None);
+    let plan: Option<Plan> = match &ae.plan {
+        Some(p) => db.get(EntityKind::Plan, p.as_str()).await.unwrap_or(None),
+        None => None,
+    };
+    let unit_id = ae.unit.clone().or_else(|| plan.as_ref().and_then(|p| p.administrations.last().map(|a| a.unit.clone())));
+    let unit: Option<Unit> = match &unit_id {
+        Some(u) => db.get(EntityKind::Unit, u.as_str()).await.unwrap_or(None),
+        None => None,
+    };
+    let grade_text = crate::forms::ctcae().and_then(|t| t.term(&ae.term)).and_then(|t| t.grade(ae.grade)).unwrap_or("").to_owned();
+    let age = person.as_ref().map(|p| p.date_of_birth.years_until(ae.onset).to_string()).unwrap_or_default();
+    let seriousness: Vec<String> = ae.seriousness.iter().map(|s| format!("{s:?}").to_lowercase().replace('_', " ")).collect();
+    let rows = vec![
+        ("Report", format!("{} at {}, reported {} by {}", ae.id, ae.site, when(ae.reported_at), ae.reported_by)),
+        ("Patient", person.as_ref().map(|p| format!("MRN {} · {} · age {age} at onset", p.mrn, format!("{:?}", p.sex).to_lowercase())).unwrap_or_else(|| ae.patient.to_string())),
+        ("Event (CTCAE v5.0 term)", ae.term.clone()),
+        ("Grade", format!("{} — {grade_text}", ae.grade)),
+        ("Onset", ae.onset.to_string()),
+        ("Seriousness criteria", if seriousness.is_empty() { "none (not serious)".into() } else { seriousness.join(", ") }),
+        ("Description", ae.description.clone()),
+        ("Action taken", ae.action.clone()),
+        ("Outcome", ae.outcome.clone()),
+        ("Relation to the product", format!("{:?}", ae.relatedness).to_lowercase()),
+        ("Treatment plan", plan.as_ref().map(|p| format!("{} — {} ({}) · {} · evidence {:?}", p.id, p.indication.name, p.indication.icd10, p.product_type.code(), p.evidence.status)).unwrap_or_else(|| "not linked".into())),
+        ("Product (suspect unit)", unit.as_ref().map(|u| format!("DIN {} · product code {} · {}", u.din, u.product_code, u.product_type.code())).unwrap_or_else(|| "not identified".into())),
+        ("Administration", plan.as_ref().and_then(|p| p.administrations.last()).map(|a| format!("{} {} at {} by {}", when(a.at), a.dose, a.body_site, a.operator)).unwrap_or_default()),
+        ("Medical director's review", ae.review.as_ref().map(|(who, at, note)| format!("{who} on {}: {note}", when(*at))).unwrap_or_else(|| "awaiting review".into())),
+    ];
+    page(AdverseEventReport { layout: Some(Layout::new(&viewer, "patients")), id: ae.id.to_string(), serious: ae.is_serious(), rows })
 }
