@@ -160,3 +160,15 @@ test("a physician enters an adverse event", async () => {
   assert.match(await page.textContent("main"), /Adverse event: Arthralgia grade 2/);
   await page.close();
 });
+
+test("the registry shows outcomes with confidence intervals and loss to follow-up", async () => {
+  const page = await browser.newPage();
+  await signIn(page, demo.base, "dr.sharma");
+  await page.getByRole("link", { name: "Registry" }).click();
+  const main = await page.textContent("main");
+  assert.match(main, /KOOS pain \(MCID 11.3 points, 2 patients\)/);
+  assert.match(main, /Unilateral primary osteoarthritis, right knee · autologous-bone-marrow · delhi-centre/);
+  assert.match(main, /All patients \(pooled\)/);
+  await shot(page, "12-registry");
+  await page.close();
+});

@@ -81,6 +81,11 @@ enum Cmd {
         #[arg(long, default_value_t = 300)]
         dpi: u32,
     },
+    /// The outcomes and safety registry.
+    Registry {
+        #[command(subcommand)]
+        action: RegistryCmd,
+    },
     /// The product description table that labels print.
     Products {
         #[command(subcommand)]
@@ -90,6 +95,16 @@ enum Cmd {
     Isbt {
         #[command(subcommand)]
         action: IsbtCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistryCmd {
+    /// Print the registry statistics of the whole database.
+    Report {
+        /// Output format.
+        #[arg(long, value_parser = ["json"], default_value = "json")]
+        format: String,
     },
 }
 
@@ -282,6 +297,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Cmd::Bench(args) => bench::run(args).await.map(|_| ExitCode::SUCCESS),
         Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
+        Cmd::Registry { action: RegistryCmd::Report { format: _ } } => {
+            let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            let state = db.load_state().await.map_err(|e| e.to_string())?;
+            let analyses = celltrace_web::registry::analyse(&state);
+            let out = serde_json::json!({ "generated_at": now().date().to_string(), "analyses": analyses });
+            println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Label { unit, png, pdf, zpl, dpi } => {
             if png.is_none() && pdf.is_none() && zpl.is_none() {
                 return Err("say where to write the label: --png FILE, --pdf FILE and/or --zpl FILE".into());

@@ -12,6 +12,7 @@ pub mod forms;
 pub mod pages;
 pub mod path_forms;
 pub mod records;
+pub mod registry;
 mod view;
 
 use axum::Router;

@@ -70,6 +70,7 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/patients/{id}/plan", Some(RecordClinical)),
         ("GET", "/adverse-events/{ae}", Some(ViewPatients)),
         ("GET", "/lookback", Some(ViewAudit)),
+        ("GET", "/registry", Some(ViewPatients)),
         ("GET", "/units/{id}/batch", Some(ViewUnits)),
         ("GET", "/plans/{plan}/follow-up", Some(RecordClinical)),
         ("GET", "/units/{id}/exceptional-release", Some(Release)),

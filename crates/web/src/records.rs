@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lookback", get(lookback_page))
         .route("/units/{id}/batch", get(batch_page))
         .route("/adverse-events/{id}", get(adverse_event_report))
+        .route("/registry", get(crate::registry::registry_page))
 }
 
 #[derive(Template)]

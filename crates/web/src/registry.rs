@@ -1,0 +1,130 @@
+//! The outcomes registry over the ledger's projections: each treated patient
+//! becomes a record (baseline, follow-up scores, adverse events), grouped by
+//! indication × product type × site, and `celltrace-outcomes` computes the
+//! statistics. Used by `celltrace registry report` and the registry page.
+
+use celltrace_domain::model::{Plan, PlanStatus};
+use celltrace_domain::State;
+use celltrace_outcomes::stats::{report, AdverseEvent, GroupKey, PatientRecord, Report, ReportConfig};
+use celltrace_outcomes::{Direction, Mcid};
+use serde::Serialize;
+
+/// The time points a plan's questionnaires are due at, in report order.
+pub const TIME_POINTS: [&str; 4] = ["1m", "3m", "6m", "12m"];
+
+/// The scores the registry analyses: the follow-up instrument name, and its
+/// minimal clinically important difference (from the shipped instruments).
+pub const ANALYSES: [(&str, Mcid); 2] = [
+    ("NPRS", Mcid { value: 2.0, direction: Direction::LowerIsBetter }),
+    ("KOOS pain", Mcid { value: 11.3, direction: Direction::HigherIsBetter }),
+];
+
+/// One analysed score.
+#[derive(Debug, Serialize)]
+pub struct Analysis {
+    /// Instrument as recorded at follow-up.
+    pub instrument: &'static str,
+    /// Its MCID.
+    pub mcid: Mcid,
+    /// Patients treated with at least one score of this instrument.
+    pub patients: usize,
+    /// The statistics.
+    pub report: Report,
+}
+
+fn day(micros: i64) -> i64 {
+    micros.div_euclid(celltrace_domain::time::Timestamp::DAY)
+}
+
+/// The registry record of a treated plan for `instrument`, if it has any score of it.
+fn record(state: &State, plan: &Plan, instrument: &str) -> Option<PatientRecord> {
+    let first = plan.administrations.first()?;
+    let scores: Vec<_> = plan.follow_ups.iter().filter(|f| f.instrument == instrument).collect();
+    if scores.is_empty() {
+        return None;
+    }
+    // The latest score recorded for a time point counts (a corrected entry follows the first).
+    let value = |point: &str| scores.iter().rev().filter(|f| f.time_point == point).find_map(|f| f.score_milli).map(|m| m as f64 / 1000.0);
+    let last_contact = plan.follow_ups.iter().map(|f| f.at.0).chain(std::iter::once(first.at.0)).max().unwrap_or(first.at.0);
+    let adverse_events = state
+        .adverse_events
+        .values()
+        .filter(|a| a.patient == plan.patient && a.plan.as_ref().is_none_or(|p| p == &plan.id))
+        .map(|a| AdverseEvent { day: a.onset.days_since_epoch(), grade: a.grade })
+        .collect();
+    Some(PatientRecord {
+        patient: plan.id.to_string(),
+        group: GroupKey { indication: plan.indication.name.clone(), product_type: plan.product_type.code().to_owned(), site: plan.site.to_string() },
+        baseline: value("baseline"),
+        follow_ups: TIME_POINTS.iter().map(|p| ((*p).to_owned(), value(p))).collect(),
+        treated_at_day: day(first.at.0),
+        adverse_events,
+        last_contact_day: day(last_contact),
+    })
+}
+
+/// The registry over the whole state, one analysis per scored instrument.
+pub fn analyse(state: &State) -> Vec<Analysis> {
+    ANALYSES
+        .iter()
+        .map(|(instrument, mcid)| {
+            let records: Vec<PatientRecord> = state
+                .plans
+                .values()
+                .filter(|p| matches!(p.status, PlanStatus::Active | PlanStatus::Completed))
+                .filter_map(|p| record(state, p, instrument))
+                .collect();
+            let config = ReportConfig { time_points: TIME_POINTS.iter().map(|p| (*p).to_owned()).collect(), mcid: *mcid };
+            Analysis { instrument, mcid: *mcid, patients: records.len(), report: report(&records, &config) }
+        })
+        .collect()
+}
+
+use crate::auth::{self, Can, ViewPatients};
+use crate::view::Layout;
+use crate::AppState;
+use askama::Template;
+use axum::extract::State as AxumState;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+/// One row of the registry table: group, time point, treated, followed,
+/// missing, change, responders, adverse events per patient.
+type Row = (String, String, usize, usize, usize, String, String, String);
+
+#[derive(Template)]
+#[template(path = "registry.html")]
+struct RegistryPage {
+    layout: Option<Layout>,
+    analyses: Vec<(String, Vec<Row>)>,
+}
+
+fn rows(analysis: &Analysis) -> Vec<Row> {
+    let mut out = Vec::new();
+    for group in analysis.report.groups.iter().chain(std::iter::once(&analysis.report.pooled)) {
+        let name = match &group.group {
+            Some(g) => format!("{} · {} · {}", g.indication, g.product_type, g.site),
+            None => "All patients (pooled)".to_owned(),
+        };
+        let ae = group.adverse_events.events_per_patient.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into());
+        for t in &group.time_points {
+            let change = t.change.map(|c| format!("{:+.2} [{:+.2}, {:+.2}] (n={})", c.mean, c.lower, c.upper, c.n)).unwrap_or_else(|| "— (fewer than 2)".into());
+            let responders = t.responders.as_ref().map(|p| format!("{}/{} = {:.0} % [{:.0}, {:.0}]", p.k, p.n, p.estimate * 100.0, p.lower * 100.0, p.upper * 100.0)).unwrap_or_else(|| "—".into());
+            out.push((name.clone(), t.time_point.clone(), t.n_treated, t.n_followed, t.n_missing, change, responders, ae.clone()));
+        }
+    }
+    out
+}
+
+/// The registry page.
+pub async fn registry_page(AxumState(state): AxumState<AppState>, Can { viewer, .. }: Can<ViewPatients>) -> Response {
+    let whole = match state.db().load_state().await {
+        Ok(s) => s,
+        Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    let analyses = analyse(&whole).iter().map(|a| (format!("{} (MCID {} points, {} patients)", a.instrument, a.mcid.value, a.patients), rows(a))).collect();
+    match (RegistryPage { layout: Some(Layout::new(&viewer, "registry")), analyses }).render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
