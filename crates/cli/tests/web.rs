@@ -131,6 +131,23 @@ async fn first_start_asks_for_the_first_administrator() {
     assert_eq!((signed_in.status, signed_in.location.as_str()), (StatusCode::SEE_OTHER, "/"));
     let dashboard = client.get("/").await;
     assert!(dashboard.body.contains("Harbour Clinic") && dashboard.body.contains("Mona Saleh"));
+
+    // The administrator then adds everyone else.
+    let form = client.get("/admin/staff/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf_of(&form.body);
+    let no_role = client.post("/admin/staff/new", &[("csrf", &csrf), ("name", "Salma Idris"), ("username", "salma"), ("password", "another long passphrase")]).await;
+    assert!(no_role.body.contains("tick at least one role"), "{}", no_role.body);
+    let added = client
+        .post("/admin/staff/new", &[("csrf", &csrf), ("name", "Salma Idris"), ("username", "salma"), ("roles", "nurse"), ("roles", "physician"), ("password", "another long passphrase")])
+        .await;
+    assert_eq!(added.location, "/admin/staff", "{}", added.body);
+    assert!(client.get("/admin/staff").await.body.contains("physician, nurse"));
+    let taken = client.post("/admin/staff/new", &[("csrf", &csrf), ("name", "Other"), ("username", "SALMA"), ("roles", "nurse"), ("password", "another long passphrase")]).await;
+    assert!(taken.body.contains("already exists") || taken.body.contains("is taken"), "{}", taken.body);
+    let mut salma = Client::new(&app);
+    assert_eq!(salma.login("salma", "another long passphrase").await.location, "/");
+    assert_eq!(salma.get("/admin/staff").await.status, StatusCode::FORBIDDEN, "a nurse does not manage accounts");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@
 // a Response is large, and boxing it would only add noise to every handler.
 #![allow(clippy::result_large_err)]
 
+pub mod accounts_page;
 pub mod api;
 pub mod auth;
 pub mod forms;
@@ -34,7 +35,7 @@ impl AppState {
 
 /// Every route of celltrace.
 pub fn router(state: AppState) -> Router {
-    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).with_state(state)
+    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).with_state(state)
 }
 
 /// Microseconds since the epoch, now.

@@ -19,6 +19,7 @@ pub struct Layout {
     pub can_units: bool,
     pub can_bedside: bool,
     pub can_audit: bool,
+    pub can_accounts: bool,
 }
 
 impl Layout {
@@ -42,6 +43,7 @@ impl Layout {
             can_units: viewer.can(Permission::ViewUnits),
             can_bedside: viewer.can(Permission::Administer),
             can_audit: viewer.can(Permission::ViewAudit),
+            can_accounts: viewer.can(Permission::ManageAccounts),
         }
     }
 }
