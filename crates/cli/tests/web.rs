@@ -671,3 +671,21 @@ async fn lookback_batch_record_follow_up_and_exceptional_release() {
     let unit: celltrace_domain::model::Unit = database.get(EntityKind::Unit, "u-fatima-msc").await.expect("read").expect("unit");
     assert!(unit.exceptional && unit.release.len() == 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_export_suppresses_small_cells() {
+    let (_db, app) = demo_app().await;
+    let mut md = Client::new(&app);
+    md.login("md.alsayed", "celltrace-demo").await;
+    let csv = md.get("/registry/export.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert!(lines[0].starts_with("instrument,indication,product_type,site,time_point,n_treated"));
+    assert!(lines.len() > 1);
+    // The demo's groups have one or two patients each: every number is withheld.
+    assert!(lines[1..].iter().all(|l| l.contains("suppressed")), "{}", csv.body);
+    assert!(!lines[1..].iter().any(|l| l.split(',').nth(5).is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n < 5))), "no count under 5 is published");
+    let json = md.get("/registry/export.json").await;
+    let value: serde_json::Value = serde_json::from_str(&json.body).expect("json");
+    assert_eq!(value["suppression"], "cells with fewer than 5 patients are withheld");
+}

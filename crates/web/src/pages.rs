@@ -71,6 +71,7 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/adverse-events/{ae}", Some(ViewPatients)),
         ("GET", "/lookback", Some(ViewAudit)),
         ("GET", "/registry", Some(ViewPatients)),
+        ("GET", "/registry/export.csv", Some(ViewPatients)),
         ("GET", "/admin/staff", Some(ManageAccounts)),
         ("GET", "/admin/staff/new", Some(ManageAccounts)),
         ("POST", "/admin/staff/new", Some(ManageAccounts)),

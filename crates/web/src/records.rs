@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/batch", get(batch_page))
         .route("/adverse-events/{id}", get(adverse_event_report))
         .route("/registry", get(crate::registry::registry_page))
+        .route("/registry/{format}", get(crate::registry::export))
 }
 
 #[derive(Template)]
