@@ -1,0 +1,37 @@
+## وثيقة الموافقة، إصدار القالب 2026.1، العربية.
+
+consent-doc-title = الموافقة على العلاج
+consent-doc-version = القالب { $template }، الإصدار { $version }، باللغة { $language }
+consent-doc-patient = المريض
+consent-doc-clinic = العيادة
+consent-doc-physician = الطبيب
+consent-section-treatment = 1. العلاج المعروض
+consent-treatment-text = يُعرض عليك: { $product }، لحالة { $condition }، بطريقة { $route }، في { $sessions } جلسة، بجرعة { $dose } في كل جلسة.
+consent-section-evidence = 2. ما هو معروف عنه
+consent-evidence-status = الوضع: { $status }.
+consent-section-risks = 3. المخاطر
+consent-risk-general = قد يسبب أي حقن أو تسريب ألمًا أو نزيفًا أو كدمات أو عدوى في مكان الإعطاء.
+consent-risk-inflammation = قد يتفاعل الجسم بالتهاب وتورم لعدة أيام بعد العلاج.
+consent-risk-no-response = قد لا يفيدك العلاج إطلاقًا، وتختلف النتائج من شخص لآخر.
+consent-risk-long-term = المخاطر طويلة المدى للعلاجات الخلوية غير معروفة بالكامل.
+consent-risk-adipose = قد يسبب شفط الدهون لجمعها ألمًا وكدمات وخدرًا، ونادرًا عدوى أو نزيفًا خطيرًا.
+consent-risk-bone-marrow = قد يسبب سحب نخاع العظم من عظم الورك ألمًا وكدمات، ونادرًا نزيفًا أو عدوى.
+consent-risk-donor = قد تسبب الخلايا المأخوذة من متبرع تفاعلًا مناعيًا، منه داء الطعم حيال الثوي، وقد تنقل عدوى رغم الفحص.
+consent-risk-exosome = منتجات الإكسوسومات غالبًا غير خاضعة للرقابة؛ وقد يكون محتواها ونقاوتها ومدى أمانها غير معروف.
+consent-risk-prp = تُحضّر البلازما الغنية بالصفائح من دمك أنت؛ وقد يسبب سحب الدم كدمات أو إغماء.
+consent-risk-embryonic = قد تنمو الخلايا المشتقة من الخلايا الجذعية الجنينية إلى أنسجة غير مرغوبة، منها الأورام.
+consent-section-cost = 4. التكلفة
+consent-cost-text = تعرض العيادة مبلغ { $cost } لهذا العلاج. اسأل عما يشمله المبلغ وما يُسترد إذا توقف العلاج.
+consent-section-alternatives = 5. البدائل
+consent-alternatives-text = قد توجد لحالتك علاجات أخرى ثبتت فائدتها، مثل العلاج الطبيعي أو الأدوية أو الجراحة. اسأل طبيبك عنها. ويحق لك أيضًا أن تختار عدم العلاج.
+consent-section-withdraw = 6. حقك في الانسحاب
+consent-withdraw-text = يحق لك سحب موافقتك في أي وقت، عبر البوابة أو في العيادة، دون ذكر سبب. عندها لن يُجرى أي شيء آخر ضمن هذه الخطة، ولن تتغير رعايتك الأخرى.
+consent-section-signatures = 7. التوقيعات
+consent-statement = بتوقيعي أؤكد أنني قرأت هذه الوثيقة باللغة { $language }، وأنني تلقيت إجابات عن أسئلتي، وأنني أوافق على هذا العلاج.
+consent-sign-patient = توقيع المريض
+consent-sign-physician = توقيع الطبيب
+consent-sign-witness = توقيع الشاهد
+consent-signed-at = وُقّعت إلكترونيًا في { $date }
+consent-not-signed = لم يُوقّع بعد
+consent-print = طباعة أو حفظ بصيغة PDF
+consent-back = العودة إلى بوابتي

@@ -1,0 +1,37 @@
+## Consent document, template version 2026.1, English.
+
+consent-doc-title = Consent to treatment
+consent-doc-version = Template { $template }, version { $version }, in { $language }
+consent-doc-patient = Patient
+consent-doc-clinic = Clinic
+consent-doc-physician = Physician
+consent-section-treatment = 1. The treatment offered
+consent-treatment-text = You are offered: { $product }, for { $condition }, given by { $route }, in { $sessions } session(s) of { $dose } each.
+consent-section-evidence = 2. What is known about it
+consent-evidence-status = Status: { $status }.
+consent-section-risks = 3. Risks
+consent-risk-general = Any injection or infusion can cause pain, bleeding, bruising and infection where it is given.
+consent-risk-inflammation = The body may react with inflammation and swelling for days after treatment.
+consent-risk-no-response = The treatment may not help you at all, and results differ from person to person.
+consent-risk-long-term = The long-term risks of cell-based treatments are not fully known.
+consent-risk-adipose = Collecting fat (liposuction) can cause pain, bruising, numbness and, rarely, serious infection or bleeding.
+consent-risk-bone-marrow = Taking bone marrow from the hip bone can cause pain, bruising and, rarely, bleeding or infection.
+consent-risk-donor = Cells from a donor can cause an immune reaction, including graft-versus-host disease, and can carry an infection despite testing.
+consent-risk-exosome = Exosome products are often not regulated; what they contain, how pure they are and how safe they are may be unknown.
+consent-risk-prp = Platelet-rich plasma is made from your own blood; a blood draw can cause bruising or fainting.
+consent-risk-embryonic = Cells derived from embryonic stem cells may grow into unwanted tissue, including tumours.
+consent-section-cost = 4. Cost
+consent-cost-text = The clinic quotes { $cost } for this treatment. Ask what it includes and what is refunded if treatment stops.
+consent-section-alternatives = 5. Alternatives
+consent-alternatives-text = Other treatments with proven benefit may exist for your condition, such as physiotherapy, medicines or surgery. Ask your physician about them. You may also choose not to be treated.
+consent-section-withdraw = 6. Your right to withdraw
+consent-withdraw-text = You may withdraw your consent at any time, in the portal or at the clinic, without giving a reason. Nothing more will then be done under this plan, and your other care does not change.
+consent-section-signatures = 7. Signatures
+consent-statement = By signing, I confirm that I read this document in { $language }, that my questions were answered, and that I agree to this treatment.
+consent-sign-patient = Patient's signature
+consent-sign-physician = Physician's signature
+consent-sign-witness = Witness's signature
+consent-signed-at = Signed electronically on { $date }
+consent-not-signed = Not signed yet
+consent-print = Print or save as PDF
+consent-back = Back to my portal
