@@ -12,17 +12,23 @@
 //! - [`stats::report`] computes the registry report and
 //!   [`stats::public_export`] the publishable aggregate with small cells
 //!   suppressed.
+//! - [`parse_schedule`] reads a follow-up schedule (TOML) and
+//!   [`schedule::status`] says which questionnaires are due, overdue or missed.
 #![forbid(unsafe_code)]
 
 pub mod ctcae;
 pub mod dist;
 pub mod instrument;
+pub mod schedule;
 pub mod scoring;
 pub mod stats;
 
 pub use instrument::{
     parse_instrument, AnswerOption, Direction, Instrument, InstrumentError, Item, Mcid,
     ScoringKind, Subscale,
+};
+pub use schedule::{
+    parse_schedule, Day, Schedule, ScheduleError, TimePoint, TimePointStatus, Timing, VisitState,
 };
 pub use scoring::{score, validate_answers, NotScored, Score, ScoreError, Scores};
 pub use stats::{
