@@ -73,6 +73,9 @@ pub async fn load(engine: &Engine, now: Timestamp) -> Result<bool, DemoError> {
     Ok(true)
 }
 
+/// Demo patients with portal passwords, and the language each reads in.
+pub const DEMO_PORTAL_PATIENTS: [(&str, &str); 3] = [("p-layla", "ar"), ("p-james", "en"), ("p-rajesh", "hi")];
+
 struct Demo<'e> {
     engine: &'e Engine,
     clock: Timestamp,
@@ -203,6 +206,13 @@ impl Demo<'_> {
             let hash = celltrace_web::auth::hash_password(DEMO_PASSWORD).map_err(DemoError::Id)?;
             db.set_password_hash(&id(&row.key.id)?, &hash, self.clock.0).await?;
         }
+        // Three patients, one per portal language, can sign in to the portal.
+        for (patient, language) in DEMO_PORTAL_PATIENTS {
+            let hash = celltrace_web::auth::hash_password(DEMO_PASSWORD).map_err(DemoError::Id)?;
+            db.set_portal_password(&id(patient)?, &hash, language, self.clock.0).await?;
+        }
+        let listed: Vec<String> = DEMO_PORTAL_PATIENTS.iter().map(|(p, l)| format!("{p}:{l}")).collect();
+        db.set_setting("demo_portal_patients", &listed.join(",")).await?;
         Ok(())
     }
 
@@ -255,6 +265,15 @@ impl Demo<'_> {
         evidence: EvidenceRating,
         trial: Option<Trial>,
     ) -> Result<(), DemoError> {
+        // The demo's story states the status it expects; the rating itself
+        // (summary, sources, data version) comes from the shipped evidence data.
+        let data = celltrace_evidence::EvidenceData::shipped().map_err(|e| DemoError::Id(e.to_string()))?;
+        let entry = data.indication_by_code(indication.0).ok_or_else(|| DemoError::Id(format!("no indication {} in the evidence data", indication.0)))?;
+        let shipped = data.rating(&entry.id, product_type).ok_or_else(|| DemoError::Id(format!("no rating for {} and {product_type:?}", indication.0)))?;
+        if shipped.status != evidence.status {
+            return Err(DemoError::Id(format!("plan {plan}: the demo expects {:?} but the evidence data says {:?}", evidence.status, shipped.status)));
+        }
+        let evidence = shipped;
         self.run(physician, site, 30, Command::CreatePlan {
             plan: id(plan)?,
             patient: id(patient)?,
@@ -279,7 +298,7 @@ impl Demo<'_> {
         Ok(())
     }
 
-    async fn eligibility_and_consent(&mut self, physician: &str, witness: &str, site: &str, plan: &str, criteria: Vec<Criterion>, template: &str, language: Language) -> Result<(), DemoError> {
+    async fn eligibility_and_consent(&mut self, physician: &str, witness: &str, site: &str, plan: &str, criteria: Vec<Criterion>, language: Language) -> Result<(), DemoError> {
         self.run(physician, site, 60, Command::AssessEligibility {
             plan: id(plan)?,
             assessment: id(&format!("{plan}-elig-1"))?,
@@ -291,8 +310,8 @@ impl Demo<'_> {
         self.run(physician, site, 30, Command::RecordConsent {
             plan: id(plan)?,
             consent: id(&format!("{plan}-consent-1"))?,
-            template: template.into(),
-            template_version: "1.0".into(),
+            template: celltrace_i18n::CONSENT_TEMPLATE.into(),
+            template_version: celltrace_i18n::CONSENT_VERSION.into(),
             language,
             witness,
         })
@@ -428,7 +447,7 @@ impl Demo<'_> {
         self.follow_ups("nurse.fatima", "dubai-clinic", "plan-layla", "NPRS", &[("baseline", 7.0)]).await?;
         self.eligibility_and_consent("dr.haddad", "nurse.fatima", "dubai-clinic", "plan-layla",
             standard_criteria(&[("baseline_pain", "Baseline NPRS at least 4", true, "NPRS 7"), ("imaging", "MRI confirms disc degeneration", true, "L4-L5 Pfirrmann grade III")]),
-            "consent-autologous-cells", Language::Ar).await?;
+            Language::Ar).await?;
         self.collect("nurse.fatima", "dubai-clinic", "p-layla", Some("plan-layla"), SourceTissue::Adipose, ProductType::AutologousAdipose, "u-layla-lipo", "A999126000101", "S1001100", q(120.0, "mL"), 48).await?;
         self.ship("ship-layla-1", "log.khan", "dubai-clinic", "log.khan", "mumbai-lab", &["u-layla-lipo"], "MedCourier Gulf, temperature-controlled 2-8 °C", &[]).await?;
         self.step("tech.rao", "mumbai-lab", "step-layla-svf", ProcessingKind::Isolation, &["u-layla-lipo"], &[("u-layla-svf", "S1002100", q(10.0, "mL"), 2)], "Biosafety cabinet BSC-3, centrifuge C-12", &["COLL-2026-0412 collagenase"], &[("digestion", "37 °C, 45 min")]).await?;
@@ -451,7 +470,7 @@ impl Demo<'_> {
         // A second patient withdraws consent after collection: everything downstream stops.
         self.plan("dr.haddad", "dubai-clinic", "plan-james", "p-james", ("M54.50", "Low back pain, unspecified"), ProductType::AutologousAdipose, "intradiscal", dose, 12_000, "USD", unproven, None).await?;
         self.override_unproven("nurse.fatima", "md.alsayed", "dubai-clinic", "plan-james").await?;
-        self.eligibility_and_consent("dr.haddad", "nurse.omar", "dubai-clinic", "plan-james", standard_criteria(&[("baseline_pain", "Baseline NPRS at least 4", true, "NPRS 6")]), "consent-autologous-cells", Language::En).await?;
+        self.eligibility_and_consent("dr.haddad", "nurse.omar", "dubai-clinic", "plan-james", standard_criteria(&[("baseline_pain", "Baseline NPRS at least 4", true, "NPRS 6")]), Language::En).await?;
         self.collect("nurse.omar", "dubai-clinic", "p-james", Some("plan-james"), SourceTissue::Adipose, ProductType::AutologousAdipose, "u-james-lipo", "A999126000102", "S1001100", q(100.0, "mL"), 48).await?;
         self.run("nurse.omar", "dubai-clinic", 600, Command::WithdrawConsent { plan: id("plan-james")?, reason: "Patient decided against treatment after reading the evidence summary.".into() }).await?;
         self.run("qa.dubai", "dubai-clinic", 60, Command::DiscardUnit { unit: id("u-james-lipo")?, reason: "Consent withdrawn; destroyed per SOP-DSP-04.".into() }).await?;
@@ -470,7 +489,7 @@ impl Demo<'_> {
             self.follow_ups(nurse, "delhi-centre", plan, "KOOS pain", &score[..1]).await?;
             self.eligibility_and_consent("dr.sharma", nurse, "delhi-centre", plan,
                 standard_criteria(&[("kellgren_lawrence", "Kellgren-Lawrence grade 2 to 3", true, "grade 3 on X-ray"), ("bmi", "BMI under 35", true, "BMI 29")]),
-                "consent-trial-bmac", Language::Hi).await?;
+                Language::Hi).await?;
             self.collect(nurse, "delhi-centre", patient, Some(plan), SourceTissue::BoneMarrow, ProductType::AutologousBoneMarrow, unit, din, "S2001100", q(60.0, "mL"), 24).await?;
             let concentrate = format!("{unit}-bmac");
             self.step_point_of_care(unit, &concentrate).await?;
@@ -534,7 +553,7 @@ impl Demo<'_> {
                     criterion("organ_function", "Adequate organ function", true, "creatinine, bilirubin, LVEF normal"),
                     criterion("conditioning", "Conditioning regimen completed", true, "day -1"),
                 ],
-                "consent-cord-blood-transplant", Language::Hi).await?;
+                Language::Hi).await?;
         }
         self.ship("ship-cord-1", "log.brown", "london-bank", "log.brown", "delhi-centre", &["u-cord-wilson"], "World Courier, LN2 dry shipper", &[]).await?;
         self.run("dr.menon", "delhi-centre", 60, Command::AllocateUnit { unit: id("u-cord-wilson")?, plan: id("plan-aarav")? }).await?;
@@ -561,7 +580,7 @@ impl Demo<'_> {
         let unproven = rating(EvidenceStatus::Unproven, "No exosome product is approved anywhere; studies for hair loss are small and conflicting.");
         self.plan("dr.khoury", "dubai-clinic", "plan-noura", "p-noura", ("L65.9", "Nonscarring hair loss, unspecified"), ProductType::MscExosome, "topical after microneedling, scalp", q(2.0, "mL"), 3_500, "USD", unproven, None).await?;
         self.override_unproven("nurse.omar", "md.alsayed", "dubai-clinic", "plan-noura").await?;
-        self.eligibility_and_consent("dr.khoury", "nurse.omar", "dubai-clinic", "plan-noura", standard_criteria(&[("scalp", "No scalp infection or keloid history", true, "scalp healthy")]), "consent-exosomes", Language::Ar).await?;
+        self.eligibility_and_consent("dr.khoury", "nurse.omar", "dubai-clinic", "plan-noura", standard_criteria(&[("scalp", "No scalp infection or keloid history", true, "scalp healthy")]), Language::Ar).await?;
         self.run("dr.khoury", "dubai-clinic", 30, Command::AllocateUnit { unit: id("u-exo-01a")?, plan: id("plan-noura")? }).await?;
         self.administer("nurse.omar", "nurse.fatima", "dubai-clinic", "plan-noura", "p-noura", "u-exo-01a", q(2.0, "mL"), "frontal and vertex scalp").await?;
         self.follow_ups("nurse.omar", "dubai-clinic", "plan-noura", "PGIC", &[("1m", 4.0), ("3m", 3.0)]).await?;
@@ -571,9 +590,9 @@ impl Demo<'_> {
     async fn prp_for_tendon_injury(&mut self) -> Result<(), DemoError> {
         let unproven = rating(EvidenceStatus::Unproven, "Cell and PRP injections are not approved for tendon injuries; the trials are few, small and at risk of bias.");
         let dose = q(4.0, "mL");
-        self.plan("dr.haddad", "dubai-clinic", "plan-omar", "p-omar", ("M77.11", "Lateral epicondylitis, right elbow"), ProductType::Prp, "intratendinous", dose.clone(), 800, "USD", unproven.clone(), None).await?;
+        self.plan("dr.haddad", "dubai-clinic", "plan-omar", "p-omar", ("M77.10", "Lateral epicondylitis, unspecified elbow"), ProductType::Prp, "intratendinous", dose.clone(), 800, "USD", unproven.clone(), None).await?;
         self.override_unproven("nurse.fatima", "md.alsayed", "dubai-clinic", "plan-omar").await?;
-        self.eligibility_and_consent("dr.haddad", "nurse.fatima", "dubai-clinic", "plan-omar", standard_criteria(&[("platelets", "Platelet count normal", true, "245 x10^9/L")]), "consent-prp", Language::Ar).await?;
+        self.eligibility_and_consent("dr.haddad", "nurse.fatima", "dubai-clinic", "plan-omar", standard_criteria(&[("platelets", "Platelet count normal", true, "245 x10^9/L")]), Language::Ar).await?;
         self.follow_ups("nurse.fatima", "dubai-clinic", "plan-omar", "NPRS", &[("baseline", 6.0)]).await?;
         self.collect("nurse.fatima", "dubai-clinic", "p-omar", Some("plan-omar"), SourceTissue::PeripheralBlood, ProductType::Prp, "u-omar-blood", "A999126000103", "S5001100", q(30.0, "mL"), 6).await?;
         self.step("tech.dubai", "dubai-clinic", "step-omar-prp", ProcessingKind::PrpPreparation, &["u-omar-blood"], &[("u-omar-prp", "S5002100", q(4.0, "mL"), 1)], "PRP centrifuge PC-1", &["PRP-KIT-2026-221"], &[("spins", "2"), ("leukocytes", "poor")]).await?;
@@ -584,16 +603,16 @@ impl Demo<'_> {
 
         // A second course was prepared but the patient did not come: the PRP
         // expired on the shelf, and bedside verification must refuse it.
-        self.plan("dr.haddad", "dubai-clinic", "plan-omar-2", "p-omar", ("M77.11", "Lateral epicondylitis, right elbow"), ProductType::Prp, "intratendinous", dose.clone(), 800, "USD", unproven.clone(), None).await?;
+        self.plan("dr.haddad", "dubai-clinic", "plan-omar-2", "p-omar", ("M77.10", "Lateral epicondylitis, unspecified elbow"), ProductType::Prp, "intratendinous", dose.clone(), 800, "USD", unproven.clone(), None).await?;
         self.override_unproven("nurse.fatima", "md.alsayed", "dubai-clinic", "plan-omar-2").await?;
-        self.eligibility_and_consent("dr.haddad", "nurse.fatima", "dubai-clinic", "plan-omar-2", standard_criteria(&[("platelets", "Platelet count normal", true, "251 x10^9/L")]), "consent-prp", Language::Ar).await?;
+        self.eligibility_and_consent("dr.haddad", "nurse.fatima", "dubai-clinic", "plan-omar-2", standard_criteria(&[("platelets", "Platelet count normal", true, "251 x10^9/L")]), Language::Ar).await?;
         self.collect("nurse.fatima", "dubai-clinic", "p-omar", Some("plan-omar-2"), SourceTissue::PeripheralBlood, ProductType::Prp, "u-omar-blood-2", "A999126000105", "S5001100", q(30.0, "mL"), 6).await?;
         self.step("tech.dubai", "dubai-clinic", "step-omar-prp-2", ProcessingKind::PrpPreparation, &["u-omar-blood-2"], &[("u-omar-prp-2", "S5002100", q(4.0, "mL"), 1)], "PRP centrifuge PC-1", &["PRP-KIT-2026-305"], &[("spins", "2")]).await?;
         self.qc("tech.dubai", "dubai-clinic", "u-omar-prp-2", &[("platelet concentration", "1,080 x10^9/L", ">= 1,000 x10^9/L", true)]).await?;
         self.release("qa.dubai", "dubai-clinic", "u-omar-prp-2").await?;
 
         // Not eligible: on anticoagulation, so nothing is collected.
-        self.plan("dr.khoury", "dubai-clinic", "plan-sarah", "p-sarah", ("M76.61", "Achilles tendinitis, right leg"), ProductType::Prp, "peritendinous", dose, 800, "USD", unproven, None).await?;
+        self.plan("dr.khoury", "dubai-clinic", "plan-sarah", "p-sarah", ("M76.60", "Achilles tendinitis, unspecified leg"), ProductType::Prp, "peritendinous", dose, 800, "USD", unproven, None).await?;
         self.override_unproven("nurse.omar", "md.alsayed", "dubai-clinic", "plan-sarah").await?;
         self.run("dr.khoury", "dubai-clinic", 60, Command::AssessEligibility {
             plan: id("plan-sarah")?,
@@ -614,7 +633,7 @@ impl Demo<'_> {
         let unproven = rating(EvidenceStatus::Unproven, "No regulator has approved adipose-derived cells for low back pain; one systematic review found no evidence supporting their use.");
         self.plan("dr.khoury", "dubai-clinic", "plan-fatima", "p-fatima", ("M51.36", "Other intervertebral disc degeneration, lumbar region"), ProductType::AutologousAdipose, "intradiscal", q(50.0, "million cells"), 12_000, "USD", unproven, None).await?;
         self.override_unproven("nurse.fatima", "md.alsayed", "dubai-clinic", "plan-fatima").await?;
-        self.eligibility_and_consent("dr.khoury", "nurse.fatima", "dubai-clinic", "plan-fatima", standard_criteria(&[("baseline_pain", "Baseline NPRS at least 4", true, "NPRS 8")]), "consent-autologous-cells", Language::Ar).await?;
+        self.eligibility_and_consent("dr.khoury", "nurse.fatima", "dubai-clinic", "plan-fatima", standard_criteria(&[("baseline_pain", "Baseline NPRS at least 4", true, "NPRS 8")]), Language::Ar).await?;
         self.follow_ups("nurse.fatima", "dubai-clinic", "plan-fatima", "NPRS", &[("baseline", 8.0)]).await?;
         self.collect("nurse.fatima", "dubai-clinic", "p-fatima", Some("plan-fatima"), SourceTissue::Adipose, ProductType::AutologousAdipose, "u-fatima-lipo", "A999126000104", "S1001100", q(110.0, "mL"), 48).await?;
         self.ship("ship-fatima-1", "log.khan", "dubai-clinic", "log.khan", "mumbai-lab", &["u-fatima-lipo"], "MedCourier Gulf, temperature-controlled 2-8 °C", &[]).await?;

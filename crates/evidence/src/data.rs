@@ -676,11 +676,22 @@ impl EvidenceData {
         self.indications.iter().find(|i| i.id == id)
     }
 
-    /// The indication one of whose ICD-10-CM codes is `code` (first match).
+    /// The indication one of whose ICD-10-CM codes is `code`, or else the
+    /// one listing the closest parent category of it: ICD-10-CM is
+    /// hierarchical, so `M51.36` (lumbar disc degeneration) falls under a
+    /// listed `M51.3`.
     #[must_use]
     pub fn indication_by_code(&self, code: &str) -> Option<&IndicationEntry> {
-        let code = code.trim();
-        self.indications.iter().find(|i| i.icd10.iter().any(|c| c == code))
+        let code = code.trim().to_ascii_uppercase();
+        if let Some(exact) = self.indications.iter().find(|i| i.icd10.iter().any(|c| *c == code)) {
+            return Some(exact);
+        }
+        self.indications
+            .iter()
+            .flat_map(|i| i.icd10.iter().map(move |c| (c, i)))
+            .filter(|(c, _)| c.len() >= 3 && code.starts_with(c.as_str()))
+            .max_by_key(|(c, _)| c.len())
+            .map(|(_, i)| i)
     }
 
     /// The rule that gives this pair its status, and which kind of rule it is:

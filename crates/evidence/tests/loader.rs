@@ -40,6 +40,10 @@ fn shipped_data_parses() {
     let back = d.indication("chronic-low-back-pain").expect("back pain");
     assert_eq!(back.to_domain().icd10, "M54.50");
     assert_eq!(d.indication_by_code("D61.9").map(|i| i.id.as_str()), Some("blood-disorders"));
+    // A more specific code falls under its listed parent category.
+    assert_eq!(d.indication_by_code("m51.36").map(|i| i.id.as_str()), Some("chronic-low-back-pain"));
+    assert!(d.indication_by_code("Z00.0").is_none());
+    assert!(d.indication_by_code("").is_none());
     assert!(d.indication("no-such-thing").is_none());
     assert!(d.rating("no-such-thing", ProductType::Prp).is_none());
     // Which rule applied.

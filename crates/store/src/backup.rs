@@ -70,6 +70,12 @@ const TABLES: &[Table] = &[
     ("din_sequences", &[("fin", Column::Text), ("year", Column::Int), ("next", Column::Int)], "fin, year"),
     ("credentials", &[("staff_id", Column::Text), ("password_hash", Column::Text), ("updated_at", Column::Int)], "staff_id"),
     ("settings", &[("key", Column::Text), ("value", Column::Text)], "key"),
+    // One-time codes are not copied: a restored copy asks the clinic for a new one.
+    (
+        "portal_accounts",
+        &[("person_id", Column::Text), ("password_hash", Column::OptText), ("language", Column::Text), ("updated_at", Column::Int)],
+        "person_id",
+    ),
     (
         "api_tokens",
         &[

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod backup;
 pub mod din;
 pub mod engine;
+pub mod portal;
 pub mod read;
 pub mod scan;
 pub mod verify;
@@ -92,10 +93,12 @@ fn migrations(backend: Backend) -> Migrator {
         Backend::Sqlite => &[
             (1, "ledger and projections", include_str!("../migrations/sqlite/0001_ledger_and_projections.sql")),
             (2, "accounts", include_str!("../migrations/sqlite/0002_accounts.sql")),
+            (3, "portal", include_str!("../migrations/sqlite/0003_portal.sql")),
         ],
         Backend::Postgres => &[
             (1, "ledger and projections", include_str!("../migrations/postgres/0001_ledger_and_projections.sql")),
             (2, "accounts", include_str!("../migrations/postgres/0002_accounts.sql")),
+            (3, "portal", include_str!("../migrations/postgres/0003_portal.sql")),
         ],
     };
     Migrator {

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod forms;
 pub mod pages;
 pub mod path_forms;
+pub mod portal;
 pub mod records;
 pub mod registry;
 mod view;
@@ -35,7 +36,7 @@ impl AppState {
 
 /// Every route of celltrace.
 pub fn router(state: AppState) -> Router {
-    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).with_state(state)
+    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).merge(portal::routes()).with_state(state)
 }
 
 /// Microseconds since the epoch, now.

@@ -102,10 +102,14 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("POST", "/units/{id}/exceptional-release", Some(Release)),
         ("GET", "/shipments/{shipment}/receive", Some(ViewUnits)),
         ("POST", "/shipments/{shipment}/receive", Some(ViewUnits)),
+        ("POST", "/patients/{id}/portal-code", Some(RecordClinical)),
+        ("GET", "/plans/{plan}/consent-document", Some(ViewPatients)),
         ("POST", "/site", Some(ViewDashboard)),
         ("POST", "/logout", Some(ViewDashboard)),
         ("GET", "/login", None),
         ("GET", "/setup", None),
+        ("GET", "/portal/login", None),
+        ("GET", "/portal/activate", None),
     ]
 };
 
@@ -188,7 +192,7 @@ async fn demo_accounts(state: &AppState) -> Vec<DemoAccount> {
 
 /// Renders a page that posts before a session exists (sign-in, first start):
 /// its CSRF token lives in a cookie of its own, reused while it lasts.
-fn with_login_csrf(headers: &HeaderMap, status: StatusCode, page: impl FnOnce(String) -> Response) -> Response {
+pub(crate) fn with_login_csrf(headers: &HeaderMap, status: StatusCode, page: impl FnOnce(String) -> Response) -> Response {
     let csrf = match auth::cookie(headers, auth::LOGIN_CSRF_COOKIE).filter(|c| c.len() == 64) {
         Some(c) => c,
         None => match auth::random_token() {

@@ -119,19 +119,15 @@ async fn eligibility_submit(State(state): State<AppState>, Can { viewer, .. }: C
 fn consent_spec(plan: &Plan) -> Spec {
     let mut intro = plan_intro(plan);
     intro.push(format!("Evidence status: {:?}. {}", plan.evidence.status, plan.evidence.summary));
+    intro.push(format!("The patient reads the consent document in their language first (Consent document, on the patient's page: /plans/{}/consent-document).", plan.id));
     intro.push("The witness signs with their own username and password.".into());
     Spec {
         title: "Record the signed consent".into(),
         intro,
         action: format!("/plans/{}/consent", plan.id),
         fields: vec![
-            field("template", "Consent template", "text", true).default(match plan.product_type {
-                ProductType::CordBloodHpc => "consent-cord-blood-transplant",
-                ProductType::Prp => "consent-prp",
-                ProductType::MscExosome => "consent-exosomes",
-                _ => "consent-autologous-cells",
-            }),
-            field("template_version", "Template version", "text", true).default("1.0"),
+            field("template", "Consent template", "text", true).default(celltrace_i18n::CONSENT_TEMPLATE),
+            field("template_version", "Template version", "text", true).default(celltrace_i18n::CONSENT_VERSION),
             field("language", "Language the patient read", "select", true).options(&[("en", "English"), ("ar", "العربية (Arabic)"), ("hi", "हिन्दी (Hindi)")]),
             field("witness", "Witness username", "text", true),
             field("witness_password", "Witness password", "password", true),
@@ -161,6 +157,13 @@ async fn consent_submit(State(state): State<AppState>, Can { viewer, .. }: Can<R
     let again = |e: String| render_form(&viewer, consent_spec(&plan), Some(&values), Some(e));
     if let Some(e) = missing {
         return again(e);
+    }
+    if !celltrace_i18n::consent_version_known(&value(&values, "template_version")) {
+        return again(format!(
+            "Template version {} is not one this installation holds; the current version is {}. The patient must read the version they sign.",
+            value(&values, "template_version"),
+            celltrace_i18n::CONSENT_VERSION
+        ));
     }
     let witness = match auth::check_signer(&state, &value(&values, "witness"), &value(&values, "witness_password")).await {
         Ok(w) => w,

@@ -21,7 +21,7 @@ month-12 = ديسمبر
 sign-in-heading = تسجيل الدخول إلى بوابة المريض
 sign-in-intro = استخدم رقم المريض المكتوب على القسيمة التي أعطتك إياها العيادة، وكلمة المرور الخاصة بك.
 patient-number = رقم المريض
-password = كلمة المرور
+password-label = كلمة المرور
 sign-in = تسجيل الدخول
 sign-out = تسجيل الخروج
 first-time = هل هذه زيارتك الأولى؟ فعّل حسابك باستخدام الرمز المؤقت الذي أعطتك إياه العيادة.
@@ -30,7 +30,7 @@ activate-intro = أدخل رقم المريض والرمز المؤقت من ا�
 one-time-code = الرمز المؤقت
 new-password = كلمة المرور الجديدة
 repeat-password = أعد كتابة كلمة المرور
-activate = حفظ كلمة المرور والدخول
+activate-button = حفظ كلمة المرور والدخول
 have-password = هل فعّلت حسابك من قبل؟ سجّل الدخول بكلمة المرور.
 error-sign-in = رقم المريض أو كلمة المرور غير صحيح. راجع القسيمة التي أعطتك إياها العيادة وحاول مرة أخرى.
 error-code = هذا الرمز غير صحيح أو استُخدم من قبل أو انتهت صلاحيته. اطلب رمزًا جديدًا من العيادة.
@@ -42,9 +42,9 @@ error-not-found = هذه الصفحة غير موجودة أو ليست جزءً
 error-unavailable = لا يمكن الوصول إلى البوابة الآن. حاول مرة أخرى بعد بضع دقائق.
 
 ## الصفحة الرئيسية
-welcome = مرحبًا، { $name }
+welcome-name = مرحبًا، { $name }
 home-intro = هنا ترى خطة علاجك، وما هو معروف عنها، وموافقتك، وسجل خلاياك، والاستبيانات المطلوبة منك.
-no-plans = لم تسجل العيادة خطة علاج لك بعد.
+plans-none = لم تسجل العيادة خطة علاج لك بعد.
 plan-heading = خطة علاجك
 plan-condition = الحالة
 plan-product = العلاج
@@ -55,7 +55,7 @@ plan-status = الحالة الآن
 plan-status-active = مستمرة
 plan-status-blocked = أوقفها فحص الأدلة
 plan-status-completed = مكتملة
-plan-status-cancelled = ملغاة
+plan-status-stopped = متوقفة
 
 ## أنواع المنتجات
 product-autologous-adipose = خلايا مأخوذة من دهونك أنت
@@ -104,7 +104,15 @@ withdraw-done = سُحبت موافقتك. تظهر هذه المعلومة ال
 ## قصة المنتج
 story-heading = قصة خلاياك
 story-none = لم تُجمع أو تُخصص خلايا لهذه الخطة بعد.
-story-unit = الوحدة { $din }
+story-unit = الوحدة { $din } ({ $product })
+step-isolation = عزل الخلايا
+step-expansion = تنمية الخلايا في المزرعة
+step-harvest = حصاد الخلايا
+step-cryopreservation = التجميد للحفظ
+step-thaw = إذابة التجميد
+step-exosome-isolation = عزل الإكسوسومات
+step-prp-preparation = تحضير البلازما الغنية بالصفائح
+step-division = التقسيم إلى جرعات
 story-collected = جُمعت في { $site }
 story-processed = عولجت في { $site }: { $step }
 story-tested = فُحصت: { $test }، { $result }

@@ -21,7 +21,7 @@ month-12 = December
 sign-in-heading = Sign in to your patient portal
 sign-in-intro = Use the patient number on the slip your clinic gave you, and your password.
 patient-number = Patient number
-password = Password
+password-label = Password
 sign-in = Sign in
 sign-out = Sign out
 first-time = First time here? Set up your access with the one-time code from your clinic.
@@ -30,7 +30,7 @@ activate-intro = Enter your patient number and the one-time code from your clini
 one-time-code = One-time code
 new-password = New password
 repeat-password = Repeat the password
-activate = Set password and sign in
+activate-button = Set password and sign in
 have-password = Already set up? Sign in with your password.
 error-sign-in = The patient number or password is not right. Check the slip from your clinic and try again.
 error-code = This code is not right, was already used, or has expired. Ask your clinic for a new one.
@@ -42,9 +42,9 @@ error-not-found = This page does not exist, or it is not part of your record.
 error-unavailable = The portal cannot be reached right now. Try again in a few minutes.
 
 ## Home
-welcome = Welcome, { $name }
+welcome-name = Welcome, { $name }
 home-intro = Here you can see your treatment plan, what is known about it, your consent, the record of your cells and your questionnaires.
-no-plans = Your clinic has not recorded a treatment plan for you yet.
+plans-none = Your clinic has not recorded a treatment plan for you yet.
 plan-heading = Your treatment plan
 plan-condition = Condition
 plan-product = Treatment
@@ -55,7 +55,7 @@ plan-status = Status
 plan-status-active = Going ahead
 plan-status-blocked = Stopped by the evidence check
 plan-status-completed = Completed
-plan-status-cancelled = Cancelled
+plan-status-stopped = Stopped
 
 ## Product types
 product-autologous-adipose = Your own fat-derived cells
@@ -104,7 +104,15 @@ withdraw-done = Your consent is withdrawn. The clinic sees this in your record n
 ## Product story
 story-heading = The story of your cells
 story-none = No cells have been collected or assigned for this plan yet.
-story-unit = Unit { $din }
+story-unit = Unit { $din } ({ $product })
+step-isolation = cell isolation
+step-expansion = growing the cells in culture
+step-harvest = harvesting the cells
+step-cryopreservation = freezing for storage
+step-thaw = thawing
+step-exosome-isolation = exosome isolation
+step-prp-preparation = preparing platelet-rich plasma
+step-division = dividing into doses
 story-collected = Collected at { $site }
 story-processed = Processed at { $site }: { $step }
 story-tested = Tested: { $test }, { $result }

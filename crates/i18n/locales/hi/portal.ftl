@@ -21,7 +21,7 @@ month-12 = दिसंबर
 sign-in-heading = अपने मरीज़ पोर्टल में साइन इन करें
 sign-in-intro = क्लिनिक से मिली पर्ची पर लिखा मरीज़ नंबर और अपना पासवर्ड इस्तेमाल करें।
 patient-number = मरीज़ नंबर
-password = पासवर्ड
+password-label = पासवर्ड
 sign-in = साइन इन करें
 sign-out = साइन आउट करें
 first-time = पहली बार आए हैं? क्लिनिक से मिले एक-बार के कोड से अपना खाता शुरू करें।
@@ -30,7 +30,7 @@ activate-intro = अपना मरीज़ नंबर और क्लि�
 one-time-code = एक-बार का कोड
 new-password = नया पासवर्ड
 repeat-password = पासवर्ड दोबारा लिखें
-activate = पासवर्ड सहेजें और साइन इन करें
+activate-button = पासवर्ड सहेजें और साइन इन करें
 have-password = खाता पहले से शुरू है? पासवर्ड से साइन इन करें।
 error-sign-in = मरीज़ नंबर या पासवर्ड सही नहीं है। क्लिनिक की पर्ची देखें और फिर से कोशिश करें।
 error-code = यह कोड सही नहीं है, पहले इस्तेमाल हो चुका है या उसकी अवधि खत्म हो गई है। क्लिनिक से नया कोड माँगें।
@@ -42,9 +42,9 @@ error-not-found = यह पेज मौजूद नहीं है, या �
 error-unavailable = पोर्टल अभी उपलब्ध नहीं है। कुछ मिनट बाद फिर से कोशिश करें।
 
 ## मुख्य पेज
-welcome = नमस्ते, { $name }
+welcome-name = नमस्ते, { $name }
 home-intro = यहाँ आप अपनी इलाज योजना, उसके बारे में क्या पता है, अपनी सहमति, अपनी कोशिकाओं का रिकॉर्ड और अपनी प्रश्नावलियाँ देख सकते हैं।
-no-plans = क्लिनिक ने अभी तक आपकी कोई इलाज योजना दर्ज नहीं की है।
+plans-none = क्लिनिक ने अभी तक आपकी कोई इलाज योजना दर्ज नहीं की है।
 plan-heading = आपकी इलाज योजना
 plan-condition = बीमारी
 plan-product = इलाज
@@ -55,7 +55,7 @@ plan-status = स्थिति
 plan-status-active = जारी है
 plan-status-blocked = सबूत की जाँच ने रोका
 plan-status-completed = पूरा हुआ
-plan-status-cancelled = रद्द
+plan-status-stopped = रुकी हुई
 
 ## उत्पाद के प्रकार
 product-autologous-adipose = आपकी अपनी चर्बी से ली गई कोशिकाएँ
@@ -104,7 +104,15 @@ withdraw-done = आपकी सहमति वापस ले ली गई �
 ## उत्पाद की कहानी
 story-heading = आपकी कोशिकाओं की कहानी
 story-none = इस योजना के लिए अभी तक कोई कोशिकाएँ ली या तय नहीं की गई हैं।
-story-unit = यूनिट { $din }
+story-unit = यूनिट { $din } ({ $product })
+step-isolation = कोशिकाओं को अलग करना
+step-expansion = कल्चर में कोशिकाएँ बढ़ाना
+step-harvest = कोशिकाएँ एकत्र करना
+step-cryopreservation = रखने के लिए जमाना
+step-thaw = पिघलाना
+step-exosome-isolation = एक्सोसोम अलग करना
+step-prp-preparation = प्लेटलेट-युक्त प्लाज़्मा तैयार करना
+step-division = खुराकों में बाँटना
 story-collected = { $site } में ली गईं
 story-processed = { $site } में तैयार की गईं: { $step }
 story-tested = जाँच: { $test }, { $result }
