@@ -8,4 +8,5 @@ pub mod demo;
 pub mod isbt;
 pub mod keys;
 pub mod label;
+pub mod evidence;
 pub mod products;

@@ -1,7 +1,7 @@
 //! `celltrace`: serve, demo, verify, backup, migrate, checkpoint, token, bench.
 
 use celltrace::config::{Config, Overrides};
-use celltrace::{bench, demo, isbt, keys, label, products};
+use celltrace::{bench, demo, evidence, isbt, keys, label, products};
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::time::Timestamp;
 use celltrace_store::{verify, Database, Engine, EngineOptions};
@@ -86,6 +86,11 @@ enum Cmd {
         #[command(subcommand)]
         action: RegistryCmd,
     },
+    /// The evidence guard's data: rate an indication and product type, or load new data files.
+    Evidence {
+        #[command(subcommand)]
+        action: EvidenceCmd,
+    },
     /// The product description table that labels print.
     Products {
         #[command(subcommand)]
@@ -105,6 +110,27 @@ enum RegistryCmd {
         /// Output format.
         #[arg(long, value_parser = ["json"], default_value = "json")]
         format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvidenceCmd {
+    /// Print one JSON object: the status (approved, investigational, unproven, research-only), the rule applied and the sources.
+    Check {
+        /// ICD-10-CM code, e.g. M54.50.
+        #[arg(long)]
+        indication: String,
+        /// Product type, e.g. cord-blood-hpc, msc-exosome, autologous-adipose.
+        #[arg(long)]
+        product: String,
+        /// A directory with indications.toml, status.toml and approved_products.toml (default: the shipped data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Check a directory of evidence data files and record them in the ledger as the data in force.
+    Load {
+        /// Directory with indications.toml, status.toml and approved_products.toml.
+        dir: PathBuf,
     },
 }
 
@@ -190,6 +216,15 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Cmd::Isbt { action: IsbtCmd::Parse { text, structure } } => {
             println!("{}", isbt::parse(text, structure.as_deref()));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Cmd::Evidence { action: EvidenceCmd::Check { indication, product, data } } => {
+            let data = match data {
+                Some(dir) => evidence::EvidenceFiles::read(dir)?.parse()?,
+                None => celltrace_evidence::EvidenceData::shipped().map_err(|e| e.to_string())?,
+            };
+            let rating = evidence::check(&data, indication, product)?;
+            println!("{}", serde_json::to_string_pretty(&rating).map_err(|e| e.to_string())?);
             return Ok(ExitCode::SUCCESS);
         }
         Cmd::Isbt { action: IsbtCmd::Check { chars } } => {
@@ -323,6 +358,37 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 write(path, celltrace_labels::render_zpl(&data).map_err(|e| e.to_string())?.as_bytes())?;
             }
             println!("label of unit {} (DIN {}, product {}) written", unit.id, unit.din, unit.product_code);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Evidence { action: EvidenceCmd::Check { .. } } => Ok(ExitCode::SUCCESS),
+        Cmd::Evidence { action: EvidenceCmd::Load { dir } } => {
+            let files = evidence::EvidenceFiles::read(&dir)?;
+            let data = files.parse().map_err(|e| format!("{} was not loaded; nothing changed: {e}", dir.display()))?;
+            let db = open(&config).await?;
+            let engine = start_engine(&config, db.clone()).await?;
+            let site = db
+                .list(celltrace_domain::EntityKind::Site, None, None, 1)
+                .await
+                .map_err(|e| e.to_string())?
+                .first()
+                .map(|s| s.key.id.clone())
+                .ok_or("register a site before loading evidence data")?;
+            let version = data.version().to_owned();
+            let submission = celltrace_domain::Submission {
+                id: celltrace_domain::ids::CommandId::parse(&uuid::Uuid::now_v7().to_string()).map_err(|e| e.to_string())?,
+                actor: celltrace_domain::Actor::System("cli".into()),
+                site: celltrace_domain::ids::SiteId::parse(&site).map_err(|e| e.to_string())?,
+                at: now(),
+                command: celltrace_domain::Command::LoadEvidenceData {
+                    version: version.clone(),
+                    indications: files.indications,
+                    status: files.status,
+                    approved_products: files.approved_products,
+                    source: dir.display().to_string(),
+                },
+            };
+            engine.submit(submission).await.map_err(|e| e.to_string())?;
+            println!("evidence data version {version} from {} is now in force; new plans are rated with it", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Products { action: ProductsCmd::Load { file } } => {

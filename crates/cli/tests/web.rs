@@ -469,8 +469,16 @@ async fn an_autologous_path_from_eligibility_to_bedside_through_the_forms() {
         fields.push((code, "met"));
     }
     assert_eq!(doc.post("/plans/plan-7/eligibility", &fields).await.location, "/patients/p-7");
-    let consent = [("csrf", csrf.as_str()), ("template", "consent-prp"), ("template_version", "1.0"), ("language", "en"), ("witness", "nurse"), ("witness_password", "nurse password 1")];
+    // A consent on a template version this installation does not hold is refused: the patient must read what they sign.
+    let unknown = [("csrf", csrf.as_str()), ("template", "celltrace-consent"), ("template_version", "1.0"), ("language", "en"), ("witness", "nurse"), ("witness_password", "nurse password 1")];
+    let refused = doc.post("/plans/plan-7/consent", &unknown).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Template version 1.0 is not one this installation holds"), "{}", refused.body);
+    let consent = [("csrf", csrf.as_str()), ("template", "celltrace-consent"), ("template_version", "2026.1"), ("language", "en"), ("witness", "nurse"), ("witness_password", "nurse password 1")];
     assert_eq!(doc.post("/plans/plan-7/consent", &consent).await.location, "/patients/p-7");
+    let document = doc.get("/plans/plan-7/consent-document?lang=ar").await;
+    assert_eq!(document.status, StatusCode::OK);
+    assert!(document.body.contains(r#"dir="rtl""#) && document.body.contains("الموافقة على العلاج"), "the consent document in Arabic");
 
     let mut nurse = Client::new(&app);
     nurse.login("nurse", "nurse password 1").await;
@@ -688,4 +696,71 @@ async fn the_public_export_suppresses_small_cells() {
     let json = md.get("/registry/export.json").await;
     let value: serde_json::Value = serde_json::from_str(&json.body).expect("json");
     assert_eq!(value["suppression"], "cells with fewer than 5 patients are withheld");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_lets_a_patient_in_with_a_one_time_code_and_shows_only_their_record() {
+    let (db, app) = demo_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    let mut nurse = Client::new(&app);
+    nurse.login("nurse.fatima", "celltrace-demo").await;
+    let patient_page = nurse.get("/patients/p-fatima").await;
+    let csrf = csrf_of(&patient_page.body);
+    assert_eq!(nurse.post("/patients/p-fatima/portal-code", &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
+    let slip = nurse.post("/patients/p-fatima/portal-code", &[("csrf", &csrf)]).await;
+    assert_eq!(slip.status, StatusCode::OK);
+    let marker = "id=\"portal-code\" style=\"font-size:1.4rem\">";
+    let start = slip.body.find(marker).expect("the code on the slip") + marker.len();
+    let code = slip.body[start..start + 12].to_owned();
+    // Donors get no portal; other sites' patients are not found.
+    assert_eq!(nurse.post("/patients/d-cord-wilson/portal-code", &[("csrf", &csrf)]).await.status, StatusCode::NOT_FOUND);
+
+    let mut patient = Client::new(&app);
+    assert_eq!(patient.get("/portal").await.location, "/portal/login");
+    let form = patient.get("/portal/activate").await;
+    let login_csrf = csrf_of(&form.body);
+    let short = patient.post("/portal/activate", &[("csrf", &login_csrf), ("patient_number", "p-fatima"), ("code", &code), ("password", "short"), ("repeat", "short")]).await;
+    assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let password = "a long patient password";
+    let forged = patient.post("/portal/activate", &[("csrf", "x"), ("patient_number", "p-fatima"), ("code", &code), ("password", password), ("repeat", password)]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "a forged activation changes nothing");
+    let ok = patient.post("/portal/activate", &[("csrf", &login_csrf), ("patient_number", "p-fatima"), ("code", &code), ("password", password), ("repeat", password)]).await;
+    assert_eq!(ok.location, "/portal", "{}", ok.body);
+    let home = patient.get("/portal").await;
+    assert!(home.body.contains(r#"<html lang="ar" dir="rtl">"#), "the record's language");
+    assert!(home.body.contains("فاطمة الزهراء"));
+    // The code is used up.
+    let mut again = Client::new(&app);
+    let form = again.get("/portal/activate").await;
+    let reuse = again.post("/portal/activate", &[("csrf", &csrf_of(&form.body)), ("patient_number", "p-fatima"), ("code", &code), ("password", password), ("repeat", password)]).await;
+    assert_eq!(reuse.status, StatusCode::UNAUTHORIZED);
+
+    // A patient session opens no staff page and no other patient's plan.
+    assert_eq!(patient.get("/patients").await.location, "/login");
+    assert_eq!(patient.get("/portal/plans/plan-layla/consent").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(patient.get("/portal/plans/plan-fatima/consent").await.status, StatusCode::OK);
+    let data = patient.get("/portal/my-data.json").await;
+    let data: serde_json::Value = serde_json::from_str(&data.body).expect("json");
+    assert_eq!(data["person"]["id"], "p-fatima");
+    assert!(data["plans"].as_array().expect("plans").iter().all(|p| p["patient"] == "p-fatima"));
+
+    // Withdrawal: a forged form changes nothing; the real one is recorded with the patient as actor.
+    let portal_csrf = csrf_of(&home.body);
+    assert_eq!(patient.post("/portal/plans/plan-fatima/withdraw", &[("csrf", "forged"), ("confirm", "yes")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(patient.post("/portal/plans/plan-fatima/withdraw", &[("csrf", &portal_csrf)]).await.status, StatusCode::UNPROCESSABLE_ENTITY, "the box must be ticked");
+    let plan: celltrace_domain::model::Plan = database.get(EntityKind::Plan, "plan-fatima").await.expect("read").expect("plan");
+    assert!(plan.current_consent().is_some(), "nothing changed yet");
+    let done = patient.post("/portal/plans/plan-fatima/withdraw", &[("csrf", &portal_csrf), ("reason", "changed my mind"), ("confirm", "yes")]).await;
+    assert_eq!(done.location, "/portal?done=withdrawn");
+    let plan: celltrace_domain::model::Plan = database.get(EntityKind::Plan, "plan-fatima").await.expect("read").expect("plan");
+    assert!(plan.current_consent().is_none());
+    let trail = database.trail(&celltrace_domain::EntityKey::new(EntityKind::Plan, "plan-fatima")).await.expect("trail");
+    let (last, _) = trail.last().expect("entries");
+    assert_eq!((last.record.kind.as_str(), last.record.actor.as_str()), ("consent_withdrawn", "patient:p-fatima"));
+    let reads = database.trail(&celltrace_domain::EntityKey::new(EntityKind::Person, "p-fatima")).await.expect("trail");
+    assert!(reads.iter().any(|(e, _)| e.record.kind == "record_viewed" && e.record.actor == "patient:p-fatima"), "the patient's reads are in the audit trail");
+
+    // Signing out ends the session.
+    assert_eq!(patient.post("/portal/logout", &[("csrf", &portal_csrf)]).await.location, "/portal/login");
+    assert_eq!(patient.get("/portal").await.location, "/portal/login");
 }

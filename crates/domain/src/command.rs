@@ -100,6 +100,20 @@ pub enum Command {
         /// Where the table came from.
         source: String,
     },
+    /// Replace the evidence data the guard rates plans with (administrator).
+    /// The adapter has already parsed and checked the files.
+    LoadEvidenceData {
+        /// The data's version.
+        version: String,
+        /// `indications.toml`.
+        indications: String,
+        /// `status.toml`.
+        status: String,
+        /// `approved_products.toml`.
+        approved_products: String,
+        /// Where the files came from.
+        source: String,
+    },
     /// Register a patient or donor.
     RegisterPerson {
         /// New person id.
@@ -390,6 +404,7 @@ impl Command {
             Command::RegisterStaff { .. } => "register_staff",
             Command::SetSitePolicy { .. } => "set_site_policy",
             Command::LoadProductCatalogue { .. } => "load_product_catalogue",
+            Command::LoadEvidenceData { .. } => "load_evidence_data",
             Command::RegisterPerson { .. } => "register_person",
             Command::RecordRecordViewed { .. } => "record_record_viewed",
             Command::CreatePlan { .. } => "create_plan",

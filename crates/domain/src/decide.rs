@@ -423,6 +423,34 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
                 catalogue: ProductCatalogue { entries: entries.clone(), source: source.clone(), loaded_at: now },
             }])
         }
+        Command::LoadEvidenceData { version, indications, status, approved_products, source } => {
+            if !matches!(sub.actor, Actor::System(_)) {
+                staff_actor(state, sub, &[Administrator])?;
+            }
+            text("version", version, 40)?;
+            text("source", source, 200)?;
+            for (name, file) in [("indications", indications), ("status", status), ("approved products", approved_products)] {
+                if file.trim().is_empty() {
+                    return reject("empty_evidence", format!("The {name} file is empty."));
+                }
+                if file.len() > EvidenceDataset::MAX_FILE_BYTES {
+                    return reject("evidence_too_large", format!("The {name} file is larger than 2 MiB."));
+                }
+            }
+            if state.evidence_data.as_ref().is_some_and(|d| &d.version == version) {
+                return reject("same_version", format!("Evidence data version {version} is already in force; give changed data a new version."));
+            }
+            Ok(vec![Event::EvidenceDataLoaded {
+                dataset: EvidenceDataset {
+                    version: version.clone(),
+                    indications: indications.clone(),
+                    status: status.clone(),
+                    approved_products: approved_products.clone(),
+                    source: source.clone(),
+                    loaded_at: now,
+                },
+            }])
+        }
         Command::SetSitePolicy { allows_unproven } => {
             staff_actor(state, sub, &[MedicalDirector])?;
             Ok(vec![Event::SitePolicySet { site: sub.site.clone(), allows_unproven: *allows_unproven }])

@@ -28,6 +28,11 @@ pub enum Event {
         /// New policy.
         allows_unproven: bool,
     },
+    /// The evidence data the guard uses was replaced.
+    EvidenceDataLoaded {
+        /// The data now in force.
+        dataset: EvidenceDataset,
+    },
     /// The product description table was replaced.
     ProductCatalogueLoaded {
         /// The new table.
@@ -213,6 +218,7 @@ impl Event {
             Event::StaffRegistered { .. } => "staff_registered",
             Event::SitePolicySet { .. } => "site_policy_set",
             Event::ProductCatalogueLoaded { .. } => "product_catalogue_loaded",
+            Event::EvidenceDataLoaded { .. } => "evidence_data_loaded",
             Event::PersonRegistered { .. } => "person_registered",
             Event::RecordViewed { .. } => "record_viewed",
             Event::PlanCreated { .. } => "plan_created",

@@ -845,6 +845,32 @@ pub struct ProductCatalogue {
     pub loaded_at: Timestamp,
 }
 
+/// Evidence data an administrator loaded to replace the data shipped with
+/// celltrace: the three data files as text, checked by the adapter that read
+/// them. Plans record the version they were rated with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceDataset {
+    /// The data's own version, as written in its files.
+    pub version: String,
+    /// `indications.toml`.
+    pub indications: String,
+    /// `status.toml`.
+    pub status: String,
+    /// `approved_products.toml`.
+    pub approved_products: String,
+    /// Where the files came from.
+    pub source: String,
+    /// When loaded.
+    pub loaded_at: Timestamp,
+}
+
+impl EvidenceDataset {
+    /// The identifier of the one evidence entity (a catalogue kind).
+    pub const ID: &'static str = "evidence-data";
+    /// The largest file accepted, in bytes.
+    pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
+}
+
 impl ProductCatalogue {
     /// The identifier of the one catalogue entity.
     pub const ID: &'static str = "product-descriptions";

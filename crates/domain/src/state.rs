@@ -137,6 +137,8 @@ pub struct State {
     pub adverse_events: BTreeMap<AdverseEventId, AdverseEvent>,
     /// The product description table, once loaded.
     pub catalogue: Option<ProductCatalogue>,
+    /// Evidence data loaded by an administrator, when it replaces the shipped data.
+    pub evidence_data: Option<EvidenceDataset>,
 }
 
 /// A stored entity whose JSON does not decode (the store is damaged or newer).
@@ -168,6 +170,7 @@ impl Submission {
         match &self.command {
             Command::RegisterSite { .. } | Command::SetSitePolicy { .. } => {}
             Command::LoadProductCatalogue { .. } => keys.push(key(EntityKind::Catalogue, &ProductCatalogue::ID)),
+            Command::LoadEvidenceData { .. } => keys.push(key(EntityKind::Catalogue, &EvidenceDataset::ID)),
             Command::RegisterStaff { staff, memberships, .. } => {
                 keys.push(key(EntityKind::Staff, staff));
                 keys.extend(memberships.iter().map(|m| key(EntityKind::Site, &m.site)));
@@ -278,6 +281,7 @@ impl Event {
             Event::StaffRegistered { staff } => vec![key(EntityKind::Staff, &staff.id)],
             Event::PersonRegistered { person } => vec![key(EntityKind::Person, &person.id)],
             Event::ProductCatalogueLoaded { .. } => vec![key(EntityKind::Catalogue, &ProductCatalogue::ID)],
+            Event::EvidenceDataLoaded { .. } => vec![key(EntityKind::Catalogue, &EvidenceDataset::ID)],
             Event::RecordViewed { .. } => Vec::new(),
             Event::PlanCreated { plan } => vec![key(EntityKind::Plan, &plan.id)],
             Event::EvidenceWarningAcknowledged { plan, .. }
@@ -383,6 +387,9 @@ impl State {
             }
             Event::PersonRegistered { person } => {
                 self.persons.insert(person.id.clone(), person.clone());
+            }
+            Event::EvidenceDataLoaded { dataset } => {
+                self.evidence_data = Some(dataset.clone());
             }
             Event::ProductCatalogueLoaded { catalogue } => {
                 self.catalogue = Some(catalogue.clone());
@@ -573,6 +580,17 @@ impl State {
                 let status = if a.review.is_some() { "reviewed" } else { "open" };
                 Some(row(key, &a.site, Some(&a.patient), status, a))
             }
+            EntityKind::Catalogue if key.id == EvidenceDataset::ID => {
+                let d = self.evidence_data.as_ref()?;
+                Some(ProjectionRow {
+                    key: key.clone(),
+                    site: "all".to_owned(),
+                    person: None,
+                    status: "loaded".to_owned(),
+                    reference: Some(d.version.clone()),
+                    body: serde_json::to_string(d).unwrap_or_default(),
+                })
+            }
             EntityKind::Catalogue => {
                 let c = self.catalogue.as_ref().filter(|_| key.id == ProductCatalogue::ID)?;
                 Some(ProjectionRow {
@@ -619,6 +637,9 @@ impl State {
                 let v: AdverseEvent = serde_json::from_str(body).map_err(fail)?;
                 self.adverse_events.insert(v.id.clone(), v);
             }
+            EntityKind::Catalogue if key.id == EvidenceDataset::ID => {
+                self.evidence_data = Some(serde_json::from_str(body).map_err(fail)?);
+            }
             EntityKind::Catalogue => {
                 self.catalogue = Some(serde_json::from_str(body).map_err(fail)?);
             }
@@ -638,6 +659,9 @@ impl State {
         keys.extend(self.adverse_events.keys().map(|k| key(EntityKind::AdverseEvent, k)));
         if self.catalogue.is_some() {
             keys.push(key(EntityKind::Catalogue, &ProductCatalogue::ID));
+        }
+        if self.evidence_data.is_some() {
+            keys.push(key(EntityKind::Catalogue, &EvidenceDataset::ID));
         }
         keys
     }

@@ -51,3 +51,34 @@ fn rows_are_checked_and_looked_up_exact_code_first() {
     assert_eq!(catalogue.describe("S1003100"), Some("MSC, cryopreserved"));
     assert_eq!(catalogue.describe("S2001100"), None);
 }
+
+#[test]
+fn evidence_data_is_replaced_by_new_versions_only_and_projected() {
+    use celltrace_domain::model::EvidenceDataset;
+    use celltrace_domain::{EntityKey, EntityKind};
+    let mut state = State::default();
+    let load = |version: &str, status: &str| Command::LoadEvidenceData {
+        version: version.into(),
+        indications: "[[indication]]".into(),
+        status: status.into(),
+        approved_products: "[[product]]".into(),
+        source: "/srv/evidence".into(),
+    };
+    assert_eq!(submit(&mut state, load("2026.11.1", "  ")), Err("The status file is empty.".into()));
+    assert!(state.evidence_data.is_none(), "a refused load changes nothing");
+    let huge = "x".repeat(EvidenceDataset::MAX_FILE_BYTES + 1);
+    assert!(submit(&mut state, load("2026.11.1", &huge)).is_err_and(|m| m.contains("larger than 2 MiB")));
+    submit(&mut state, load("2026.11.1", "[[default]]")).expect("first load");
+    assert_eq!(state.evidence_data.as_ref().map(|d| d.version.as_str()), Some("2026.11.1"));
+    assert!(submit(&mut state, load("2026.11.1", "[[default]] # changed")).is_err_and(|m| m.contains("already in force")));
+    submit(&mut state, load("2026.11.2", "[[default]] # changed")).expect("a new version");
+
+    // The projection row round-trips, so `verify` can rebuild and compare it.
+    let key = EntityKey::new(EntityKind::Catalogue, EvidenceDataset::ID);
+    let row = state.row(&key).expect("projected");
+    assert_eq!(row.reference.as_deref(), Some("2026.11.2"));
+    let mut rebuilt = State::default();
+    rebuilt.load(&key, &row.body).expect("loads");
+    assert_eq!(rebuilt.evidence_data, state.evidence_data);
+    assert!(state.all_keys().contains(&key));
+}

@@ -339,3 +339,45 @@ async fn scans_resolve_to_units_and_patients_or_say_why_not() {
         db.drop_database().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_code_works_once_before_it_expires_and_sessions_end() {
+    use celltrace_domain::ids::{PersonId, StaffId};
+    use celltrace_store::portal::PortalSession;
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let database = engine.database();
+        let person: PersonId = "p-1".parse().expect("id");
+        let nurse: StaffId = "nurse".parse().expect("id");
+        let t = 1_000_000_000;
+        database.issue_portal_code(&person, "K7Q4-M2XP-9D", &nurse, "ar", t + 100, t).await.expect("issue");
+        assert_eq!(database.portal_password_hash(&person).await.expect("read"), None, "no password before the code is used");
+        assert_eq!(database.portal_language(&person).await.expect("read").as_deref(), Some("ar"));
+        assert!(!database.redeem_portal_code(&person, "K7Q4-M2XP-9E", "hash-1", t + 1).await.expect("redeem"), "a wrong code");
+        assert!(!database.redeem_portal_code(&"p-2".parse().expect("id"), "K7Q4-M2XP-9D", "hash-1", t + 1).await.expect("redeem"), "someone else's code");
+        // Case, spaces and dashes do not matter; two racing uses: exactly one wins.
+        let (a, b) = tokio::join!(
+            database.redeem_portal_code(&person, "k7q4 m2xp 9d", "hash-a", t + 2),
+            database.redeem_portal_code(&person, "K7Q4M2XP9D", "hash-b", t + 2)
+        );
+        assert_eq!(u8::from(a.expect("redeem")) + u8::from(b.expect("redeem")), 1, "{}: the code works once", db.backend);
+        let stored = database.portal_password_hash(&person).await.expect("read").expect("password set");
+        assert!(stored == "hash-a" || stored == "hash-b");
+        assert!(!database.redeem_portal_code(&person, "K7Q4-M2XP-9D", "hash-c", t + 3).await.expect("redeem"), "used up");
+
+        // A new code replaces the old one and keeps the password until used; an expired one does nothing.
+        database.issue_portal_code(&person, "AAAA-BBBB-CC", &nurse, "en", t + 10, t + 5).await.expect("reissue");
+        assert_eq!(database.portal_password_hash(&person).await.expect("read").as_deref(), Some(stored.as_str()));
+        assert!(!database.redeem_portal_code(&person, "AAAA-BBBB-CC", "hash-d", t + 10).await.expect("redeem"), "expired");
+        database.set_portal_language(&person, "hi", t + 11).await.expect("language");
+        assert_eq!(database.portal_language(&person).await.expect("read").as_deref(), Some("hi"), "the language is remembered");
+
+        let session = PortalSession { person: person.clone(), csrf_token: "c".repeat(64), expires_at: t + 1000 };
+        database.create_portal_session("token-1", &session, t).await.expect("session");
+        assert_eq!(database.portal_session("token-1", t + 1).await.expect("read"), Some(session));
+        assert_eq!(database.portal_session("token-1", t + 1000).await.expect("read"), None, "expired");
+        assert_eq!(database.portal_session("token-2", t + 1).await.expect("read"), None, "unknown token");
+        database.end_portal_session("token-1").await.expect("end");
+        assert_eq!(database.portal_session("token-1", t + 1).await.expect("read"), None, "signed out");
+    }
+}

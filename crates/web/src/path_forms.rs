@@ -625,10 +625,30 @@ pub fn plan_links(viewer: &Viewer, plan: &Plan) -> Vec<(String, &'static str)> {
 
 // ---------- plan and the evidence guard ----------
 
-/// The evidence data shipped with this build, parsed once.
-fn evidence() -> Result<&'static celltrace_evidence::EvidenceData, String> {
-    static DATA: std::sync::OnceLock<Result<celltrace_evidence::EvidenceData, String>> = std::sync::OnceLock::new();
-    DATA.get_or_init(|| celltrace_evidence::EvidenceData::shipped().map_err(|e| e.to_string())).as_ref().map_err(Clone::clone)
+/// The evidence data in force: what an administrator last loaded into the
+/// ledger, else the data shipped with this build. Parsed once per version.
+pub async fn evidence_in_force(db: &celltrace_store::Database) -> Result<std::sync::Arc<celltrace_evidence::EvidenceData>, String> {
+    use celltrace_domain::model::EvidenceDataset;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static SHIPPED: OnceLock<Result<Arc<celltrace_evidence::EvidenceData>, String>> = OnceLock::new();
+    static LOADED: Mutex<Option<(String, Arc<celltrace_evidence::EvidenceData>)>> = Mutex::new(None);
+    let dataset: Option<EvidenceDataset> = db.get(EntityKind::Catalogue, EvidenceDataset::ID).await.map_err(|e| e.to_string())?;
+    let Some(dataset) = dataset else {
+        return SHIPPED.get_or_init(|| celltrace_evidence::EvidenceData::shipped().map(Arc::new).map_err(|e| e.to_string())).clone();
+    };
+    if let Ok(cache) = LOADED.lock() {
+        if let Some((_, data)) = cache.as_ref().filter(|(v, _)| *v == dataset.version) {
+            return Ok(data.clone());
+        }
+    }
+    let data = Arc::new(
+        celltrace_evidence::EvidenceData::parse(&dataset.indications, &dataset.status, &dataset.approved_products)
+            .map_err(|e| format!("the loaded evidence data (version {}) does not parse: {e}", dataset.version))?,
+    );
+    if let Ok(mut cache) = LOADED.lock() {
+        *cache = Some((dataset.version.clone(), data.clone()));
+    }
+    Ok(data)
 }
 
 const PRODUCT_CHOICES: &[(&str, &str)] = &[
@@ -641,11 +661,10 @@ const PRODUCT_CHOICES: &[(&str, &str)] = &[
     ("prp", "Platelet-rich plasma (PRP)"),
 ];
 
-fn plan_spec(person: &Person) -> Result<Spec, String> {
-    let data = evidence()?;
+fn plan_spec(person: &Person, data: &celltrace_evidence::EvidenceData) -> Spec {
     let mut indication = field("indication", "Indication", "select", true);
     indication.options = data.indications().iter().map(|i| (i.id.clone(), format!("{} ({})", i.name, i.primary_code()))).collect();
-    Ok(Spec {
+    Spec {
         title: format!("Order a treatment plan: {}", person.name),
         intro: vec![format!(
             "The evidence guard rates the plan against the evidence data (version {}): approved uses proceed; investigational, unproven and research-only uses need a registered trial, and unproven uses outside a trial are blocked unless this site allows them with the patient's acknowledgement and the medical director's signature.",
@@ -666,7 +685,7 @@ fn plan_spec(person: &Person) -> Result<Spec, String> {
         ],
         signature: None,
         submit: "Order the plan",
-    })
+    }
 }
 
 /// The patient-facing plan pages need the same rating the plan recorded.
@@ -675,8 +694,8 @@ async fn plan_form(State(state): State<AppState>, Can { viewer, .. }: Can<Record
         Ok(p) => p,
         Err(r) => return r,
     };
-    match plan_spec(&person) {
-        Ok(spec) => render_form(&viewer, spec, None, None),
+    match evidence_in_force(state.db()).await {
+        Ok(data) => render_form(&viewer, plan_spec(&person, &data), None, None),
         Err(e) => auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("The evidence data is not readable: {e}")),
     }
 }
@@ -689,9 +708,11 @@ async fn plan_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Reco
         Ok(p) => p,
         Err(r) => return r,
     };
-    let (Ok(data), Ok(spec)) = (evidence(), plan_spec(&person)) else {
-        return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, "The evidence data is not readable.");
+    let data = match evidence_in_force(state.db()).await {
+        Ok(d) => d,
+        Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("The evidence data is not readable: {e}")),
     };
+    let spec = plan_spec(&person, &data);
     let missing = missing_required(&spec.fields, &values);
     let again = |e: String| render_form(&viewer, spec, Some(&values), Some(e));
     if let Some(e) = missing {
