@@ -1,0 +1,457 @@
+//! The acceptance test of the FHIR interface: a realistic state built by real
+//! commands (`decide` + `State::apply`), every resource type produced from it,
+//! and all of them validated by `scripts/fhir_validate.py` against the
+//! fhir.resources R4B models with zero errors. A deliberately broken resource
+//! must fail, so a validator that accepts anything cannot pass this test.
+
+use celltrace_domain::command::{Actor, Command, NewUnit, Submission};
+use celltrace_domain::model::*;
+use celltrace_domain::time::{Date, Timestamp};
+use celltrace_domain::{decide, Event, State};
+use celltrace_fhir::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command as Process;
+
+/// The pip line CI and developers need (keep in step with scripts/fhir_validate.py).
+const PIP_LINE: &str = "pip install fhir.resources==8.3.0";
+const SITE: &str = "main_clinic";
+
+fn id<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.parse().expect("test id")
+}
+
+fn sig(who: &str, meaning: SignatureMeaning, at: Timestamp) -> Signature {
+    Signature { signer: id(who), meaning, signed_at: at }
+}
+
+struct World {
+    state: State,
+    now: Timestamp,
+    n: u32,
+    /// Every event with its ledger-like sequence number and actor.
+    ledger: Vec<(u64, Actor, Timestamp, Event)>,
+}
+
+impl World {
+    fn submit(&mut self, actor: &str, command: Command) {
+        self.n += 1;
+        self.now = Timestamp(self.now.0 + 3_600_000_000 + 123_456);
+        let actor = if actor == "system" { Actor::System("test".into()) } else { Actor::Staff(id(actor)) };
+        let sub = Submission { id: id(&format!("c{}", self.n)), actor: actor.clone(), site: id(SITE), at: self.now, command };
+        let events = decide(&self.state, &sub).unwrap_or_else(|r| panic!("command {} refused: {} {}", sub.command.name(), r.code, r.message));
+        for e in events {
+            self.state.apply(&e);
+            let seq = self.ledger.len() as u64 + 1;
+            self.ledger.push((seq, actor.clone(), self.now, e));
+        }
+    }
+}
+
+/// A clinic with staff, an autologous path from collection to administration
+/// and follow-up with an adverse event, and an allogeneic cord blood unit
+/// released by exceptional release to a patient who later withdrew consent.
+fn world() -> World {
+    let mut w = World { state: State::default(), now: Timestamp(1_780_000_000_000_000), n: 0, ledger: Vec::new() };
+    w.submit("system", Command::RegisterSite {
+        site: id(SITE),
+        name: "Main Clinic & Lab".into(),
+        kind: SiteKind::Clinic,
+        country: "AE".into(),
+        accreditations: vec!["FACT".into()],
+        fin: "A9999".into(),
+    });
+    for (staff, name, roles) in [
+        ("admin", "Ada Admin", vec![Role::Administrator]),
+        ("dr_khoury", "Dr Rami Khoury", vec![Role::Physician]),
+        ("nurse.omar", "Omar Haddad", vec![Role::Nurse]),
+        ("nurse2", "Lina Saleh", vec![Role::Nurse]),
+        ("tech", "Tariq Lab", vec![Role::LabTechnologist]),
+        ("qa", "Quinn Assurance", vec![Role::QualityAssurance]),
+        ("md", "Maya Director", vec![Role::MedicalDirector]),
+    ] {
+        w.submit("system", Command::RegisterStaff {
+            staff: id(staff),
+            name: name.into(),
+            username: staff.replace('_', "."),
+            memberships: vec![Membership { site: id(SITE), roles: roles.into_iter().collect() }],
+        });
+    }
+    w.submit("admin", Command::LoadProductCatalogue {
+        entries: vec![ProductDescription { code: "S0002".into(), description: "BMAC|autologous|concentrated".into() }],
+        source: "test table v1".into(),
+    });
+    for (person, kind, mrn, name, sex, language, contact) in [
+        ("p_ana", PersonKind::Patient, "MRN-1", "Ana Lopez", Sex::Female, Language::En, "ana@example.org"),
+        ("p-ben", PersonKind::Patient, "MRN-2", "بن أحمد", Sex::Male, Language::Ar, "+971 50 000 0000"),
+        ("donor-1", PersonKind::Donor, "MRN-3", "Cord Donor", Sex::Other, Language::Hi, ""),
+    ] {
+        w.submit("nurse.omar", Command::RegisterPerson {
+            person: id(person),
+            kind,
+            mrn: mrn.into(),
+            name: name.into(),
+            date_of_birth: Date::new(1980, 2, 29).expect("date"),
+            sex,
+            language,
+            contact: contact.into(),
+        });
+    }
+    // Ana: autologous bone marrow for knee osteoarthritis.
+    w.submit("dr_khoury", Command::CreatePlan {
+        plan: id("plan-ana"),
+        patient: id("p_ana"),
+        indication: Indication { icd10: "M17.11".into(), name: "Unilateral primary osteoarthritis, right knee".into() },
+        product_type: ProductType::AutologousBoneMarrow,
+        route: "intra-articular".into(),
+        sessions: 1,
+        dose: Quantity { milli: 6_000, unit: "mL".into() },
+        cost_quote: Money { minor: 500_000, currency: "AED".into() },
+        evidence: EvidenceRating { status: EvidenceStatus::Approved, summary: "test".into(), sources: vec![], data_version: "t".into() },
+        trial: None,
+    });
+    w.submit("dr_khoury", Command::AssessEligibility {
+        plan: id("plan-ana"),
+        assessment: id("plan-ana-elig-1"),
+        criteria: vec![Criterion { code: "no_infection".into(), description: "No active infection".into(), met: true, detail: "afebrile".into() }],
+        valid_days: 60,
+    });
+    let witness_at = Timestamp(w.now.0 + 1);
+    w.submit("dr_khoury", Command::RecordConsent {
+        plan: id("plan-ana"),
+        consent: id("plan-ana-consent-1"),
+        template: "autologous-bm".into(),
+        template_version: "3".into(),
+        language: Language::En,
+        witness: Some(sig("nurse2", SignatureMeaning::ConsentWitness, witness_at)),
+    });
+    let collected = Timestamp(w.now.0 + 1_000_000);
+    w.submit("nurse.omar", Command::RecordCollection {
+        collection: id("col-u-ana-bma"),
+        source_person: id("p_ana"),
+        plan: Some(id("plan-ana")),
+        tissue: SourceTissue::BoneMarrow,
+        product_type: ProductType::AutologousBoneMarrow,
+        unit: id("u-ana-bma"),
+        din: "A999926000001".into(),
+        product_code: "S0001100".into(),
+        quantity: Quantity { milli: 60_000, unit: "mL".into() },
+        collected_at: collected,
+        expires_at: Timestamp(collected.0 + 2 * Timestamp::DAY),
+    });
+    w.submit("tech", Command::RecordProcessingStep {
+        step: id("step-ana"),
+        kind: ProcessingKind::Isolation,
+        inputs: vec![id("u-ana-bma")],
+        outputs: vec![
+            NewUnit { unit: id("u-ana-bmac"), product_code: "S0002100".into(), quantity: Quantity { milli: 6_000, unit: "mL".into() }, expires_at: Timestamp(collected.0 + Timestamp::DAY) },
+            NewUnit { unit: id("u_ana_spare"), product_code: "S0002200".into(), quantity: Quantity { milli: 2_500, unit: "mL".into() }, expires_at: Timestamp(collected.0 + Timestamp::DAY) },
+        ],
+        equipment: "Centrifuge <PoC-2>".into(),
+        reagent_lots: vec!["KIT-2026-077".into()],
+        parameters: vec![("spin".into(), "12 min".into())],
+    });
+    for (test, value, spec) in [("viability", "92 %", ">= 70 %"), ("CD34+ count", "1.2 million", ">= 1 million")] {
+        w.submit("tech", Command::RecordQcResult { unit: id("u-ana-bmac"), test: test.into(), value: value.into(), specification: spec.into(), in_spec: true });
+    }
+    w.submit("tech", Command::StoreUnit {
+        unit: id("u-ana-bmac"),
+        location: StorageLocation { freezer: "F1".into(), rack: "R2".into(), r#box: "B3".into(), position: "A4".into() },
+    });
+    let released = Timestamp(w.now.0 + 1);
+    w.submit("qa", Command::ReleaseUnit { unit: id("u-ana-bmac"), signature: sig("qa", SignatureMeaning::Release, released) });
+    w.submit("qa", Command::DiscardUnit { unit: id("u_ana_spare"), reason: "Not needed; destroyed per SOP".into() });
+    let administered = Timestamp(w.now.0 + 1);
+    w.submit("nurse.omar", Command::AdministerUnit {
+        administration: id("adm-u-ana-bmac"),
+        unit: id("u-ana-bmac"),
+        patient: id("p_ana"),
+        plan: id("plan-ana"),
+        dose: Quantity { milli: 6_000, unit: "mL".into() },
+        body_site: "right knee".into(),
+        witness: sig("nurse2", SignatureMeaning::AdministrationWitness, administered),
+    });
+    w.submit("nurse.omar", Command::RecordFollowUp {
+        plan: id("plan-ana"),
+        visit: id("plan-ana-3m"),
+        time_point: "3m".into(),
+        instrument: "NPRS".into(),
+        score_milli: Some(3_500),
+        notes: "Walks without a cane.".into(),
+    });
+    w.submit("nurse.omar", Command::RecordFollowUp {
+        plan: id("plan-ana"),
+        visit: id("plan_ana_6m"),
+        time_point: "6m".into(),
+        instrument: "KOOS".into(),
+        score_milli: None,
+        notes: String::new(),
+    });
+    let onset = w.now.date();
+    w.submit("dr_khoury", Command::ReportAdverseEvent {
+        adverse_event: id("ae-ana-1"),
+        patient: id("p_ana"),
+        plan: Some(id("plan-ana")),
+        unit: Some(id("u-ana-bmac")),
+        term: "Joint effusion".into(),
+        grade: 2,
+        onset,
+        seriousness: BTreeSet::new(),
+        relatedness: Relatedness::Possible,
+        action: "Aspiration".into(),
+        outcome: "Resolved".into(),
+        description: "Swelling of the right knee <2 days> after injection & mild pain.".into(),
+    });
+    w.submit("md", Command::ReviewAdverseEvent { adverse_event: id("ae-ana-1"), note: "Expected reaction.".into() });
+    // Ben: allogeneic cord blood from a donor, exceptional release, consent withdrawn.
+    let cord = Timestamp(w.now.0 + 1_000_000);
+    w.submit("nurse.omar", Command::RecordCollection {
+        collection: id("col-cord-1"),
+        source_person: id("donor-1"),
+        plan: None,
+        tissue: SourceTissue::CordBlood,
+        product_type: ProductType::CordBloodHpc,
+        unit: id("u-cord-1"),
+        din: "A999926000002".into(),
+        product_code: "S3001V00".into(),
+        quantity: Quantity { milli: 110_000, unit: "mL".into() },
+        collected_at: cord,
+        expires_at: Timestamp(cord.0 + 3650 * Timestamp::DAY),
+    });
+    w.submit("tech", Command::RecordQcResult { unit: id("u-cord-1"), test: "TNC  count".into(), value: "0.9e9".into(), specification: ">= 1.0e9".into(), in_spec: false });
+    let exceptional = Timestamp(w.now.0 + 1);
+    w.submit("qa", Command::ExceptionalRelease {
+        unit: id("u-cord-1"),
+        qa: sig("qa", SignatureMeaning::ExceptionalRelease, exceptional),
+        physician: sig("dr_khoury", SignatureMeaning::ExceptionalRelease, exceptional),
+        justification: "No other matched unit".into(),
+        patient_informed: true,
+    });
+    w.submit("dr_khoury", Command::CreatePlan {
+        plan: id("plan-ben"),
+        patient: id("p-ben"),
+        indication: Indication { icd10: "D61.9".into(), name: "Aplastic anaemia, unspecified".into() },
+        product_type: ProductType::CordBloodHpc,
+        route: "iv".into(),
+        sessions: 1,
+        dose: Quantity { milli: 25_000, unit: "mL".into() },
+        cost_quote: Money { minor: 100, currency: "USD".into() },
+        evidence: EvidenceRating { status: EvidenceStatus::Approved, summary: String::new(), sources: vec![], data_version: "t".into() },
+        trial: None,
+    });
+    w.submit("dr_khoury", Command::RecordConsent {
+        plan: id("plan-ben"),
+        consent: id("plan-ben-consent-1"),
+        template: "cord-blood".into(),
+        template_version: "1".into(),
+        language: Language::Ar,
+        witness: None,
+    });
+    w.submit("dr_khoury", Command::AllocateUnit { unit: id("u-cord-1"), plan: id("plan-ben") });
+    w.submit("nurse.omar", Command::WithdrawConsent { plan: id("plan-ben"), reason: "Changed his mind".into() });
+    w
+}
+
+fn nprs() -> QuestionnaireDef {
+    QuestionnaireDef {
+        id: "nprs".into(),
+        title: "Numeric Pain Rating Scale (0–10)".into(),
+        version: "1".into(),
+        loinc_panel: Some("72514-3".into()),
+        items: vec![QuestionnaireItem {
+            link_id: "pain".into(),
+            text: "Choose the number that describes your pain.".into(),
+            loinc: Some("72514-3".into()),
+            options: (0..=10u8)
+                .map(|v| AnswerOptionDef { value: v, label: if v == 0 { "0 (no pain)".into() } else { v.to_string() } })
+                .collect(),
+        }],
+    }
+}
+
+/// Every resource type the crate produces, from the world above.
+fn every_resource(w: &World) -> Vec<Value> {
+    let state = &w.state;
+    let mut out = Vec::new();
+    for rt in ResourceType::ALL.into_iter().filter(|t| t.from_state()) {
+        out.extend(resources_of_type(state, rt));
+    }
+    let def = nprs();
+    out.push(questionnaire(&def));
+    out.push(questionnaire_response(&def, &ResponseInput {
+        id: "plan-ana-3m".into(),
+        patient: id("p_ana"),
+        author: Actor::Patient(id("p_ana")),
+        authored: w.now,
+        answers: [("pain".to_owned(), 3u8)].into_iter().collect(),
+    }));
+    for (seq, actor, at, event) in &w.ledger {
+        let actor_name = match actor {
+            Actor::Staff(s) => state.staff.get(s).map(|s| s.name.clone()),
+            _ => None,
+        };
+        let entry = LedgerEntry {
+            seq: *seq,
+            hash: format!("{seq:064x}"),
+            recorded_at: *at,
+            actor: actor.clone(),
+            actor_name,
+            site: Some(id(SITE)),
+            kind: event.kind().into(),
+            targets: event_targets(event),
+            signatures: event_signatures(event),
+        };
+        out.extend(provenance(&entry));
+    }
+    out.push(capability_statement("https://celltrace.example/fhir"));
+    out.push(operation_outcome(IssueSeverity::Error, IssueType::NotFound, "Patient nobody does not exist"));
+    let err = SearchParams::parse(ResourceType::Observation, [("subject", "x")]).expect_err("unknown parameter");
+    out.push(err.operation_outcome());
+    let params = SearchParams::parse(ResourceType::Observation, [("patient", fhir_id("p_ana").as_str()), ("_count", "2"), ("_offset", "1")]).expect("params");
+    out.push(searchset("https://celltrace.example/fhir", &params, search_state(state, &params)));
+    let ana = state.persons.get("p_ana").expect("ana");
+    out.push(everything(state, ana, "https://celltrace.example/fhir"));
+    out
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs the validator on `resources`; returns (success, stdout + stderr).
+fn validate(resources: &[Value], name: &str) -> (bool, String) {
+    let path = std::env::temp_dir().join(format!("celltrace-fhir-{name}-{}.json", std::process::id()));
+    std::fs::write(&path, serde_json::to_string_pretty(resources).expect("json")).expect("write temp file");
+    let script = workspace_root().join("scripts/fhir_validate.py");
+    let output = Process::new("python3")
+        .arg(&script)
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); install Python 3 and then: {PIP_LINE}"));
+    let _ = std::fs::remove_file(&path);
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert_ne!(
+        output.status.code(),
+        Some(3),
+        "the Python package fhir.resources is missing: run `{PIP_LINE}` (the FHIR acceptance test needs it)\n{text}"
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn every_resource_type_validates_against_fhir_r4b_models() {
+    let w = world();
+    let resources = every_resource(&w);
+    // CELLTRACE_FHIR_DUMP=path keeps the resources for a look or another validator.
+    if let Some(dump) = std::env::var_os("CELLTRACE_FHIR_DUMP") {
+        std::fs::write(dump, serde_json::to_string_pretty(&resources).expect("json")).expect("write dump");
+    }
+    let types: BTreeSet<&str> = resources.iter().filter_map(|r| r["resourceType"].as_str()).collect();
+    for expected in [
+        "Patient", "Practitioner", "Organization", "BiologicallyDerivedProduct", "Procedure", "Observation", "AdverseEvent",
+        "Consent", "Questionnaire", "QuestionnaireResponse", "Provenance", "CapabilityStatement", "OperationOutcome", "Bundle",
+    ] {
+        assert!(types.contains(expected), "no {expected} produced; got {types:?}");
+    }
+    let (ok, report) = validate(&resources, "all");
+    assert!(ok, "FHIR validation failed:\n{report}");
+    assert!(report.contains(" 0 errors"), "{report}");
+}
+
+#[test]
+fn a_broken_resource_makes_the_validator_fail() {
+    let w = world();
+    let mut broken = resources_of_type(&w.state, ResourceType::Procedure).into_iter().next().expect("a procedure");
+    if let Some(obj) = broken.as_object_mut() {
+        obj.remove("subject"); // required in R4
+        obj.insert("id".into(), json!("broken_id"));
+        obj.insert("performedDateTime".into(), json!("2026-01-02T03:04:05")); // no zone
+    }
+    let good = patient(&w.state, w.state.persons.get("p_ana").expect("ana"));
+    let (ok, report) = validate(&[good.clone(), broken], "broken");
+    assert!(!ok, "the validator accepted a broken resource:\n{report}");
+    assert!(report.contains("Procedure/broken_id"), "{report}");
+    assert!(report.contains("subject"), "{report}");
+    assert!(report.contains("performedDateTime"), "{report}");
+    // Errors inside a Bundle's entries are found too.
+    let mut bad_entry = good;
+    bad_entry["birthDate"] = json!("1980-2-29");
+    let bundle = bundle_searchset("https://x/fhir", vec![bad_entry], 1, "https://x/fhir/Patient", None, None);
+    let (ok, report) = validate(&[bundle], "bundle");
+    assert!(!ok, "the validator accepted a Bundle with a broken entry:\n{report}");
+    assert!(report.contains("entry 0 Patient/"), "{report}");
+}
+
+#[test]
+fn the_state_maps_to_linked_resources() {
+    let w = world();
+    let state = &w.state;
+    let ana_id = fhir_id("p_ana");
+    assert_ne!(ana_id, "p_ana", "ids with '_' are mapped");
+
+    let bmac = read(state, ResourceType::BiologicallyDerivedProduct, "u-ana-bmac").expect("unit");
+    assert_eq!(bmac["status"], "unavailable", "administered units are not available");
+    assert_eq!(bmac["parent"][0]["reference"], "BiologicallyDerivedProduct/u-ana-bma");
+    assert_eq!(bmac["identifier"][0]["value"], "A999926000001");
+    assert_eq!(bmac["productCode"]["text"], "BMAC|autologous|concentrated");
+    assert_eq!(bmac["collection"]["source"]["reference"], format!("Patient/{ana_id}"));
+    assert!(bmac["processing"][0]["description"].as_str().unwrap_or_default().contains("KIT-2026-077"));
+
+    let cord = read(state, ResourceType::BiologicallyDerivedProduct, "u-cord-1").expect("cord unit");
+    assert_eq!(cord["status"], "available");
+    let spare = read(state, ResourceType::BiologicallyDerivedProduct, &fhir_id("u_ana_spare")).expect("mapped id reads");
+    assert_eq!(spare["extension"][0]["valueCode"], "discarded");
+
+    let adm = read(state, ResourceType::Procedure, "adm-u-ana-bmac").expect("administration");
+    assert_eq!(adm["performer"][0]["actor"]["reference"], "Practitioner/nurse.omar");
+    assert_eq!(adm["performer"][1]["actor"]["display"], "Lina Saleh");
+    assert_eq!(adm["reasonCode"][0]["coding"][0]["code"], "M17.11");
+
+    let consent = read(state, ResourceType::Consent, "plan-ben-consent-1").expect("consent");
+    assert_eq!(consent["status"], "inactive");
+    assert!(consent["provision"]["period"]["end"].is_string());
+
+    // $everything: Ana's records, and none of the donor's or Ben's.
+    let bundle = everything(state, state.persons.get("p_ana").expect("ana"), "https://x/fhir");
+    let refs: BTreeSet<String> = bundle["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| format!("{}/{}", e["resource"]["resourceType"].as_str().unwrap_or("?"), e["resource"]["id"].as_str().unwrap_or("?")))
+        .collect();
+    for expected in [
+        format!("Patient/{ana_id}"),
+        "BiologicallyDerivedProduct/u-ana-bma".into(),
+        "BiologicallyDerivedProduct/u-ana-bmac".into(),
+        "Procedure/col-u-ana-bma".into(),
+        "Procedure/adm-u-ana-bmac".into(),
+        "Observation/u-ana-bmac-qc-1".into(),
+        "Observation/plan-ana-3m".into(),
+        "Consent/plan-ana-consent-1".into(),
+        "AdverseEvent/ae-ana-1".into(),
+    ] {
+        assert!(refs.contains(&expected), "{expected} missing from $everything: {refs:?}");
+    }
+    assert!(!refs.iter().any(|r| r.contains("cord") || r.contains("ben")), "{refs:?}");
+    assert_eq!(bundle["total"].as_u64(), Some(refs.len() as u64));
+
+    // Searches over the state.
+    let p = SearchParams::parse(ResourceType::BiologicallyDerivedProduct, [("identifier", "https://www.isbt128.org/uri/DonationIdentificationNumber|A999926000002")]).expect("params");
+    let page = search_state(state, &p);
+    assert_eq!(page.total, 1);
+    assert_eq!(page.resources[0]["id"], "u-cord-1");
+    let p = SearchParams::parse(ResourceType::BiologicallyDerivedProduct, [("status", "available")]).expect("params");
+    assert_eq!(search_state(state, &p).total, 1);
+    let p = SearchParams::parse(ResourceType::Observation, [("patient", ana_id.as_str())]).expect("params");
+    assert_eq!(search_state(state, &p).total, 4, "two QC results and two follow-ups");
+    let first = w.ledger.first().map(|(_, _, at, _)| *at).expect("ledger");
+    let day = celltrace_fhir::time::date_time(first).get(..10).unwrap_or_default().to_owned();
+    let p = SearchParams::parse(ResourceType::Procedure, [("date", format!("ge{day}"))]).expect("params");
+    assert_eq!(search_state(state, &p).total, 3, "two collections and one administration");
+    let p = SearchParams::parse(ResourceType::Procedure, [("date", format!("lt{day}"))]).expect("params");
+    assert_eq!(search_state(state, &p).total, 0);
+}
