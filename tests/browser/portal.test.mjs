@@ -156,3 +156,33 @@ test("a Hindi-speaking patient reads Devanagari, switches to English, and the ch
   assert.equal(await page.getAttribute("html", "lang"), "hi");
   await context.close();
 });
+
+test("an Arabic-speaking patient answers her six-month pain questionnaire, and the clinic sees it", async () => {
+  const page = await browser.newPage();
+  await portalSignIn(page, "p-layla");
+  assert.equal(await page.getAttribute("html", "dir"), "rtl");
+  const link = page.locator("a[href='/portal/plans/plan-layla/questionnaires/6m/nprs']");
+  assert.match(await link.textContent(), /أجب الآن/);
+  await link.click();
+  await page.waitForURL(`${demo.base}/portal/plans/plan-layla/questionnaires/6m/nprs`);
+  assert.match(await page.textContent("main"), /اختر الرقم الذي يصف ألمك/, "the question is in Arabic");
+  assert.match(await page.textContent("main"), /٠ \(لا ألم\)/, "answer labels with Arabic-Indic digits");
+  await page.getByRole("button", { name: "إرسال إجاباتي" }).click();
+  assert.match(await page.textContent("[role=alert]"), /يرجى الإجابة عن كل الأسئلة/, "an empty questionnaire is refused");
+  await page.locator("input[name='item:pain'][value='3']").check();
+  await shot(page, "25-portal-arabic-questionnaire");
+  await page.getByRole("button", { name: "إرسال إجاباتي" }).click();
+  await page.waitForURL(`${demo.base}/portal?done=answered`);
+  assert.match(await page.textContent("[role=status]"), /حُفظت إجاباتك/);
+  assert.equal(await link.count(), 0, "answered: no longer offered");
+  // Answering twice is refused.
+  const again = await page.goto(`${demo.base}/portal/plans/plan-layla/questionnaires/6m/nprs`);
+  assert.equal(again.status(), 409);
+  await page.close();
+
+  const staff = await browser.newPage();
+  await signIn(staff, demo.base, "dr.haddad");
+  await staff.goto(`${demo.base}/patients/p-layla`);
+  assert.match(await staff.textContent("main"), /6m nprs answered by the patient in the portal \(Ar\): NPRS 3/);
+  await staff.close();
+});

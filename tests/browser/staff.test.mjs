@@ -169,6 +169,19 @@ test("the registry shows outcomes with confidence intervals and loss to follow-u
   assert.match(main, /KOOS pain \(MCID 11.3 points, 2 patients\)/);
   assert.match(main, /Unilateral primary osteoarthritis, right knee · autologous-bone-marrow · delhi-centre/);
   assert.match(main, /All patients \(pooled\)/);
+  // Each analysed score has its three plots, drawn (not broken images), with PNG and CSV downloads.
+  const plots = page.locator("figure img");
+  assert.equal(await plots.count(), 6, "change, responders and time to first AE for NPRS and KOOS pain");
+  for (const img of await plots.all()) {
+    await img.scrollIntoViewIfNeeded();
+    await page.waitForFunction((el) => el.complete, await img.elementHandle());
+    assert.ok(await img.evaluate((el) => el.naturalWidth > 300), `${await img.getAttribute("src")} is drawn`);
+  }
+  const png = await page.request.get(`${demo.base}/registry/plots/nprs/change.png`);
+  assert.equal(png.headers()["content-type"], "image/png");
+  assert.equal((await png.body()).subarray(1, 4).toString(), "PNG");
+  const csv = await (await page.request.get(`${demo.base}/registry/plots/koos-pain/responders.csv`)).text();
+  assert.match(csv.split("\n")[0], /time_point/);
   await shot(page, "12-registry");
   await page.close();
 });

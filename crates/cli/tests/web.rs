@@ -201,7 +201,7 @@ async fn every_route_for_every_role() {
     let (db, app) = demo_app().await;
     let database = Database::connect(&db.url).await.expect("db");
     // Concrete paths for each route; the patient and unit belong to the Dubai clinic.
-    let concrete = |path: &str| path.replace("/adverse-events/{ae}", "/adverse-events/ae-rajesh-1").replace("/shipments/{shipment}", "/shipments/ship-layla-1").replace("/plans/{plan}", "/plans/plan-layla").replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
+    let concrete = |path: &str| path.replace("/adverse-events/{ae}", "/adverse-events/ae-rajesh-1").replace("/shipments/{shipment}", "/shipments/ship-layla-1").replace("{time_point}/{instrument}", "6m/nprs").replace("/plans/{plan}", "/plans/plan-layla").replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
     let resource_site = |path: &str| {
         if path.contains("ship-layla-1") {
             Some("mumbai-lab") // a shipment is received at its destination
@@ -763,4 +763,41 @@ async fn the_portal_lets_a_patient_in_with_a_one_time_code_and_shows_only_their_
     // Signing out ends the session.
     assert_eq!(patient.post("/portal/logout", &[("csrf", &portal_csrf)]).await.location, "/portal/login");
     assert_eq!(patient.get("/portal").await.location, "/portal/login");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_enter_a_paper_questionnaire_and_the_registry_counts_it() {
+    let (db, app) = demo_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    let mut doc = Client::new(&app);
+    doc.login("dr.sharma", "celltrace-demo").await;
+    let page = doc.get("/patients/p-rajesh").await;
+    assert!(page.body.contains("6m koos: <span class=\"badge\">due until"), "the schedule shows what is due");
+    let form = doc.get("/plans/plan-rajesh/questionnaires/6m/koos").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Knee injury and Osteoarthritis Outcome Score") || form.body.contains("KOOS"));
+    let csrf = csrf_of(&form.body);
+    // Nothing entered: refused, nothing recorded.
+    let empty = doc.post("/plans/plan-rajesh/questionnaires/6m/koos", &[("csrf", &csrf), ("language", "hi")]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("No answer was entered"));
+    // The pain items answered on paper (all "mild"), the rest left blank.
+    let koos = &celltrace_web::questionnaires::instruments().expect("instruments")["koos"];
+    let pain = koos.subscale("pain").expect("pain subscale");
+    let mut fields: Vec<(String, String)> = vec![("csrf".into(), csrf.clone()), ("language".into(), "hi".into())];
+    fields.extend(pain.items.iter().map(|i| (format!("item:{i}"), "1".to_owned())));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = doc.post("/plans/plan-rajesh/questionnaires/6m/koos", &borrowed).await;
+    assert_eq!(done.location, "/patients/p-rajesh", "{}", done.body);
+    let plan: celltrace_domain::model::Plan = database.get(EntityKind::Plan, "plan-rajesh").await.expect("read").expect("plan");
+    let response = plan.responses.last().expect("recorded");
+    assert_eq!(response.scores.get("KOOS pain"), Some(&Some(75_000)), "100 - 1 x 25");
+    assert_eq!(response.scores.get("KOOS symptoms"), Some(&None), "blank on paper: not scored, not imputed");
+    assert!(matches!(response.source, celltrace_domain::model::ResponseSource::Paper(ref s) if s.as_str() == "dr.sharma"));
+    // Twice is refused; the registry now has a 6-month KOOS pain score for this plan.
+    assert_eq!(doc.get("/plans/plan-rajesh/questionnaires/6m/koos").await.status, StatusCode::CONFLICT);
+    let state = database.load_state().await.expect("state");
+    let koos_pain = celltrace_web::registry::analyse(&state).into_iter().find(|a| a.instrument == "KOOS pain").expect("analysed");
+    let six = koos_pain.report.pooled.time_points.iter().find(|t| t.time_point == "6m").expect("6m");
+    assert_eq!(six.n_followed, 1, "the paper answers count at 6 months");
 }

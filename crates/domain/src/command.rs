@@ -360,6 +360,26 @@ pub enum Command {
         /// Notes.
         notes: String,
     },
+    /// Record a patient's answers to a questionnaire: the patient in the
+    /// portal, or a nurse or physician from the paper form.
+    AnswerQuestionnaire {
+        /// Plan.
+        plan: PlanId,
+        /// New response id.
+        visit: VisitId,
+        /// Time point.
+        time_point: String,
+        /// Instrument id.
+        instrument: String,
+        /// Instrument version.
+        instrument_version: String,
+        /// Item id → option value.
+        answers: std::collections::BTreeMap<String, u8>,
+        /// Registry score name → score in thousandths (computed by the adapter).
+        scores: std::collections::BTreeMap<String, Option<i64>>,
+        /// Language the questions were shown in.
+        language: Language,
+    },
     /// Report an adverse event.
     ReportAdverseEvent {
         /// New id.
@@ -425,6 +445,7 @@ impl Command {
             Command::ReceiveShipment { .. } => "receive_shipment",
             Command::AdministerUnit { .. } => "administer_unit",
             Command::RecordFollowUp { .. } => "record_follow_up",
+            Command::AnswerQuestionnaire { .. } => "answer_questionnaire",
             Command::ReportAdverseEvent { .. } => "report_adverse_event",
             Command::ReviewAdverseEvent { .. } => "review_adverse_event",
         }

@@ -538,6 +538,7 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
                     consents: Vec::new(),
                     administrations: Vec::new(),
                     follow_ups: Vec::new(),
+                    responses: Vec::new(),
                     created_at: now,
                 },
             }])
@@ -1054,6 +1055,50 @@ pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> 
                     score_milli: *score_milli,
                     notes: notes.clone(),
                     recorded_by: staff.id.clone(),
+                    at: now,
+                },
+            }])
+        }
+        Command::AnswerQuestionnaire { plan: id, visit, time_point, instrument, instrument_version, answers, scores, language } => {
+            let p = plan(state, id)?;
+            let source = match &sub.actor {
+                Actor::Patient(who) if who == &p.patient => ResponseSource::Portal,
+                Actor::Patient(_) => return reject("forbidden", "This plan belongs to another patient."),
+                _ => {
+                    let staff = staff_actor(state, sub, &[Nurse, Physician])?;
+                    same_site("plan", &p.site, sub)?;
+                    ResponseSource::Paper(staff.id.clone())
+                }
+            };
+            if p.responses.iter().any(|r| &r.id == visit) || p.follow_ups.iter().any(|f| &f.id == visit) {
+                return reject("duplicate", format!("Visit {visit} already exists."));
+            }
+            text("time point", time_point, 20)?;
+            text("instrument", instrument, 40)?;
+            text("instrument version", instrument_version, 20)?;
+            if answers.is_empty() {
+                return reject("no_answers", "No question was answered; nothing was recorded.");
+            }
+            if answers.len() > 200 || scores.len() > 20 {
+                return reject("too_many_answers", "More answers or scores than any instrument has.");
+            }
+            if p.responses.iter().any(|r| &r.time_point == time_point && &r.instrument == instrument) {
+                return reject(
+                    "already_answered",
+                    format!("The {instrument} questionnaire for {time_point} is already answered; a correction is entered by staff as a follow-up note."),
+                );
+            }
+            Ok(vec![Event::QuestionnaireAnswered {
+                plan: id.clone(),
+                response: QuestionnaireResponse {
+                    id: visit.clone(),
+                    time_point: time_point.clone(),
+                    instrument: instrument.clone(),
+                    instrument_version: instrument_version.clone(),
+                    answers: answers.clone(),
+                    scores: scores.clone(),
+                    language: *language,
+                    source,
                     at: now,
                 },
             }])

@@ -192,6 +192,13 @@ pub enum Event {
         /// Result.
         follow_up: FollowUp,
     },
+    /// A questionnaire was answered.
+    QuestionnaireAnswered {
+        /// Plan.
+        plan: PlanId,
+        /// The answers and their scores.
+        response: QuestionnaireResponse,
+    },
     /// An adverse event was reported.
     AdverseEventReported {
         /// Event.
@@ -239,6 +246,7 @@ impl Event {
             Event::UnitAdministered { .. } => "unit_administered",
             Event::PlanCompleted { .. } => "plan_completed",
             Event::FollowUpRecorded { .. } => "follow_up_recorded",
+            Event::QuestionnaireAnswered { .. } => "questionnaire_answered",
             Event::AdverseEventReported { .. } => "adverse_event_reported",
             Event::AdverseEventReviewed { .. } => "adverse_event_reviewed",
         }

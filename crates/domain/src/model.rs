@@ -469,6 +469,40 @@ pub struct FollowUp {
     pub at: Timestamp,
 }
 
+/// Who entered a questionnaire's answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by", content = "staff")]
+pub enum ResponseSource {
+    /// The patient, in the portal.
+    Portal,
+    /// A member of staff, from the patient's paper form.
+    Paper(StaffId),
+}
+
+/// A patient's answers to one instrument at one time point, with the scores
+/// the adapter computed from the shipped instrument definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionnaireResponse {
+    /// Identifier.
+    pub id: VisitId,
+    /// Time point of the plan's schedule, e.g. `baseline`, `3m`.
+    pub time_point: String,
+    /// Instrument id, e.g. `nprs`, `koos`.
+    pub instrument: String,
+    /// Instrument definition version the answers were given on.
+    pub instrument_version: String,
+    /// Item id → option value; unanswered items are absent.
+    pub answers: std::collections::BTreeMap<String, u8>,
+    /// Registry score name (e.g. `NPRS`, `KOOS pain`) → score in thousandths, or none when not scorable.
+    pub scores: std::collections::BTreeMap<String, Option<i64>>,
+    /// Language the questions were shown in.
+    pub language: Language,
+    /// Who entered the answers.
+    pub source: ResponseSource,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// A treatment plan and everything that hangs on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
@@ -512,6 +546,9 @@ pub struct Plan {
     pub administrations: Vec<Administration>,
     /// Follow-up results.
     pub follow_ups: Vec<FollowUp>,
+    /// Questionnaire answers (portal or paper); older records have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responses: Vec<QuestionnaireResponse>,
     /// When created.
     pub created_at: Timestamp,
 }

@@ -184,7 +184,8 @@ impl Submission {
             Command::AcknowledgeEvidenceWarning { plan }
             | Command::AssessEligibility { plan, .. }
             | Command::WithdrawConsent { plan, .. }
-            | Command::RecordFollowUp { plan, .. } => keys.push(key(EntityKind::Plan, plan)),
+            | Command::RecordFollowUp { plan, .. }
+            | Command::AnswerQuestionnaire { plan, .. } => keys.push(key(EntityKind::Plan, plan)),
             Command::OverrideEvidenceBlock { plan, signature } => {
                 keys.push(key(EntityKind::Plan, plan));
                 sig(&mut keys, signature);
@@ -290,7 +291,8 @@ impl Event {
             | Event::ConsentRecorded { plan, .. }
             | Event::ConsentWithdrawn { plan, .. }
             | Event::PlanCompleted { plan }
-            | Event::FollowUpRecorded { plan, .. } => vec![key(EntityKind::Plan, plan)],
+            | Event::FollowUpRecorded { plan, .. }
+            | Event::QuestionnaireAnswered { plan, .. } => vec![key(EntityKind::Plan, plan)],
             Event::CollectionRecorded { unit, .. } => vec![key(EntityKind::Unit, &unit.id)],
             Event::ProcessingStepRecorded { inputs, outputs, .. } => inputs
                 .iter()
@@ -511,6 +513,11 @@ impl State {
             Event::FollowUpRecorded { plan, follow_up } => {
                 if let Some(p) = self.plans.get_mut(plan) {
                     p.follow_ups.push(follow_up.clone());
+                }
+            }
+            Event::QuestionnaireAnswered { plan, response } => {
+                if let Some(p) = self.plans.get_mut(plan) {
+                    p.responses.push(response.clone());
                 }
             }
             Event::AdverseEventReported { adverse_event } => {

@@ -683,7 +683,7 @@ impl EvidenceData {
     #[must_use]
     pub fn indication_by_code(&self, code: &str) -> Option<&IndicationEntry> {
         let code = code.trim().to_ascii_uppercase();
-        if let Some(exact) = self.indications.iter().find(|i| i.icd10.iter().any(|c| *c == code)) {
+        if let Some(exact) = self.indications.iter().find(|i| i.icd10.contains(&code)) {
             return Some(exact);
         }
         self.indications

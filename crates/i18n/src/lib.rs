@@ -392,7 +392,7 @@ mod tests {
         assert_eq!(hi.amount("INR", 15_000_000, 2), "INR 1,50,000");
         assert_eq!(ar.amount("AED", 2_500_000, 2), "AED ٢٥٬٠٠٠");
         assert_eq!(group_digits(Lang::En, 1_234_567), "1,234,567");
-        assert_eq!(group_digits(Lang::Hi, 12_34_56_789), "12,34,56,789");
+        assert_eq!(group_digits(Lang::Hi, 123_456_789), "12,34,56,789");
         assert_eq!(group_digits(Lang::En, -999), "-999");
         assert_eq!(group_digits(Lang::Hi, 0), "0");
     }

@@ -13,6 +13,7 @@ pub mod forms;
 pub mod pages;
 pub mod path_forms;
 pub mod portal;
+pub mod questionnaires;
 pub mod records;
 pub mod registry;
 mod view;
@@ -36,7 +37,7 @@ impl AppState {
 
 /// Every route of celltrace.
 pub fn router(state: AppState) -> Router {
-    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).merge(portal::routes()).with_state(state)
+    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).merge(portal::routes()).merge(questionnaires::routes()).with_state(state)
 }
 
 /// Microseconds since the epoch, now.

@@ -72,6 +72,7 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/lookback", Some(ViewAudit)),
         ("GET", "/registry", Some(ViewPatients)),
         ("GET", "/registry/export.csv", Some(ViewPatients)),
+        ("GET", "/registry/plots/nprs/change.png", Some(ViewPatients)),
         ("GET", "/admin/staff", Some(ManageAccounts)),
         ("GET", "/admin/staff/new", Some(ManageAccounts)),
         ("POST", "/admin/staff/new", Some(ManageAccounts)),
@@ -103,6 +104,8 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/shipments/{shipment}/receive", Some(ViewUnits)),
         ("POST", "/shipments/{shipment}/receive", Some(ViewUnits)),
         ("POST", "/patients/{id}/portal-code", Some(RecordClinical)),
+        ("GET", "/plans/{plan}/questionnaires/{time_point}/{instrument}", Some(RecordClinical)),
+        ("POST", "/plans/{plan}/questionnaires/{time_point}/{instrument}", Some(RecordClinical)),
         ("GET", "/plans/{plan}/consent-document", Some(ViewPatients)),
         ("POST", "/site", Some(ViewDashboard)),
         ("POST", "/logout", Some(ViewDashboard)),
@@ -616,6 +619,14 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
             for a in &p.administrations {
                 lines.push(format!("Administered {} on {} ({}), witnessed by {}", a.dose, when(a.at), a.body_site, a.witness));
             }
+            for r in &p.responses {
+                let scores: Vec<String> = r.scores.iter().map(|(name, s)| format!("{name} {}", s.map(|m| format!("{}", m as f64 / 1000.0)).unwrap_or_else(|| "not scored".into()))).collect();
+                let by = match &r.source {
+                    celltrace_domain::model::ResponseSource::Portal => "by the patient in the portal".to_owned(),
+                    celltrace_domain::model::ResponseSource::Paper(staff) => format!("from paper by {staff}"),
+                };
+                lines.push(format!("{} {} answered {by} ({:?}): {}", r.time_point, r.instrument, r.language, scores.join(", ")));
+            }
             for f in &p.follow_ups {
                 lines.push(format!("{} {}: {}", f.time_point, f.instrument, f.score_milli.map(|s| format!("{}", s as f64 / 1000.0)).unwrap_or_else(|| "not scored".into())));
             }
@@ -647,6 +658,7 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
                 lines,
                 links: crate::path_forms::plan_links(&viewer, p),
                 needs_acknowledgement: p.status == PlanStatus::Blocked && p.evidence.status == EvidenceStatus::Unproven && p.warning_acknowledged_at.is_none(),
+                questionnaires: crate::questionnaires::staff_lines(p, viewer.can(celltrace_domain::access::Permission::RecordClinical)),
             }
         })
         .collect();

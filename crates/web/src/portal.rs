@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/plans/{plan}/consent", get(consent_document))
         .route("/portal/plans/{plan}/withdraw", post(withdraw))
         .route("/portal/my-data.json", get(my_data))
+        .route("/portal/plans/{plan}/questionnaires/{time_point}/{instrument}", get(questionnaire_form).post(questionnaire_submit))
         .route("/patients/{id}/portal-code", post(issue_code))
         .route("/plans/{plan}/consent-document", get(staff_consent_document))
 }
@@ -143,6 +144,13 @@ struct StoryUnit {
     lines: Vec<StoryLine>,
 }
 
+struct QuestionnaireLine {
+    label: String,
+    state: String,
+    class: &'static str,
+    link: Option<String>,
+}
+
 struct PlanView {
     id: String,
     condition: String,
@@ -163,6 +171,7 @@ struct PlanView {
     acknowledged: Option<String>,
     consent: ConsentView,
     story: Vec<StoryUnit>,
+    questionnaires: Vec<QuestionnaireLine>,
 }
 
 struct ClinicView {
@@ -703,6 +712,11 @@ async fn plan_view(state: &AppState, t: &Tr, plan: &Plan, units: &[Unit], sites:
     for unit in units_of(plan, units) {
         story.push(story_of(state, t, unit, sites).await?);
     }
+    let questionnaires = if plan.status == PlanStatus::Blocked || plan.current_consent().is_none() {
+        Vec::new()
+    } else {
+        questionnaire_lines(t, plan)?
+    };
     Ok(PlanView {
         id: plan.id.to_string(),
         condition: format!("{} ({})", plan.indication.name, plan.indication.icd10),
@@ -723,7 +737,71 @@ async fn plan_view(state: &AppState, t: &Tr, plan: &Plan, units: &[Unit], sites:
         acknowledged: plan.warning_acknowledged_at.map(|at| t.msg_args("warning-acknowledged", &[("date", when(t, at).into())])),
         consent,
         story,
+        questionnaires,
     })
+}
+
+fn time_point_key(id: &str) -> Option<&'static str> {
+    match id {
+        "baseline" => Some("time-point-baseline"),
+        "1m" => Some("time-point-1m"),
+        "3m" => Some("time-point-3m"),
+        "6m" => Some("time-point-6m"),
+        "12m" => Some("time-point-12m"),
+        _ => None,
+    }
+}
+
+fn instrument_key(id: &str) -> Option<&'static str> {
+    match id {
+        "nprs" => Some("instrument-nprs"),
+        "koos" => Some("instrument-koos"),
+        "pgic" => Some("instrument-pgic"),
+        _ => None,
+    }
+}
+
+fn questionnaire_label(t: &Tr, time_point: &str, instrument: &str) -> String {
+    let when = time_point_key(time_point).map(|k| t.msg(k)).unwrap_or_else(|| time_point.to_owned());
+    let what = instrument_key(instrument).map(|k| t.msg(k)).unwrap_or_else(|| instrument.to_owned());
+    format!("{when} · {what}")
+}
+
+fn day_date(t: &Tr, day: i64) -> String {
+    date_of(t, Date::from_days_since_epoch(day))
+}
+
+/// The plan's questionnaires as the patient sees them: what to answer now,
+/// what opens later, what was answered or missed.
+fn questionnaire_lines(t: &Tr, plan: &Plan) -> Result<Vec<QuestionnaireLine>, String> {
+    use celltrace_outcomes::schedule::VisitState;
+    let statuses = crate::questionnaires::plan_status(plan, Timestamp(now_micros()))?;
+    Ok(statuses
+        .into_iter()
+        .map(|s| {
+            let link = format!("/portal/plans/{}/questionnaires/{}/{}", plan.id, s.time_point, s.instrument);
+            let (state, class, link) = match s.state {
+                VisitState::Due => (
+                    s.closes.map(|d| t.msg_args("questionnaire-due", &[("date", day_date(t, d).into())])).unwrap_or_else(|| t.msg("questionnaire-answer")),
+                    "warn",
+                    Some(link),
+                ),
+                VisitState::Overdue => (
+                    t.msg_args("questionnaire-overdue", &[("date", s.closes.map(|d| day_date(t, d)).unwrap_or_default().into())]),
+                    "stop",
+                    Some(link),
+                ),
+                VisitState::Upcoming => (
+                    s.opens.map(|d| t.msg_args("questionnaire-upcoming", &[("date", day_date(t, d).into())])).unwrap_or_else(|| t.msg("questionnaires-none")),
+                    "",
+                    None,
+                ),
+                VisitState::Missed => (t.msg("questionnaire-missed"), "", None),
+                VisitState::Completed => (t.msg("questionnaire-done"), "ok", None),
+            };
+            QuestionnaireLine { label: questionnaire_label(t, &s.time_point, &s.instrument), state, class, link }
+        })
+        .collect())
 }
 
 async fn all<T: serde::de::DeserializeOwned>(state: &AppState, kind: EntityKind) -> Result<Vec<T>, String> {
@@ -744,6 +822,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap, Query(query): Q
     };
     let notice = match query.done.as_deref() {
         Some("withdrawn") => Some(patient.t.msg("withdraw-done")),
+        Some("answered") => Some(patient.t.msg("questionnaire-saved")),
         _ => None,
     };
     home_page(&state, &patient, notice, None, StatusCode::OK).await
@@ -825,6 +904,124 @@ async fn own_plan(state: &AppState, patient: &Patient, plan: &str) -> Result<Pla
         Ok(Some(p)) if p.patient == patient.person.id => Ok(p),
         Ok(_) => Err(not_found()),
         Err(e) => Err(unavailable(patient.t, e)),
+    }
+}
+
+// ---------- questionnaires ----------
+
+#[derive(Template)]
+#[template(path = "portal/questionnaire.html")]
+struct QuestionnairePage {
+    c: Chrome,
+    title: String,
+    intro: String,
+    error: Option<String>,
+    action: String,
+    items: Vec<crate::questionnaires::ItemView>,
+}
+
+/// The open questionnaire of a plan, or the page to show instead.
+async fn open_questionnaire(
+    state: &AppState,
+    patient: &Patient,
+    plan: &str,
+    time_point: &str,
+    instrument: &str,
+) -> Result<(Plan, &'static celltrace_outcomes::Instrument), Response> {
+    use celltrace_outcomes::schedule::VisitState;
+    let plan = own_plan(state, patient, plan).await?;
+    let closed = || message(patient.t, true, patient.session.csrf_token.clone(), StatusCode::CONFLICT, "questionnaire-closed");
+    let statuses = crate::questionnaires::plan_status(&plan, Timestamp(now_micros())).map_err(|e| unavailable(patient.t, e))?;
+    let open = statuses
+        .iter()
+        .any(|s| s.time_point == time_point && s.instrument == instrument && matches!(s.state, VisitState::Due | VisitState::Overdue));
+    if !open || plan.current_consent().is_none() {
+        return Err(closed());
+    }
+    let definition = crate::questionnaires::instruments()
+        .map_err(|e| unavailable(patient.t, e))?
+        .get(instrument)
+        .ok_or_else(closed)?;
+    Ok((plan, definition))
+}
+
+async fn questionnaire_form(State(state): State<AppState>, headers: HeaderMap, Path((plan, time_point, instrument)): Path<(String, String, String)>) -> Response {
+    let patient = match patient(&state, &headers).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match open_questionnaire(&state, &patient, &plan, &time_point, &instrument).await {
+        Ok((plan, definition)) => questionnaire_page(&patient, &plan, &time_point, definition, &Default::default(), None),
+        Err(r) => r,
+    }
+}
+
+fn questionnaire_page(
+    patient: &Patient,
+    plan: &Plan,
+    time_point: &str,
+    definition: &celltrace_outcomes::Instrument,
+    answers: &std::collections::BTreeMap<String, u8>,
+    error: Option<String>,
+) -> Response {
+    let t = patient.t;
+    let action = format!("/portal/plans/{}/questionnaires/{}/{}", plan.id, time_point, definition.id);
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let mut response = render(QuestionnairePage {
+        c: patient.chrome(&action),
+        title: questionnaire_label(&t, time_point, &definition.id),
+        intro: t.msg("questionnaire-intro"),
+        items: crate::questionnaires::item_views(definition, t.lang, answers, error.is_some()),
+        error,
+        action,
+    });
+    *response.status_mut() = status;
+    response
+}
+
+async fn questionnaire_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((plan, time_point, instrument)): Path<(String, String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let patient = match patient(&state, &headers).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let csrf = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+    if let Err(r) = patient.check_csrf(csrf) {
+        return r;
+    }
+    let (plan, definition) = match open_questionnaire(&state, &patient, &plan, &time_point, &instrument).await {
+        Ok(open) => open,
+        Err(r) => return r,
+    };
+    let answers = crate::questionnaires::answers_from(&form);
+    if definition.items.iter().any(|i| !answers.contains_key(&i.id)) {
+        return questionnaire_page(&patient, &plan, &time_point, definition, &answers, Some(patient.t.msg("questionnaire-incomplete")));
+    }
+    let scores = match crate::questionnaires::registry_scores(definition, &answers) {
+        Ok(s) => s,
+        Err(e) => return auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
+    };
+    let visit = match celltrace_domain::ids::VisitId::parse(&format!("visit-{}", uuid::Uuid::now_v7())) {
+        Ok(v) => v,
+        Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    let command = Command::AnswerQuestionnaire {
+        plan: plan.id.clone(),
+        visit,
+        time_point: time_point.clone(),
+        instrument: definition.id.clone(),
+        instrument_version: definition.version.clone(),
+        answers,
+        scores,
+        language: language_of(patient.t.lang),
+    };
+    match submit_as_patient(&state, &patient, &plan.site, command).await {
+        Ok(_) => Redirect::to("/portal?done=answered").into_response(),
+        Err(r) => r,
     }
 }
 

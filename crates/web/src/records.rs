@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/adverse-events/{id}", get(adverse_event_report))
         .route("/registry", get(crate::registry::registry_page))
         .route("/registry/{format}", get(crate::registry::export))
+        .route("/registry/plots/{instrument}/{file}", get(crate::registry::plot_file))
 }
 
 #[derive(Template)]

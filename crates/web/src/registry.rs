@@ -39,13 +39,28 @@ fn day(micros: i64) -> i64 {
 /// The registry record of a treated plan for `instrument`, if it has any score of it.
 fn record(state: &State, plan: &Plan, instrument: &str) -> Option<PatientRecord> {
     let first = plan.administrations.first()?;
-    let scores: Vec<_> = plan.follow_ups.iter().filter(|f| f.instrument == instrument).collect();
+    // Scores come from staff follow-ups and from answered questionnaires (portal or paper).
+    let mut scores: Vec<(i64, &str, Option<i64>)> = plan
+        .follow_ups
+        .iter()
+        .filter(|f| f.instrument == instrument)
+        .map(|f| (f.at.0, f.time_point.as_str(), f.score_milli))
+        .chain(plan.responses.iter().filter_map(|r| r.scores.get(instrument).map(|s| (r.at.0, r.time_point.as_str(), *s))))
+        .collect();
     if scores.is_empty() {
         return None;
     }
+    scores.sort_by_key(|(at, _, _)| *at);
     // The latest score recorded for a time point counts (a corrected entry follows the first).
-    let value = |point: &str| scores.iter().rev().filter(|f| f.time_point == point).find_map(|f| f.score_milli).map(|m| m as f64 / 1000.0);
-    let last_contact = plan.follow_ups.iter().map(|f| f.at.0).chain(std::iter::once(first.at.0)).max().unwrap_or(first.at.0);
+    let value = |point: &str| scores.iter().rev().filter(|(_, p, _)| *p == point).find_map(|(_, _, s)| *s).map(|m| m as f64 / 1000.0);
+    let last_contact = plan
+        .follow_ups
+        .iter()
+        .map(|f| f.at.0)
+        .chain(plan.responses.iter().map(|r| r.at.0))
+        .chain(std::iter::once(first.at.0))
+        .max()
+        .unwrap_or(first.at.0);
     let adverse_events = state
         .adverse_events
         .values()
@@ -92,11 +107,71 @@ use axum::response::{Html, IntoResponse, Response};
 /// missing, change, responders, adverse events per patient.
 type Row = (String, String, usize, usize, usize, String, String, String);
 
+/// One analysed instrument on the page: its heading, the slug of its plot
+/// files, and its table rows.
+struct AnalysisView {
+    heading: String,
+    slug: String,
+    rows: Vec<Row>,
+}
+
 #[derive(Template)]
 #[template(path = "registry.html")]
 struct RegistryPage {
     layout: Option<Layout>,
-    analyses: Vec<(String, Vec<Row>)>,
+    analyses: Vec<AnalysisView>,
+}
+
+/// The file-name form of an instrument, e.g. `koos-pain`.
+fn slug(instrument: &str) -> String {
+    instrument.to_lowercase().replace(' ', "-")
+}
+
+/// The plots of the pooled cohort of one analysed instrument.
+pub fn pooled_plots(state: &State, instrument_slug: &str) -> Option<Result<celltrace_plots::GroupPlots, String>> {
+    let analyses = analyse(state);
+    let analysis = analyses.iter().find(|a| slug(a.instrument) == instrument_slug)?;
+    Some(celltrace_plots::group_plots(&analysis.report.pooled, analysis.instrument).map_err(|e| e.to_string()))
+}
+
+/// `GET /registry/plots/{instrument}/{file}`: `change`, `responders` or
+/// `adverse-events`, as `.svg`, `.png` or `.csv`.
+pub async fn plot_file(AxumState(state): AxumState<AppState>, Can { .. }: Can<ViewPatients>, axum::extract::Path((instrument, file)): axum::extract::Path<(String, String)>) -> Response {
+    let not_found = || auth::refusal(StatusCode::NOT_FOUND, "There is no such plot. Plots are change, responders and adverse-events, as .svg, .png or .csv.");
+    let Some((kind, extension)) = file.rsplit_once('.') else { return not_found() };
+    let whole = match state.db().load_state().await {
+        Ok(s) => s,
+        Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    let plots = match pooled_plots(&whole, &instrument) {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &format!("The plot could not be drawn: {e}")),
+        None => return not_found(),
+    };
+    let plot = match kind {
+        "change" => plots.change,
+        "responders" => plots.responders,
+        "adverse-events" => plots.time_to_first_ae,
+        _ => return not_found(),
+    };
+    let (content_type, body) = match extension {
+        "svg" => ("image/svg+xml", plot.svg.into_bytes()),
+        "png" => ("image/png", plot.png),
+        "csv" => ("text/csv; charset=utf-8", plot.csv.into_bytes()),
+        _ => return not_found(),
+    };
+    let disposition = if extension == "svg" { "inline".to_owned() } else { format!("attachment; filename=\"registry-{instrument}-{kind}.{extension}\"") };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            // An SVG opened on its own must not run anything.
+            (axum::http::header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'".to_owned()),
+            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 fn rows(analysis: &Analysis) -> Vec<Row> {
@@ -122,7 +197,10 @@ pub async fn registry_page(AxumState(state): AxumState<AppState>, Can { viewer, 
         Ok(s) => s,
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
-    let analyses = analyse(&whole).iter().map(|a| (format!("{} (MCID {} points, {} patients)", a.instrument, a.mcid.value, a.patients), rows(a))).collect();
+    let analyses = analyse(&whole)
+        .iter()
+        .map(|a| AnalysisView { heading: format!("{} (MCID {} points, {} patients)", a.instrument, a.mcid.value, a.patients), slug: slug(a.instrument), rows: rows(a) })
+        .collect();
     match (RegistryPage { layout: Some(Layout::new(&viewer, "registry")), analyses }).render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),

@@ -172,6 +172,8 @@ pub struct PlanView {
     pub links: Vec<(String, &'static str)>,
     /// Blocked as unproven and the patient has not yet signed the warning.
     pub needs_acknowledgement: bool,
+    /// The schedule's questionnaires: what, where it stands, and the paper-entry form when open.
+    pub questionnaires: Vec<(String, String, Option<String>)>,
 }
 
 pub struct TimelineRow {

@@ -1,0 +1,383 @@
+//! Questionnaires: the instruments shipped as data, each protocol's follow-up
+//! schedule (per product type, with a default), what a plan has due today,
+//! and turning answers into the scores the registry analyses.
+
+use celltrace_domain::model::{Plan, ProductType};
+use celltrace_i18n::Lang;
+use celltrace_domain::time::Timestamp;
+use celltrace_outcomes::schedule::{self, parse_schedule, Schedule, TimePointStatus};
+use celltrace_outcomes::{parse_instrument, score, Instrument, Score, ScoreError};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+const INSTRUMENT_FILES: [(&str, &str); 3] = [
+    ("nprs.toml", include_str!("../../../data/instruments/nprs.toml")),
+    ("koos.toml", include_str!("../../../data/instruments/koos.toml")),
+    ("pgic.toml", include_str!("../../../data/instruments/pgic.toml")),
+];
+
+/// Schedules by product type; a protocol without a file uses `default.toml`.
+const SCHEDULE_FILES: [(Option<ProductType>, &str, &str); 2] = [
+    (None, "default.toml", include_str!("../../../data/schedules/default.toml")),
+    (Some(ProductType::AutologousBoneMarrow), "autologous-bone-marrow.toml", include_str!("../../../data/schedules/autologous-bone-marrow.toml")),
+];
+
+type Loaded<T> = Result<T, String>;
+/// Each shipped schedule with the product type it is for (`None`: the default).
+type Schedules = Vec<(Option<ProductType>, Schedule)>;
+
+/// The shipped instruments by id, parsed once; a bad file is named.
+pub fn instruments() -> Result<&'static BTreeMap<String, Instrument>, String> {
+    static INSTRUMENTS: OnceLock<Loaded<BTreeMap<String, Instrument>>> = OnceLock::new();
+    INSTRUMENTS
+        .get_or_init(|| {
+            INSTRUMENT_FILES
+                .iter()
+                .map(|(file, text)| parse_instrument(text).map(|i| (i.id.clone(), i)).map_err(|e| format!("data/instruments/{file}: {e}")))
+                .collect()
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The schedule of plans of `product`, parsed once; a bad file is named.
+pub fn schedule_for(product: ProductType) -> Result<&'static Schedule, String> {
+    static SCHEDULES: OnceLock<Loaded<Schedules>> = OnceLock::new();
+    let all = SCHEDULES
+        .get_or_init(|| {
+            SCHEDULE_FILES
+                .iter()
+                .map(|(product, file, text)| parse_schedule(text).map(|s| (*product, s)).map_err(|e| format!("data/schedules/{file}: {e}")))
+                .collect()
+        })
+        .as_ref()
+        .map_err(Clone::clone)?;
+    all.iter()
+        .find(|(p, _)| *p == Some(product))
+        .or_else(|| all.iter().find(|(p, _)| p.is_none()))
+        .map(|(_, s)| s)
+        .ok_or_else(|| "no default schedule is shipped".to_owned())
+}
+
+/// The instrument id a staff-entered follow-up score belongs to.
+fn instrument_of_score(name: &str) -> Option<&'static str> {
+    match name {
+        "NPRS" => Some("nprs"),
+        "PGIC" => Some("pgic"),
+        n if n.starts_with("KOOS") => Some("koos"),
+        _ => None,
+    }
+}
+
+fn day(at: Timestamp) -> i64 {
+    at.0.div_euclid(Timestamp::DAY)
+}
+
+/// Where each questionnaire of `plan` stands on `today`: answered in the
+/// portal or from paper, or recorded as a score by staff, counts as done.
+pub fn plan_status(plan: &Plan, today: Timestamp) -> Result<Vec<TimePointStatus>, String> {
+    let schedule = schedule_for(plan.product_type)?;
+    let mut answered: Vec<(String, String)> = plan.responses.iter().map(|r| (r.time_point.clone(), r.instrument.clone())).collect();
+    answered.extend(
+        plan.follow_ups
+            .iter()
+            .filter(|f| f.score_milli.is_some())
+            .filter_map(|f| instrument_of_score(&f.instrument).map(|i| (f.time_point.clone(), i.to_owned()))),
+    );
+    let anchor = plan.administrations.first().map(|a| day(a.at));
+    Ok(schedule::status(schedule, anchor, day(plan.created_at), day(today), &answered))
+}
+
+/// Whether `time_point` × `instrument` is part of the plan's schedule.
+pub fn scheduled(plan: &Plan, time_point: &str, instrument: &str) -> bool {
+    schedule_for(plan.product_type)
+        .ok()
+        .and_then(|s| s.time_point(time_point))
+        .is_some_and(|tp| tp.instruments.iter().any(|i| i == instrument))
+}
+
+fn milli(score: &Score) -> Option<i64> {
+    // Scores are at most a few hundred; thousandths keep three decimals exactly.
+    score.value().filter(|v| v.is_finite()).map(|v| (v * 1000.0).round() as i64)
+}
+
+/// The registry scores of one set of answers: `NPRS` and `PGIC` totals, and
+/// one `KOOS <subscale>` per KOOS subscale (e.g. `KOOS pain`).
+pub fn registry_scores(instrument: &Instrument, answers: &BTreeMap<String, u8>) -> Result<BTreeMap<String, Option<i64>>, ScoreError> {
+    let scores = score(instrument, answers)?;
+    let mut out = BTreeMap::new();
+    if instrument.subscales.is_empty() {
+        out.insert(instrument.id.to_uppercase(), milli(&scores.total));
+    } else {
+        for (id, value) in &scores.subscales {
+            out.insert(format!("{} {}", instrument.id.to_uppercase(), id.replace('_', " ")), milli(value));
+        }
+    }
+    Ok(out)
+}
+
+/// One answer option as a form shows it.
+pub struct OptionView {
+    /// The option's value.
+    pub value: u8,
+    /// Its label, in the reader's language.
+    pub label: String,
+    /// Whether it was chosen.
+    pub checked: bool,
+}
+
+/// One question as a form shows it.
+pub struct ItemView {
+    /// Item id.
+    pub id: String,
+    /// The question, in the reader's language.
+    pub text: String,
+    /// Its options.
+    pub options: Vec<OptionView>,
+    /// Whether it was left unanswered when it had to be answered.
+    pub missing: bool,
+}
+
+/// The item texts and labels in `lang`, English where a translation is absent.
+pub fn item_views(instrument: &celltrace_outcomes::Instrument, lang: Lang, answers: &std::collections::BTreeMap<String, u8>, flag_missing: bool) -> Vec<ItemView> {
+    let pick = |en: &str, ar: &Option<String>, hi: &Option<String>| match lang {
+        Lang::Ar => ar.clone().unwrap_or_else(|| en.to_owned()),
+        Lang::Hi => hi.clone().unwrap_or_else(|| en.to_owned()),
+        Lang::En => en.to_owned(),
+    };
+    instrument
+        .items
+        .iter()
+        .map(|item| ItemView {
+            id: item.id.clone(),
+            text: celltrace_i18n::localise_digits(lang, &pick(&item.text, &item.text_ar, &item.text_hi)),
+            options: item
+                .options
+                .iter()
+                .map(|o| OptionView {
+                    value: o.value,
+                    label: celltrace_i18n::localise_digits(lang, &pick(&o.label, &o.label_ar, &o.label_hi)),
+                    checked: answers.get(&item.id) == Some(&o.value),
+                })
+                .collect(),
+            missing: flag_missing && !answers.contains_key(&item.id),
+        })
+        .collect()
+}
+
+/// Answers from a form whose radio buttons are named `item:<id>`.
+pub fn answers_from(form: &[(String, String)]) -> std::collections::BTreeMap<String, u8> {
+    form.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("item:")?.to_owned(), v.parse::<u8>().ok()?)))
+        .collect()
+}
+
+
+// ---------- staff: answers from the paper form ----------
+
+/// The schedule of a plan for staff: each questionnaire's state in words and,
+/// while its window is open and the viewer may record, the paper-entry form.
+pub fn staff_lines(plan: &Plan, can_record: bool) -> Vec<(String, String, Option<String>)> {
+    use celltrace_outcomes::schedule::VisitState;
+    let day = |d: Option<i64>| d.map(|d| celltrace_domain::time::Date::from_days_since_epoch(d).to_string()).unwrap_or_else(|| "not yet known".into());
+    let Ok(statuses) = plan_status(plan, Timestamp(crate::now_micros())) else { return Vec::new() };
+    statuses
+        .into_iter()
+        .map(|s| {
+            let open = matches!(s.state, VisitState::Due | VisitState::Overdue);
+            let state = match s.state {
+                VisitState::Upcoming => format!("upcoming, opens {}", day(s.opens)),
+                VisitState::Due => format!("due until {}", day(s.closes)),
+                VisitState::Overdue => format!("overdue, window closes {}", day(s.closes)),
+                VisitState::Missed => format!("missed (window closed {})", day(s.closes)),
+                VisitState::Completed => "completed".to_owned(),
+            };
+            let link = (open && can_record && plan.current_consent().is_some())
+                .then(|| format!("/plans/{}/questionnaires/{}/{}", plan.id, s.time_point, s.instrument));
+            (format!("{} {}", s.time_point, s.instrument), state, link)
+        })
+        .collect()
+}
+
+#[derive(askama::Template)]
+#[template(path = "paper_questionnaire.html")]
+struct PaperPage {
+    layout: Option<crate::view::Layout>,
+    title: String,
+    patient: String,
+    licence: String,
+    error: Option<String>,
+    action: String,
+    csrf: String,
+    items: Vec<ItemView>,
+    language: String,
+}
+
+/// The paper-entry routes.
+pub fn routes() -> axum::Router<crate::AppState> {
+    axum::Router::new().route("/plans/{plan}/questionnaires/{time_point}/{instrument}", axum::routing::get(paper_form).post(paper_submit))
+}
+
+type Refusal = axum::response::Response;
+
+async fn open_for_staff(
+    state: &crate::AppState,
+    viewer: &crate::auth::Viewer,
+    plan: &str,
+    time_point: &str,
+    instrument: &str,
+) -> Result<(Plan, celltrace_domain::model::Person, &'static Instrument), Refusal> {
+    use axum::http::StatusCode;
+    use celltrace_domain::EntityKind;
+    let refuse = |status, text: &str| crate::auth::refusal(status, text);
+    let plan = match state.db().get::<Plan>(EntityKind::Plan, plan).await {
+        Ok(Some(p)) if p.site == viewer.site.id => p,
+        Ok(_) => return Err(refuse(StatusCode::NOT_FOUND, "This plan was not found at this site. Check the link, or switch to the site it belongs to.")),
+        Err(e) => return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
+    };
+    let person = match state.db().get::<celltrace_domain::model::Person>(EntityKind::Person, plan.patient.as_str()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return Err(refuse(StatusCode::NOT_FOUND, "The plan's patient is missing.")),
+        Err(e) => return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
+    };
+    let definition = instruments().map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, &e))?.get(instrument).ok_or_else(|| {
+        refuse(StatusCode::NOT_FOUND, &format!("There is no instrument '{instrument}'. Shipped: nprs, koos, pgic."))
+    })?;
+    let open = staff_lines(&plan, true).into_iter().any(|(what, _, link)| what == format!("{time_point} {instrument}") && link.is_some());
+    if !open {
+        return Err(refuse(
+            StatusCode::CONFLICT,
+            &format!("The {instrument} questionnaire for {time_point} is not open for this plan (not scheduled, not in its window, already answered, or no consent in force). Nothing was recorded."),
+        ));
+    }
+    Ok((plan, person, definition))
+}
+
+fn paper_page(viewer: &crate::auth::Viewer, plan: &Plan, person: &celltrace_domain::model::Person, time_point: &str, definition: &Instrument, answers: &BTreeMap<String, u8>, error: Option<String>) -> Refusal {
+    use askama::Template;
+    use axum::response::IntoResponse;
+    let page = PaperPage {
+        layout: Some(crate::view::Layout::new(viewer, "patients")),
+        title: format!("{} at {time_point}, from the paper form", definition.name),
+        patient: person.name.clone(),
+        licence: definition.licence.clone(),
+        action: format!("/plans/{}/questionnaires/{}/{}", plan.id, time_point, definition.id),
+        csrf: viewer.session.csrf_token.clone(),
+        items: item_views(definition, Lang::En, answers, false),
+        language: format!("{:?}", person.language).to_lowercase(),
+        error: error.clone(),
+    };
+    match page.render() {
+        Ok(html) => {
+            let status = if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+            (status, axum::response::Html(html)).into_response()
+        }
+        Err(e) => crate::auth::refusal(axum::http::StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+async fn paper_form(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    crate::auth::Can { viewer, .. }: crate::auth::Can<crate::auth::RecordClinical>,
+    axum::extract::Path((plan, time_point, instrument)): axum::extract::Path<(String, String, String)>,
+) -> Refusal {
+    match open_for_staff(&state, &viewer, &plan, &time_point, &instrument).await {
+        Ok((plan, person, definition)) => paper_page(&viewer, &plan, &person, &time_point, definition, &BTreeMap::new(), None),
+        Err(r) => r,
+    }
+}
+
+async fn paper_submit(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    crate::auth::Can { viewer, .. }: crate::auth::Can<crate::auth::RecordClinical>,
+    axum::extract::Path((plan, time_point, instrument)): axum::extract::Path<(String, String, String)>,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> Refusal {
+    use axum::response::IntoResponse;
+    use celltrace_domain::command::{Actor, Command, Submission};
+    let csrf = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+    if let Err(r) = viewer.check_csrf(csrf) {
+        return r;
+    }
+    let (plan, person, definition) = match open_for_staff(&state, &viewer, &plan, &time_point, &instrument).await {
+        Ok(open) => open,
+        Err(r) => return r,
+    };
+    let answers = answers_from(&form);
+    let again = |e: String| paper_page(&viewer, &plan, &person, &time_point, definition, &answers, Some(e));
+    if answers.is_empty() {
+        return again("No answer was entered. Enter what the patient marked on the paper form; leave blank what they left blank.".into());
+    }
+    // Blank items on paper stay blank: scoring applies the instrument's missing-item rule.
+    let scores = match registry_scores(definition, &answers) {
+        Ok(s) => s,
+        Err(e) => return again(e.to_string()),
+    };
+    let language = form
+        .iter()
+        .find(|(k, _)| k == "language")
+        .and_then(|(_, v)| serde_json::from_value(serde_json::Value::String(v.clone())).ok())
+        .unwrap_or(person.language);
+    let (Ok(id), Ok(visit)) = (
+        celltrace_domain::ids::CommandId::parse(&uuid::Uuid::now_v7().to_string()),
+        celltrace_domain::ids::VisitId::parse(&format!("visit-{}", uuid::Uuid::now_v7())),
+    ) else {
+        return again("Could not make an identifier.".into());
+    };
+    let submission = Submission {
+        id,
+        actor: Actor::Staff(viewer.staff.id.clone()),
+        site: viewer.site.id.clone(),
+        at: Timestamp(crate::now_micros()),
+        command: Command::AnswerQuestionnaire {
+            plan: plan.id.clone(),
+            visit,
+            time_point: time_point.clone(),
+            instrument: definition.id.clone(),
+            instrument_version: definition.version.clone(),
+            answers: answers.clone(),
+            scores,
+            language,
+        },
+    };
+    match state.engine.submit(submission).await {
+        Ok(_) => axum::response::Redirect::to(&format!("/patients/{}", plan.patient)).into_response(),
+        Err(celltrace_store::SubmitError::Rejected(r)) => again(r.message),
+        Err(celltrace_store::SubmitError::Store(e)) => crate::auth::refusal(axum::http::StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_instruments_and_schedules_load() {
+        let all = instruments().expect("instruments parse");
+        assert_eq!(all.keys().map(String::as_str).collect::<Vec<_>>(), ["koos", "nprs", "pgic"]);
+        for product in [ProductType::AutologousAdipose, ProductType::AutologousBoneMarrow, ProductType::CordBloodHpc] {
+            let schedule = schedule_for(product).expect("schedule");
+            for tp in schedule.time_points() {
+                for instrument in &tp.instruments {
+                    assert!(all.contains_key(instrument), "{instrument} in the {product:?} schedule is shipped");
+                }
+            }
+        }
+        assert!(schedule_for(ProductType::AutologousBoneMarrow).expect("knee").instruments().contains("koos"));
+        assert!(!schedule_for(ProductType::Prp).expect("default").instruments().contains("koos"));
+    }
+
+    #[test]
+    fn answers_become_the_scores_the_registry_reads() {
+        let all = instruments().expect("instruments");
+        let nprs = &all["nprs"];
+        let answers = BTreeMap::from([("pain".to_owned(), 7u8)]);
+        assert_eq!(registry_scores(nprs, &answers).expect("scores"), BTreeMap::from([("NPRS".to_owned(), Some(7000))]));
+        let koos = &all["koos"];
+        let pain_items: BTreeMap<String, u8> = koos.subscale("pain").expect("pain").items.iter().map(|i| (i.clone(), 2u8)).collect();
+        let scores = registry_scores(koos, &pain_items).expect("scores");
+        assert_eq!(scores.get("KOOS pain"), Some(&Some(50_000)), "100 - 2 x 25");
+        assert_eq!(scores.get("KOOS symptoms"), Some(&None), "unanswered subscales are not scored, never imputed");
+        assert!(registry_scores(nprs, &BTreeMap::from([("pain".to_owned(), 11u8)])).is_err(), "11 is not an option");
+    }
+}
