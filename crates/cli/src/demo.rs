@@ -117,7 +117,11 @@ impl Demo<'_> {
         self.clock = Timestamp(self.clock.0 + minutes * MINUTE);
         self.counter += 1;
         let step = format!("{} #{} by {actor}", command.name(), self.counter);
-        let actor = if actor == "system" { Actor::System("demo".into()) } else { Actor::Staff(id(actor)?) };
+        let actor = match actor.strip_prefix("patient:") {
+            Some(patient) => Actor::Patient(id(patient)?),
+            None if actor == "system" => Actor::System("demo".into()),
+            None => Actor::Staff(id(actor)?),
+        };
         let submission = Submission {
             id: id(&format!("demo-{:04}", self.counter))?,
             actor,
@@ -495,6 +499,21 @@ impl Demo<'_> {
             self.step_point_of_care(unit, &concentrate).await?;
             self.administer(nurse, witness, "delhi-centre", plan, patient, &concentrate, dose, "right knee").await?;
             self.follow_ups(nurse, "delhi-centre", plan, "KOOS pain", &score[1..]).await?;
+            // The patient answers the 3-month impression of change in the portal, in Hindi.
+            let pgic = celltrace_web::questionnaires::instruments().map_err(DemoError::Id)?.get("pgic").ok_or_else(|| DemoError::Id("the PGIC instrument is not shipped".into()))?;
+            let answers = std::collections::BTreeMap::from([("change".to_owned(), if patient == "p-rajesh" { 3 } else { 4 })]);
+            let scores = celltrace_web::questionnaires::registry_scores(pgic, &answers).map_err(|e| DemoError::Id(e.to_string()))?;
+            self.run(&format!("patient:{patient}"), "delhi-centre", 60, Command::AnswerQuestionnaire {
+                plan: id(plan)?,
+                visit: id(&format!("{plan}-3m-pgic"))?,
+                time_point: "3m".into(),
+                instrument: "pgic".into(),
+                instrument_version: pgic.version.clone(),
+                answers,
+                scores,
+                language: Language::Hi,
+            })
+            .await?;
         }
         // The adverse event of the demo: a painful effusion after the injection.
         self.run("dr.sharma", "delhi-centre", 60, Command::ReportAdverseEvent {

@@ -8,6 +8,7 @@
 
 pub mod accounts_page;
 pub mod api;
+pub mod fhir_api;
 pub mod auth;
 pub mod forms;
 pub mod pages;
@@ -37,7 +38,7 @@ impl AppState {
 
 /// Every route of celltrace.
 pub fn router(state: AppState) -> Router {
-    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).merge(portal::routes()).merge(questionnaires::routes()).with_state(state)
+    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).merge(portal::routes()).merge(questionnaires::routes()).merge(fhir_api::routes()).with_state(state)
 }
 
 /// Microseconds since the epoch, now.
