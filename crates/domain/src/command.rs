@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 /// Who is acting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "type", content = "id")]
 pub enum Actor {
     /// A signed-in member of staff.
@@ -32,6 +33,7 @@ impl Actor {
 
 /// A command with who asks, where, and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Submission {
     /// Chosen by the submitter; a second submission with the same id is refused.
     pub id: CommandId,
@@ -47,6 +49,7 @@ pub struct Submission {
 
 /// A new unit produced by a processing step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUnit {
     /// Identifier of the child unit.
     pub unit: UnitId,
@@ -60,6 +63,7 @@ pub struct NewUnit {
 
 /// Everything celltrace can be asked to change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Command {
     /// Register a site (administrator, or the local operator for the first one).

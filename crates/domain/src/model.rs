@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 /// What staff may do; a member holds one or more roles at each of their sites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Registers patients, orders plans, assesses eligibility, consents, administers.
@@ -58,6 +59,7 @@ impl Role {
 
 /// What a site does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SiteKind {
     /// Where patients are seen and treated.
@@ -72,6 +74,7 @@ pub enum SiteKind {
 
 /// A collection centre, processing lab, clinic or bank.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Site {
     /// Identifier.
     pub id: SiteId,
@@ -91,6 +94,7 @@ pub struct Site {
 
 /// Roles held at one site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     /// The site.
     pub site: SiteId,
@@ -100,6 +104,7 @@ pub struct Membership {
 
 /// A member of staff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Staff {
     /// Identifier.
     pub id: StaffId,
@@ -131,6 +136,7 @@ impl Staff {
 
 /// Patient or donor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PersonKind {
     /// Receives treatment.
@@ -141,6 +147,7 @@ pub enum PersonKind {
 
 /// Administrative sex as recorded on identification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     /// Female.
@@ -153,6 +160,7 @@ pub enum Sex {
 
 /// Languages the portal and consents speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     /// English.
@@ -165,6 +173,7 @@ pub enum Language {
 
 /// A patient or donor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     /// Identifier.
     pub id: PersonId,
@@ -188,6 +197,7 @@ pub struct Person {
 
 /// Product types of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ProductType {
     /// Autologous adipose-derived cells (SVF or expanded MSC).
@@ -231,6 +241,7 @@ impl ProductType {
 
 /// The condition treated, with its ICD-10-CM code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Indication {
     /// ICD-10-CM code, e.g. `M54.50`.
     pub icd10: String,
@@ -240,6 +251,7 @@ pub struct Indication {
 
 /// Regulatory and evidence status of a product type for an indication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum EvidenceStatus {
     /// A regulator approved a product of this type for this indication.
@@ -254,6 +266,7 @@ pub enum EvidenceStatus {
 
 /// A registered clinical trial the plan is part of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Trial {
     /// Registration number, `NCT` and eight digits.
     pub registration: String,
@@ -263,6 +276,7 @@ pub struct Trial {
 
 /// What the evidence guard knew when it rated the plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceRating {
     /// Status for this indication and product type.
     pub status: EvidenceStatus,
@@ -276,6 +290,7 @@ pub struct EvidenceRating {
 
 /// An amount with its unit, exact to a thousandth (e.g. 10.5 million cells).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Quantity {
     /// Amount in thousandths of `unit`.
     pub milli: i64,
@@ -298,6 +313,7 @@ impl std::fmt::Display for Quantity {
 
 /// Money in minor units of a currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     /// Amount in cents (or the currency's minor unit).
     pub minor: i64,
@@ -307,6 +323,7 @@ pub struct Money {
 
 /// Where a plan stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PlanStatus {
     /// May proceed.
@@ -321,6 +338,7 @@ pub enum PlanStatus {
 
 /// One criterion of an eligibility assessment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Criterion {
     /// Short code, e.g. `no_active_infection`.
     pub code: String,
@@ -334,6 +352,7 @@ pub struct Criterion {
 
 /// An eligibility assessment of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Eligibility {
     /// Identifier.
     pub id: AssessmentId,
@@ -356,6 +375,7 @@ impl Eligibility {
 
 /// A signed consent for a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
     /// Identifier.
     pub id: ConsentId,
@@ -379,6 +399,7 @@ pub struct Consent {
 
 /// A withdrawal of consent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Withdrawal {
     /// When.
     pub at: Timestamp,
@@ -388,6 +409,7 @@ pub struct Withdrawal {
 
 /// An e-signature: who signed, when, and what the signature means.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signature {
     /// The signer.
     pub signer: StaffId,
@@ -399,6 +421,7 @@ pub struct Signature {
 
 /// What an e-signature attests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureMeaning {
     /// QA: the unit meets its specification and is released.
@@ -431,6 +454,7 @@ impl SignatureMeaning {
 
 /// A recorded administration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Administration {
     /// Identifier.
     pub id: AdministrationId,
@@ -452,6 +476,7 @@ pub struct Administration {
 
 /// A follow-up visit or questionnaire result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUp {
     /// Identifier.
     pub id: VisitId,
@@ -471,6 +496,7 @@ pub struct FollowUp {
 
 /// Who entered a questionnaire's answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "by", content = "staff")]
 pub enum ResponseSource {
     /// The patient, in the portal.
@@ -482,6 +508,7 @@ pub enum ResponseSource {
 /// A patient's answers to one instrument at one time point, with the scores
 /// the adapter computed from the shipped instrument definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuestionnaireResponse {
     /// Identifier.
     pub id: VisitId,
@@ -505,6 +532,7 @@ pub struct QuestionnaireResponse {
 
 /// A treatment plan and everything that hangs on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Plan {
     /// Identifier.
     pub id: PlanId,
@@ -567,6 +595,7 @@ impl Plan {
 
 /// Tissue a collection takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SourceTissue {
     /// Lipoaspirate.
@@ -585,6 +614,7 @@ pub enum SourceTissue {
 
 /// Whose body a unit may go into.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "use")]
 pub enum IntendedUse {
     /// Only the person it came from.
@@ -598,6 +628,7 @@ pub enum IntendedUse {
 
 /// Where a unit is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnitStatus {
     /// Awaiting QC and release.
@@ -627,6 +658,7 @@ impl UnitStatus {
 
 /// A QC test result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QcResult {
     /// Test, e.g. `viability`.
     pub test: String,
@@ -644,6 +676,7 @@ pub struct QcResult {
 
 /// A processing step that touched a unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepRecord {
     /// Identifier.
     pub id: StepId,
@@ -663,6 +696,7 @@ pub struct StepRecord {
 
 /// Kinds of processing step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProcessingKind {
     /// Cell isolation (e.g. SVF, mononuclear cells).
@@ -685,6 +719,7 @@ pub enum ProcessingKind {
 
 /// A storage position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StorageLocation {
     /// Freezer or tank.
     pub freezer: String,
@@ -698,6 +733,7 @@ pub struct StorageLocation {
 
 /// A unit of cellular material.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unit {
     /// Identifier.
     pub id: UnitId,
@@ -749,6 +785,7 @@ pub struct Unit {
 
 /// Shipment state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShipmentStatus {
     /// On the way.
@@ -759,6 +796,7 @@ pub enum ShipmentStatus {
 
 /// A shipment of units between sites.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Shipment {
     /// Identifier.
     pub id: ShipmentId,
@@ -784,6 +822,7 @@ pub struct Shipment {
 
 /// Seriousness criteria of an adverse event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Seriousness {
     /// Resulted in death.
@@ -802,6 +841,7 @@ pub enum Seriousness {
 
 /// Relation of an adverse event to the product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Relatedness {
     /// Not related.
@@ -818,6 +858,7 @@ pub enum Relatedness {
 
 /// An adverse event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdverseEvent {
     /// Identifier.
     pub id: AdverseEventId,
@@ -862,6 +903,7 @@ impl AdverseEvent {
 
 /// One row of a site's product description table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductDescription {
     /// A full 8-character ISBT 128 product code, or its 5-character
     /// product description code (PDC) to describe every variant.
@@ -873,6 +915,7 @@ pub struct ProductDescription {
 /// The product description texts labels print. ICCBBA's database is licensed,
 /// so each deployment loads its own table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProductCatalogue {
     /// Rows as loaded.
     pub entries: Vec<ProductDescription>,
@@ -886,6 +929,7 @@ pub struct ProductCatalogue {
 /// celltrace: the three data files as text, checked by the adapter that read
 /// them. Plans record the version they were rated with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceDataset {
     /// The data's own version, as written in its files.
     pub version: String,

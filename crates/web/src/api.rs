@@ -5,29 +5,124 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use celltrace_domain::ids::{CommandId, SiteId};
 use celltrace_domain::{Actor, Command, Submission};
 use crate::{now_micros, AppState};
 use celltrace_store::SubmitError;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The API, health and status routes.
+/// The API, health and status routes, and `/api/openapi.json` describing
+/// them: the document is collected from the same handler annotations that
+/// register the routes, so it cannot drift from them.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/status", get(status_page))
-        .route("/healthz", get(healthz))
-        .route("/api/commands", post(submit))
-        .route("/api/commands/{id}", get(command_status))
-        .route("/api/ledger/head", get(ledger_head))
+    let (router, document) = documented().split_for_parts();
+    let document = Arc::new(document);
+    router.route("/status", get(status_page)).route(
+        "/api/openapi.json",
+        get(move || {
+            let document = document.clone();
+            async move { Json(document.as_ref().clone()) }
+        }),
+    )
+}
+
+/// The OpenAPI document of the JSON API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(submit))
+        .routes(routes!(command_status))
+        .routes(routes!(ledger_head))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "celltrace JSON API", description = "Commands for scripts and integrations. Every change is a command: authorised, decided by the rules, appended to the signed ledger, then acknowledged. HL7 FHIR R4 is served separately under /fhir."),
+    modifiers(&BearerToken),
+    components(schemas(ApiError, ErrorBody, CommandAccepted, CommandRecorded, LedgerHead))
+)]
+struct ApiDoc;
+
+/// Declares the bearer API token (made by `celltrace token create`).
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// Every error of the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiError {
+    /// What went wrong.
+    pub error: ErrorBody,
+}
+
+/// An error's code for programs and message for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `unauthenticated`, `bad_request`, `already_administered`.
+    pub code: String,
+    /// What happened and what to do, in words.
+    pub message: String,
+}
+
+/// A command the ledger accepted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandAccepted {
+    /// The command's id (the idempotency key).
+    pub command: String,
+    /// First ledger entry it wrote.
+    pub first_seq: u64,
+    /// Last ledger entry it wrote.
+    pub last_seq: u64,
+    /// The events recorded, as stored in the ledger.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<serde_json::Value>,
+}
+
+/// Where a recorded command is in the ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandRecorded {
+    /// The command's id.
+    pub command: String,
+    /// First ledger entry it wrote.
+    pub first_seq: u64,
+    /// Last ledger entry it wrote.
+    pub last_seq: u64,
+}
+
+/// The head of the ledger's hash chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerHead {
+    /// Sequence number of the last entry (0 when empty).
+    pub seq: u64,
+    /// Its hash, hex.
+    pub hash: String,
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message.into() } }))).into_response()
+    (status, Json(ApiError { error: ErrorBody { code: code.to_owned(), message: message.into() } })).into_response()
 }
 
+/// Ready when the database answers.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses(
+    (status = 200, description = "Ready", body = String, content_type = "text/plain"),
+    (status = 503, description = "The database is not reachable", body = ApiError),
+))]
 async fn healthz(State(state): State<AppState>) -> Response {
     match state.db().head().await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
@@ -35,9 +130,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The head of the hash chain, for anyone comparing copies of the ledger.
+#[utoipa::path(get, path = "/api/ledger/head", tag = "ledger", responses(
+    (status = 200, description = "The last entry", body = LedgerHead),
+    (status = 503, description = "The database is not reachable", body = ApiError),
+))]
 async fn ledger_head(State(state): State<AppState>) -> Response {
     match state.db().head().await {
-        Ok(head) => Json(json!({ "seq": head.seq, "hash": celltrace_ledger::to_hex(&head.hash) })).into_response(),
+        Ok(head) => Json(LedgerHead { seq: head.seq, hash: celltrace_ledger::to_hex(&head.hash) }).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "database", e.to_string()),
     }
 }
@@ -60,16 +160,27 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, Re
 }
 
 /// Body of `POST /api/commands`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CommandRequest {
-    /// Idempotency key; generated when absent.
+    /// Idempotency key; generated when absent. Resubmitting an id is refused, so retries are safe.
     pub id: Option<CommandId>,
     /// Site the actor works at for this command.
     pub site: SiteId,
-    /// The command.
+    /// The command, tagged by its snake_case name in `type`, e.g.
+    /// `{"type": "record_record_viewed", "person": "p-layla", "view": "script"}`.
     pub command: Command,
 }
 
+/// Submit one command as the token's owner.
+#[utoipa::path(post, path = "/api/commands", tag = "commands", request_body = CommandRequest, security(("api_token" = [])), responses(
+    (status = 200, description = "Accepted and recorded in the ledger", body = CommandAccepted),
+    (status = 400, description = "The body is not valid JSON", body = ApiError),
+    (status = 401, description = "No token, or an unknown one", body = ApiError),
+    (status = 403, description = "The token's owner may not do this", body = ApiError),
+    (status = 415, description = "The body is not JSON", body = ApiError),
+    (status = 422, description = "The body is no command, or the rules refused it; nothing changed", body = ApiError),
+    (status = 503, description = "Storage failed; nothing changed", body = ApiError),
+))]
 async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Result<Json<CommandRequest>, JsonRejection>) -> Response {
     let actor = match authenticate(&state, &headers).await {
         Ok(actor) => actor,
@@ -77,7 +188,8 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Result<
     };
     let Json(request) = match body {
         Ok(body) => body,
-        Err(rejection) => return error(StatusCode::BAD_REQUEST, "bad_request", rejection.body_text()),
+        // Not JSON is 400, not JSON at all 415, JSON that is no command 422.
+        Err(rejection) => return error(rejection.status(), "bad_request", rejection.body_text()),
     };
     let id = match request.id {
         Some(id) => id,
@@ -88,12 +200,12 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Result<
     };
     let submission = Submission { id: id.clone(), actor, site: request.site, at: celltrace_domain::time::Timestamp(now_micros()), command: request.command };
     match state.engine.submit(submission).await {
-        Ok(receipt) => Json(json!({
-            "command": id,
-            "first_seq": receipt.first_seq,
-            "last_seq": receipt.last_seq,
-            "events": receipt.events,
-        }))
+        Ok(receipt) => Json(CommandAccepted {
+            command: id.to_string(),
+            first_seq: receipt.first_seq,
+            last_seq: receipt.last_seq,
+            events: receipt.events.iter().filter_map(|e| serde_json::to_value(e).ok()).collect(),
+        })
         .into_response(),
         Err(SubmitError::Rejected(r)) => {
             let status = if r.code == "forbidden" { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -106,12 +218,21 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Result<
     }
 }
 
+/// Where a command's entries are in the ledger, if it was recorded.
+#[utoipa::path(get, path = "/api/commands/{id}", tag = "commands", security(("api_token" = [])),
+    params(("id" = String, Path, description = "The command's id")),
+    responses(
+        (status = 200, description = "Recorded", body = CommandRecorded),
+        (status = 401, description = "No token, or an unknown one", body = ApiError),
+        (status = 404, description = "No such command was recorded", body = ApiError),
+        (status = 503, description = "The database is not reachable", body = ApiError),
+))]
 async fn command_status(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(response) = authenticate(&state, &headers).await {
         return response;
     }
     match state.db().command(&id).await {
-        Ok(Some((first, last))) => Json(json!({ "command": id, "first_seq": first, "last_seq": last })).into_response(),
+        Ok(Some((first, last))) => Json(CommandRecorded { command: id, first_seq: first, last_seq: last }).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "unknown_command", format!("No command {id} was recorded.")),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "database", e.to_string()),
     }
