@@ -801,3 +801,28 @@ async fn staff_enter_a_paper_questionnaire_and_the_registry_counts_it() {
     let six = koos_pain.report.pooled.time_points.iter().find(|t| t.time_point == "6m").expect("6m");
     assert_eq!(six.n_followed, 1, "the paper answers count at 6 months");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_pages_download_as_csv() {
+    let (db, app) = demo_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    let mut doc = Client::new(&app);
+    doc.login("dr.haddad", "celltrace-demo").await;
+    let patients = doc.get("/patients?format=csv").await;
+    assert_eq!(patients.status, StatusCode::OK);
+    let mut lines = patients.body.trim_start_matches('\u{feff}').lines();
+    assert_eq!(lines.next(), Some("person_id,mrn,name,date_of_birth,kind,sex,language"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.iter().any(|r| r.starts_with("p-layla,DXB-100231,ليلى الحسن (Layla Al-Hassan),1979-04-12,patient,female,ar")), "{rows:?}");
+    assert!(!rows.iter().any(|r| r.contains("p-rajesh")), "only this site's people");
+    let trail = database.trail(&celltrace_domain::EntityKey::new(EntityKind::Person, "p-layla")).await.expect("trail");
+    assert!(trail.iter().any(|(e, _)| e.record.kind == "record_viewed" && String::from_utf8_lossy(&e.record.payload).contains("exported as CSV")));
+
+    let units = doc.get("/units?format=csv").await;
+    assert!(units.body.contains("unit_id,din,product_code") && units.body.contains("A999126000101"), "{}", units.body);
+    assert!(doc.get("/admin/staff?format=csv").await.status == StatusCode::FORBIDDEN, "a physician may not list accounts");
+    let mut admin = Client::new(&app);
+    admin.login("admin", "celltrace-demo").await;
+    let staff = admin.get("/admin/staff?format=csv").await;
+    assert!(staff.body.contains("username,name,roles,state") && staff.body.contains("dr.haddad,"), "{}", staff.body);
+}

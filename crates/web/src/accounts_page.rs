@@ -31,7 +31,7 @@ struct StaffPage {
     staff: Vec<(String, String, String, String)>,
 }
 
-async fn staff_list(State(state): State<AppState>, Can { viewer, .. }: Can<ManageAccounts>) -> Response {
+async fn staff_list(State(state): State<AppState>, Can { viewer, .. }: Can<ManageAccounts>, axum::extract::Query(query): axum::extract::Query<crate::csv_export::ListQuery>) -> Response {
     let rows = match state.db().list(EntityKind::Staff, None, None, 10_000).await {
         Ok(r) => r,
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
@@ -46,6 +46,10 @@ async fn staff_list(State(state): State<AppState>, Can { viewer, .. }: Can<Manag
         })
         .collect();
     staff.sort();
+    if query.wants_csv() {
+        let rows: Vec<Vec<String>> = staff.iter().map(|(u, n, r, s)| vec![u.clone(), n.clone(), r.clone(), s.clone()]).collect();
+        return crate::csv_export::download(&format!("staff-{}.csv", viewer.site.id), &["username", "name", "roles", "state"], &rows);
+    }
     let page = StaffPage { layout: Some(Layout::new(&viewer, "accounts")), site_name: viewer.site.name.clone(), staff };
     match page.render() {
         Ok(html) => Html(html).into_response(),

@@ -10,6 +10,7 @@ pub mod accounts_page;
 pub mod api;
 pub mod fhir_api;
 pub mod auth;
+pub mod csv_export;
 pub mod forms;
 pub mod pages;
 pub mod path_forms;

@@ -6,7 +6,7 @@ use crate::auth::{self, Administer, Can, ViewAudit, ViewDashboard, ViewPatients,
 use crate::view::*;
 use crate::{now_micros, AppState};
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -513,12 +513,25 @@ async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDa
 
 // ---------- patients ----------
 
-async fn patients(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPatients>) -> Response {
+async fn patients(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPatients>, Query(query): Query<crate::csv_export::ListQuery>) -> Response {
     let mut people: Vec<Person> = match entities(&state, EntityKind::Person, Some(viewer.site.id.as_str()), None).await {
         Ok(p) => p,
         Err(r) => return r,
     };
     people.sort_by(|a, b| a.mrn.cmp(&b.mrn));
+    if query.wants_csv() {
+        // The file leaves celltrace with every name in it: each is a recorded read.
+        for p in &people {
+            if let Err(r) = record_view(&state, &viewer, &p.id, "patient list exported as CSV").await {
+                return r;
+            }
+        }
+        let rows: Vec<Vec<String>> = people
+            .iter()
+            .map(|p| vec![p.id.to_string(), p.mrn.clone(), p.name.clone(), p.date_of_birth.to_string(), format!("{:?}", p.kind).to_lowercase(), format!("{:?}", p.sex).to_lowercase(), format!("{:?}", p.language).to_lowercase()])
+            .collect();
+        return crate::csv_export::download(&format!("patients-{}.csv", viewer.site.id), &["person_id", "mrn", "name", "date_of_birth", "kind", "sex", "language"], &rows);
+    }
     let people = people
         .into_iter()
         .map(|p| PersonRow {
@@ -693,12 +706,36 @@ fn unit_item(u: &Unit) -> Item {
 
 // ---------- units ----------
 
-async fn units(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>) -> Response {
+async fn units(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Query(query): Query<crate::csv_export::ListQuery>) -> Response {
     let mut units: Vec<Unit> = match entities(&state, EntityKind::Unit, Some(viewer.site.id.as_str()), None).await {
         Ok(u) => u,
         Err(r) => return r,
     };
     units.sort_by(|a, b| (&a.din, &a.product_code).cmp(&(&b.din, &b.product_code)));
+    if query.wants_csv() {
+        let rows: Vec<Vec<String>> = units
+            .iter()
+            .map(|u| {
+                vec![
+                    u.id.to_string(),
+                    u.din.clone(),
+                    u.product_code.clone(),
+                    u.product_type.code().to_owned(),
+                    u.status.label().to_owned(),
+                    u.quantity.to_string(),
+                    u.collected_at.date().to_string(),
+                    when(u.expires_at),
+                    u.parents.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+                    u.location.as_ref().map(|l| format!("{} / {} / {} / {}", l.freezer, l.rack, l.r#box, l.position)).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        return crate::csv_export::download(
+            &format!("units-{}.csv", viewer.site.id),
+            &["unit_id", "din", "product_code", "product_type", "status", "quantity", "collected_on", "expires_at_utc", "parents", "location"],
+            &rows,
+        );
+    }
     let units = units.iter().map(|u| Item { site: when(u.expires_at), ..unit_item(u) }).collect();
     render(UnitsPage { layout: Some(Layout::new(&viewer, "units")), site_name: viewer.site.name.clone(), units })
 }
