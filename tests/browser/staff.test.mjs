@@ -155,10 +155,27 @@ test("a physician enters an adverse event", async () => {
   await page.getByLabel("Outcome").fill("Recovering");
   await page.getByLabel("What happened").fill("Knee pain for three days after the injection.");
   await shot(page, "11-adverse-event-form");
+  await page.getByLabel("Required or prolonged hospitalisation").check();
   await page.getByRole("button", { name: "Report the adverse event" }).click();
   await page.waitForURL(`${demo.base}/patients/p-sunita`);
   assert.match(await page.textContent("main"), /Adverse event: Arthralgia grade 2/);
   await page.close();
+
+  // A serious event alerts the medical director's queue until reviewed.
+  const director = await browser.newPage();
+  await signIn(director, demo.base, "md.iyer");
+  const alert = director.locator("section[role=alert]");
+  assert.match(await alert.textContent(), /Serious adverse events awaiting the medical director's review \(1\)/);
+  assert.match(await alert.textContent(), /Arthralgia grade 2/);
+  await shot(director, "13-serious-adverse-event-alert");
+  await alert.getByRole("link").first().click();
+  assert.match(await director.textContent("h1"), /SERIOUS/);
+  await director.getByLabel("Assessment, causality and whether it must be reported to the regulator").fill("Hospitalised one night for pain control; possibly related; report to the regulator within 15 days.");
+  await director.getByRole("button", { name: "Record the review" }).click();
+  assert.match(await director.textContent("main"), /md.iyer on .*Hospitalised one night/);
+  await director.goto(`${demo.base}/`);
+  assert.equal(await director.locator("section[role=alert]").count(), 0, "reviewed: no longer an alert");
+  await director.close();
 });
 
 test("the registry shows outcomes with confidence intervals and loss to follow-up", async () => {

@@ -69,6 +69,7 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("POST", "/units/{id}/release", Some(Release)),
         ("GET", "/patients/{id}/plan", Some(RecordClinical)),
         ("GET", "/adverse-events/{ae}", Some(ViewPatients)),
+        ("POST", "/adverse-events/{ae}/review", Some(ViewPatients)),
         ("GET", "/lookback", Some(ViewAudit)),
         ("GET", "/registry", Some(ViewPatients)),
         ("GET", "/registry/export.csv", Some(ViewPatients)),
@@ -427,7 +428,6 @@ fn person_name(people: &BTreeMap<String, Person>, id: &str) -> String {
     people.get(id).map(|p| p.name.clone()).unwrap_or_else(|| id.to_owned())
 }
 
-const FOLLOW_UP_POINTS: [(&str, i64); 4] = [("1m", 30), ("3m", 91), ("6m", 182), ("12m", 365)];
 
 async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDashboard>) -> Response {
     let site = viewer.site.id.as_str();
@@ -472,21 +472,23 @@ async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDa
         .map(|p| item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("plan {} · {} · {}", p.id, p.product_type.code(), p.indication.name)))
         .collect();
     let mut follow_ups = Vec::new();
-    for p in &plans {
-        let Some(first) = p.administrations.first() else { continue };
-        for (point, days) in FOLLOW_UP_POINTS {
-            let due = first.at.plus_days(days);
-            let done = p.follow_ups.iter().any(|f| f.time_point == point);
-            if !done && due <= now.plus_days(14) {
-                let overdue = now > due.plus_days(14);
-                follow_ups.push(item(
-                    p.patient.to_string(),
-                    person_name(&people, p.patient.as_str()),
-                    format!("{point} questionnaire {} {}", if overdue { "overdue since" } else { "due" }, due.date()),
-                ));
-            }
+    for p in plans.iter().filter(|p| p.current_consent().is_some()) {
+        use celltrace_outcomes::schedule::VisitState;
+        let Ok(statuses) = crate::questionnaires::plan_status(p, now) else { continue };
+        for s in statuses.iter().filter(|s| matches!(s.state, VisitState::Due | VisitState::Overdue)) {
+            let closes = s.closes.map(|d| celltrace_domain::time::Date::from_days_since_epoch(d).to_string()).unwrap_or_else(|| "open".into());
+            let state = if s.state == VisitState::Overdue { "overdue, window closes" } else { "due until" };
+            follow_ups.push(item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("{} {} {state} {closes}", s.time_point, s.instrument)));
         }
     }
+    let serious = adverse
+        .iter()
+        .filter(|a| a.is_serious() && a.review.is_none())
+        .map(|a| Item {
+            status: a.id.to_string(),
+            ..item(a.patient.to_string(), person_name(&people, a.patient.as_str()), format!("{} grade {}, onset {}", a.term, a.grade, a.onset))
+        })
+        .collect();
     let adverse = adverse
         .iter()
         .map(|a| Item {
@@ -506,6 +508,7 @@ async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDa
         transit,
         ready,
         follow_ups,
+        serious,
         adverse,
         blocked,
     })

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lookback", get(lookback_page))
         .route("/units/{id}/batch", get(batch_page))
         .route("/adverse-events/{id}", get(adverse_event_report))
+        .route("/adverse-events/{id}/review", axum::routing::post(review_adverse_event))
         .route("/registry", get(crate::registry::registry_page))
         .route("/registry/{format}", get(crate::registry::export))
         .route("/registry/plots/{instrument}/{file}", get(crate::registry::plot_file))
@@ -166,6 +167,8 @@ struct AdverseEventReport {
     id: String,
     serious: bool,
     rows: Vec<(&'static str, String)>,
+    /// The review form, for a medical director while the event awaits review.
+    review_csrf: Option<String>,
 }
 
 async fn adverse_event_report(State(state): State<AppState>, Can { viewer, .. }: Can<crate::auth::ViewPatients>, Path(id): Path<String>) -> Response {
@@ -209,5 +212,43 @@ async fn adverse_event_report(State(state): State<AppState>, Can { viewer, .. }:
         ("Administration", plan.as_ref().and_then(|p| p.administrations.last()).map(|a| format!("{} {} at {} by {}", when(a.at), a.dose, a.body_site, a.operator)).unwrap_or_default()),
         ("Medical director's review", ae.review.as_ref().map(|(who, at, note)| format!("{who} on {}: {note}", when(*at))).unwrap_or_else(|| "awaiting review".into())),
     ];
-    page(AdverseEventReport { layout: Some(Layout::new(&viewer, "patients")), id: ae.id.to_string(), serious: ae.is_serious(), rows })
+    let may_review = ae.review.is_none() && viewer.staff.memberships.iter().any(|m| m.site == viewer.site.id && m.roles.contains(&celltrace_domain::model::Role::MedicalDirector));
+    page(AdverseEventReport {
+        layout: Some(Layout::new(&viewer, "patients")),
+        id: ae.id.to_string(),
+        serious: ae.is_serious(),
+        rows,
+        review_csrf: may_review.then(|| viewer.session.csrf_token.clone()),
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct ReviewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The medical director's review of an adverse event, recorded in the ledger.
+async fn review_adverse_event(State(state): State<AppState>, Can { viewer, .. }: Can<crate::auth::ViewPatients>, Path(id): Path<String>, axum::Form(form): axum::Form<ReviewForm>) -> Response {
+    use celltrace_domain::command::{Actor, Command, Submission};
+    if let Err(r) = viewer.check_csrf(&form.csrf) {
+        return r;
+    }
+    let (Ok(command_id), Ok(adverse_event)) = (celltrace_domain::ids::CommandId::parse(&uuid::Uuid::now_v7().to_string()), id.parse()) else {
+        return auth::refusal(StatusCode::NOT_FOUND, "There is no such adverse event.");
+    };
+    let submission = Submission {
+        id: command_id,
+        actor: Actor::Staff(viewer.staff.id.clone()),
+        site: viewer.site.id.clone(),
+        at: celltrace_domain::time::Timestamp(crate::now_micros()),
+        command: Command::ReviewAdverseEvent { adverse_event, note: form.note.trim().to_owned() },
+    };
+    match state.engine.submit(submission).await {
+        Ok(_) => axum::response::Redirect::to(&format!("/adverse-events/{id}")).into_response(),
+        Err(celltrace_store::SubmitError::Rejected(r)) => auth::refusal(if r.code == "forbidden" { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY }, &r.message),
+        Err(celltrace_store::SubmitError::Store(e)) => auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
 }

@@ -131,6 +131,8 @@ pub struct DashboardPage {
     pub transit: Vec<Item>,
     pub ready: Vec<Item>,
     pub follow_ups: Vec<Item>,
+    /// Serious adverse events the medical director has not reviewed yet.
+    pub serious: Vec<Item>,
     pub adverse: Vec<Item>,
     pub blocked: Vec<Item>,
 }
