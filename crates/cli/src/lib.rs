@@ -9,4 +9,5 @@ pub mod isbt;
 pub mod keys;
 pub mod label;
 pub mod evidence;
+pub mod import;
 pub mod products;

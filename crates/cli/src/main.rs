@@ -1,7 +1,7 @@
 //! `celltrace`: serve, demo, verify, backup, migrate, checkpoint, token, bench.
 
 use celltrace::config::{Config, Overrides};
-use celltrace::{bench, demo, evidence, isbt, keys, label, products};
+use celltrace::{bench, demo, evidence, import, isbt, keys, label, products};
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::time::Timestamp;
 use celltrace_store::{verify, Database, Engine, EngineOptions};
@@ -64,6 +64,8 @@ enum Cmd {
     PublicKey,
     /// Measure the command path against raw SQLite writes.
     Bench(bench::BenchArgs),
+    /// Import patients, units or questionnaire answers from a CSV file: every row is checked, then all are recorded or none.
+    Import(import::ImportArgs),
     /// Write the ISBT 128 label of a unit as PNG, PDF and/or ZPL.
     Label {
         /// Unit id, DIN, or DIN followed by the product code (for divided products).
@@ -331,6 +333,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bench(args) => bench::run(args).await.map(|_| ExitCode::SUCCESS),
+        Cmd::Import(args) => import::run(&args, &config.database_url, &config.signing_key).await,
         Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
         Cmd::Registry { action: RegistryCmd::Report { format: _ } } => {
             let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;

@@ -39,6 +39,22 @@ pub enum SubmitError {
     Store(#[from] StoreError),
 }
 
+/// Why an all-or-nothing batch was not recorded. Nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum AtomicError {
+    /// The rules refused the submission at `index` (0-based in the batch).
+    #[error("submission {index} was refused: {rejection}")]
+    Rejected {
+        /// Position of the refused submission in the batch.
+        index: usize,
+        /// Why.
+        rejection: Rejection,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Tuning of the command path.
 #[derive(Clone)]
 pub struct EngineOptions {
@@ -59,6 +75,9 @@ impl EngineOptions {
 
 enum Job {
     Submit(Box<Submission>, oneshot::Sender<Result<Receipt, SubmitError>>),
+    /// Committed alone in its own transaction, never grouped with other submissions,
+    /// so one refusal rolls back exactly this batch and nobody else's work.
+    Atomic(Vec<Submission>, oneshot::Sender<Result<Vec<Receipt>, AtomicError>>),
     Checkpoint(oneshot::Sender<Result<Option<Checkpoint>, StoreError>>),
 }
 
@@ -117,6 +136,18 @@ impl Engine {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Decides `subs` in order, each against the state the ones before it
+    /// leave, and records all of them in one transaction, or none: the first
+    /// refusal (by the rules or a taken unique value) rolls everything back.
+    pub async fn submit_atomic(&self, subs: Vec<Submission>) -> Result<Vec<Receipt>, AtomicError> {
+        if subs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::Atomic(subs, reply)).await.map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// Signs a checkpoint over every entry not yet covered (if any).
     pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         let (reply, answer) = oneshot::channel();
@@ -127,33 +158,56 @@ impl Engine {
 
 async fn writer(db: Database, options: EngineOptions, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
     let mut uncovered: u64 = 0;
-    while let Some(job) = rx.recv().await {
-        let mut submissions = Vec::new();
-        let mut replies = Vec::new();
+    // An atomic job met while gathering a group waits here for its own turn.
+    let mut held: Option<Job> = None;
+    loop {
+        let job = match held.take() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
         let mut checkpoint_replies = Vec::new();
-        let mut next = Some(job);
-        while let Some(job) = next.take() {
-            match job {
-                Job::Submit(sub, reply) => {
-                    submissions.push(*sub);
-                    replies.push(reply);
-                }
-                Job::Checkpoint(reply) => checkpoint_replies.push(reply),
-            }
-            if submissions.len() < options.max_batch {
-                next = rx.try_recv().ok();
-            }
-        }
-        if !submissions.is_empty() {
+        if let Job::Atomic(subs, reply) = job {
             counters.batches.fetch_add(1, Ordering::Relaxed);
-            counters.submissions.fetch_add(submissions.len() as u64, Ordering::Relaxed);
-            let outcomes = commit_batch(&db, &submissions).await;
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                if let Ok(receipt) = &outcome {
-                    uncovered += receipt.last_seq + 1 - receipt.first_seq;
+            counters.submissions.fetch_add(subs.len() as u64, Ordering::Relaxed);
+            let outcome = commit_atomic(&db, &subs).await;
+            if let Ok(receipts) = &outcome {
+                uncovered += receipts.iter().map(|r| r.last_seq + 1 - r.first_seq).sum::<u64>();
+            }
+            let _ = reply.send(outcome);
+        } else {
+            let mut submissions = Vec::new();
+            let mut replies = Vec::new();
+            let mut next = Some(job);
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Submit(sub, reply) => {
+                        submissions.push(*sub);
+                        replies.push(reply);
+                    }
+                    Job::Checkpoint(reply) => checkpoint_replies.push(reply),
+                    atomic @ Job::Atomic(..) => {
+                        held = Some(atomic);
+                        break;
+                    }
                 }
-                // The submitter may have gone away; the command stands regardless.
-                let _ = reply.send(outcome);
+                if submissions.len() < options.max_batch {
+                    next = rx.try_recv().ok();
+                }
+            }
+            if !submissions.is_empty() {
+                counters.batches.fetch_add(1, Ordering::Relaxed);
+                counters.submissions.fetch_add(submissions.len() as u64, Ordering::Relaxed);
+                let outcomes = commit_batch(&db, &submissions).await;
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    if let Ok(receipt) = &outcome {
+                        uncovered += receipt.last_seq + 1 - receipt.first_seq;
+                    }
+                    // The submitter may have gone away; the command stands regardless.
+                    let _ = reply.send(outcome);
+                }
             }
         }
         if uncovered >= options.checkpoint_every || !checkpoint_replies.is_empty() {
@@ -302,7 +356,8 @@ async fn existing_values(
     Ok(found)
 }
 
-fn claim_rejection(claim: &Claim) -> Rejection {
+/// How a taken unique value is refused, in words for the person who sent it.
+pub fn claim_rejection(claim: &Claim) -> Rejection {
     let message = match claim.namespace {
         "din" => format!("DIN {} is already assigned to another donation; assign a new DIN.", claim.value),
         "release" => format!("Unit {} has already been released.", claim.value),
@@ -424,7 +479,11 @@ async fn known_commands(tx: &mut Transaction<'static, Any>, subs: &[Submission])
     Ok(found)
 }
 
-async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+/// Opens the transaction, locks the head and loads what `subs` need.
+async fn begin_decisions(
+    db: &Database,
+    subs: &[Submission],
+) -> Result<(Transaction<'static, Any>, Head, State, HashSet<String>), StoreError> {
     let mut tx = db.pool().begin().await?;
     let head = lock_head(&mut tx).await?;
 
@@ -441,15 +500,25 @@ async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Rec
     }
 
     let known_commands = known_commands(&mut tx, subs).await?;
+    Ok((tx, head, base, known_commands))
+}
+
+/// Which claims of `written` the database already holds.
+async fn taken_claims(tx: &mut Transaction<'static, Any>, written: &Written) -> Result<HashSet<(String, String)>, StoreError> {
+    let wanted: Vec<(String, String)> =
+        written.claims.iter().map(|(c, _)| (c.namespace.to_owned(), c.value.clone())).collect();
+    existing_values(tx, "claims", "namespace", "value", &wanted).await
+}
+
+async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+    let (mut tx, head, base, known_commands) = begin_decisions(db, subs).await?;
 
     // Decide, then check the claims against the database; a submission whose
     // claim is taken is refused and the rest decided again without it.
     let mut excluded: HashMap<usize, Rejection> = HashMap::new();
     let (state, written, outcomes) = loop {
         let (state, written, outcomes) = decide_batch(&base, head, subs, &known_commands, &excluded);
-        let wanted: Vec<(String, String)> =
-            written.claims.iter().map(|(c, _)| (c.namespace.to_owned(), c.value.clone())).collect();
-        let taken = existing_values(&mut tx, "claims", "namespace", "value", &wanted).await?;
+        let taken = taken_claims(&mut tx, &written).await?;
         if taken.is_empty() {
             break (state, written, outcomes);
         }
@@ -472,20 +541,71 @@ async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Rec
         tx.rollback().await?;
         return Ok(outcomes);
     }
-    write_entries(&mut tx, &written.entries).await?;
-    write_entities(&mut tx, &state, &written.touched).await?;
-    write_claims(&mut tx, &written.claims).await?;
-    write_commands(&mut tx, &written.commands).await?;
-    write_subjects(&mut tx, &written.subjects).await?;
+    write_all(&mut tx, &state, &written).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// The all-or-nothing path: the same decisions and writes as `try_commit`,
+/// but the first refusal rolls back the whole transaction.
+async fn commit_atomic(db: &Database, subs: &[Submission]) -> Result<Vec<Receipt>, AtomicError> {
+    let (mut tx, head, base, known_commands) = begin_decisions(db, subs).await?;
+    let (state, written, outcomes) = decide_batch(&base, head, subs, &known_commands, &HashMap::new());
+    let mut receipts = Vec::with_capacity(outcomes.len());
+    let mut refused = None;
+    for (index, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            Ok(receipt) => receipts.push(receipt),
+            Err(rejection) => {
+                refused = Some(AtomicError::Rejected { index, rejection });
+                break;
+            }
+        }
+    }
+    if refused.is_none() {
+        let taken = taken_claims(&mut tx, &written).await?;
+        // The claims are in sequence order, so the first taken one belongs to the earliest refused submission.
+        if let Some((claim, seq)) = written.claims.iter().find(|(c, _)| taken.contains(&(c.namespace.to_owned(), c.value.clone()))) {
+            let index = receipts.iter().position(|r| r.first_seq <= *seq && *seq <= r.last_seq).unwrap_or(0);
+            refused = Some(AtomicError::Rejected { index, rejection: claim_rejection(claim) });
+        }
+    }
+    if let Some(error) = refused {
+        tx.rollback().await.map_err(StoreError::from)?;
+        return Err(error);
+    }
+    if !written.entries.is_empty() {
+        write_all(&mut tx, &state, &written).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(receipts)
+}
+
+async fn write_all(tx: &mut Transaction<'static, Any>, state: &State, written: &Written) -> Result<(), StoreError> {
+    write_entries(tx, &written.entries).await?;
+    write_entities(tx, state, &written.touched).await?;
+    write_claims(tx, &written.claims).await?;
+    write_commands(tx, &written.commands).await?;
+    write_subjects(tx, &written.subjects).await?;
     if let Some((last, _)) = written.entries.last() {
         sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(seq_i64(last.seq)?)
             .bind(last.hash.to_vec())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    tx.commit().await?;
-    Ok(outcomes)
+    Ok(())
+}
+
+impl Database {
+    /// Which of these `(namespace, value)` unique values are already taken,
+    /// so a check before submitting can name every clash, not just the first.
+    pub async fn taken_claims(&self, claims: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let found = existing_values(&mut tx, "claims", "namespace", "value", claims).await?;
+        tx.rollback().await?;
+        Ok(found)
+    }
 }
 
 pub(crate) async fn write_entries(tx: &mut Transaction<'static, Any>, entries: &[(Entry, String)]) -> Result<(), StoreError> {

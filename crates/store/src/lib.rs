@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use engine::{Engine, EngineOptions, EngineStats, Receipt, SubmitError};
+pub use engine::{AtomicError, Engine, EngineOptions, EngineStats, Receipt, SubmitError};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

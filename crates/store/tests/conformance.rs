@@ -9,7 +9,7 @@ use celltrace_domain::command::Command;
 use celltrace_domain::model::{Unit, UnitStatus};
 use celltrace_domain::{EntityKey, EntityKind};
 use celltrace_ledger::SigningKey;
-use celltrace_store::{verify, Database, Engine, EngineOptions, SubmitError};
+use celltrace_store::{verify, AtomicError, Database, Engine, EngineOptions, SubmitError};
 use celltrace_testkit::{administer, clinic, now, released_unit, TestDb};
 
 fn key() -> SigningKey {
@@ -379,5 +379,107 @@ async fn a_portal_code_works_once_before_it_expires_and_sessions_end() {
         assert_eq!(database.portal_session("token-2", t + 1).await.expect("read"), None, "unknown token");
         database.end_portal_session("token-1").await.expect("end");
         assert_eq!(database.portal_session("token-1", t + 1).await.expect("read"), None, "signed out");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_atomic_batch_with_one_refused_command_writes_nothing() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        let head = engine.database().head().await.expect("head");
+        let counts = engine.database().counts().await.expect("counts");
+        let mut batch = released_unit(1, at);
+        // The fifth command (the collection) names a patient nobody registered.
+        if let Command::RecordCollection { source_person, .. } = &mut batch[4].command {
+            *source_person = "nobody".parse().expect("id");
+        }
+        match engine.submit_atomic(batch).await {
+            Err(AtomicError::Rejected { index, rejection }) => {
+                assert_eq!(index, 4, "{}: {rejection}", db.backend);
+            }
+            other => panic!("{}: expected a refusal, got {other:?}", db.backend),
+        }
+        assert_eq!(engine.database().head().await.expect("head"), head, "{}: the ledger head moved", db.backend);
+        assert_eq!(engine.database().counts().await.expect("counts"), counts, "{}", db.backend);
+        assert!(engine.database().get::<celltrace_domain::model::Person>(EntityKind::Person, "p-1").await.expect("read").is_none());
+        // A unique value taken in the database refuses the batch too: MRN-1 is registered now.
+        submit_all(&engine, released_unit(1, at)).await;
+        let head = engine.database().head().await.expect("head");
+        let mut again = released_unit(2, at);
+        if let Command::RegisterPerson { mrn, .. } = &mut again[0].command {
+            *mrn = "MRN-1".into();
+        }
+        match engine.submit_atomic(again).await {
+            Err(AtomicError::Rejected { index: 0, rejection }) => assert_eq!(rejection.code, "already_taken", "{}", db.backend),
+            other => panic!("{}: expected the MRN clash, got {other:?}", db.backend),
+        }
+        assert_eq!(engine.database().head().await.expect("head"), head, "{}", db.backend);
+        assert_verifies(&engine).await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_atomic_batch_writes_every_command_and_can_use_what_it_creates() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        let head = engine.database().head().await.expect("head");
+        // Each patient's plan, consent and collection refer to the patient
+        // registered earlier in the same batch.
+        let batch: Vec<_> = (1..=3).flat_map(|n| released_unit(n, at)).collect();
+        let count = batch.len() as u64;
+        let receipts = engine.submit_atomic(batch).await.unwrap_or_else(|e| panic!("{}: {e}", db.backend));
+        assert_eq!(receipts.len() as u64, count);
+        assert_eq!(receipts.first().map(|r| r.first_seq), Some(head.seq + 1));
+        let new_head = engine.database().head().await.expect("head");
+        assert_eq!(receipts.last().map(|r| r.last_seq), Some(new_head.seq), "{}", db.backend);
+        assert!(receipts.windows(2).all(|w| w[1].first_seq == w[0].last_seq + 1));
+        for n in 1..=3 {
+            let unit: Unit = engine.database().get(EntityKind::Unit, &format!("u-{n}")).await.expect("read").expect("unit");
+            assert_eq!(unit.status, UnitStatus::Released, "{}", db.backend);
+        }
+        // Ordinary submissions still go through around it.
+        submit_all(&engine, vec![administer(1, "nurse", "nurse2", at)]).await;
+        assert!(engine.submit_atomic(Vec::new()).await.expect("empty batch").is_empty());
+        assert_verifies(&engine).await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_atomic_batch_is_not_mixed_with_concurrent_submissions() {
+    for db in TestDb::all().await {
+        let engine = engine(&db).await;
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        let mut bad = released_unit(1, at);
+        if let Command::RecordCollection { quantity, .. } = &mut bad[4].command {
+            quantity.milli = 0;
+        }
+        // Good single submissions race the refused batch; they must all land.
+        let mut singles = Vec::new();
+        for n in 10..20 {
+            let engine = engine.clone();
+            singles.push(tokio::spawn(async move {
+                for sub in released_unit(n, at) {
+                    engine.submit(sub).await.expect("single submission");
+                }
+            }));
+        }
+        let refused = engine.submit_atomic(bad).await;
+        assert!(matches!(refused, Err(AtomicError::Rejected { index: 4, .. })), "{}: {refused:?}", db.backend);
+        for single in singles {
+            single.await.expect("task");
+        }
+        for n in 10..20 {
+            assert!(engine.database().get::<Unit>(EntityKind::Unit, &format!("u-{n}")).await.expect("read").is_some());
+        }
+        assert!(engine.database().get::<Unit>(EntityKind::Unit, "u-1").await.expect("read").is_none());
+        assert_verifies(&engine).await;
+        db.drop_database().await;
     }
 }
