@@ -324,6 +324,31 @@ pub fn evidence_block(rating: &EvidenceRating, trial: Option<&Trial>) -> Result<
     .to_owned()))
 }
 
+/// The guard again at the bedside, with the evidence data in force now: a
+/// plan rated earlier still proceeds only if the current rating allows it
+/// (approved, or inside its recorded trial, or unproven with the director's
+/// override and the patient's signed warning). Research-only never proceeds
+/// outside a trial.
+pub fn evidence_still_allows(plan: &Plan, current: &EvidenceRating) -> Result<(), String> {
+    let in_trial = trial_recorded(plan.trial.as_ref()).unwrap_or(false);
+    let allowed = match current.status {
+        EvidenceStatus::Approved => true,
+        _ if in_trial => true,
+        EvidenceStatus::Unproven => plan.override_signature.is_some() && plan.warning_acknowledged_at.is_some(),
+        EvidenceStatus::Investigational | EvidenceStatus::ResearchOnly => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(format!(
+            "STOP: the evidence data now in force (version {}) rates this use {:?}, and plan {} does not meet what that requires. The physician must review the plan.",
+            current.data_version,
+            current.status,
+            plan.id
+        ))
+    }
+}
+
 /// Decides a submission: the events it causes, or why it is refused.
 /// A refusal changes nothing.
 pub fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Rejection> {

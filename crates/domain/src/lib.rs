@@ -14,6 +14,6 @@ pub mod temperature;
 pub mod time;
 
 pub use command::{Actor, Command, NewUnit, Submission};
-pub use decide::{bedside_checks, decide, BedsideCheck, Rejection};
+pub use decide::{bedside_checks, decide, evidence_still_allows, BedsideCheck, Rejection};
 pub use event::Event;
 pub use state::{Claim, EntityKey, EntityKind, ProjectionRow, State};

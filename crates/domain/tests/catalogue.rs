@@ -82,3 +82,44 @@ fn evidence_data_is_replaced_by_new_versions_only_and_projected() {
     assert_eq!(rebuilt.evidence_data, state.evidence_data);
     assert!(state.all_keys().contains(&key));
 }
+
+#[test]
+fn the_bedside_guard_applies_the_rating_in_force_now() {
+    use celltrace_domain::evidence_still_allows;
+    use celltrace_domain::model::*;
+    let rating = |status| EvidenceRating { status, summary: String::new(), sources: vec![], data_version: "2027.1".into() };
+    let sig = Signature { signer: "md".parse().expect("id"), meaning: SignatureMeaning::EvidenceOverride, signed_at: Timestamp(1) };
+    let mut plan = Plan {
+        id: "plan-1".parse().expect("id"),
+        site: "clinic".parse().expect("id"),
+        patient: "p-1".parse().expect("id"),
+        physician: "dr".parse().expect("id"),
+        indication: Indication { icd10: "M54.50".into(), name: "Low back pain".into() },
+        product_type: ProductType::AutologousAdipose,
+        route: "intradiscal".into(),
+        sessions: 1,
+        dose: Quantity { milli: 1000, unit: "mL".into() },
+        cost_quote: Money { minor: 100, currency: "USD".into() },
+        evidence: rating(EvidenceStatus::Approved),
+        trial: None,
+        status: PlanStatus::Active,
+        blocked_reason: None,
+        warning_acknowledged_at: None,
+        override_signature: None,
+        eligibility: vec![],
+        consents: vec![],
+        administrations: vec![],
+        follow_ups: vec![],
+        responses: vec![],
+        created_at: Timestamp(0),
+    };
+    assert_eq!(evidence_still_allows(&plan, &rating(EvidenceStatus::Approved)), Ok(()));
+    let refused = evidence_still_allows(&plan, &rating(EvidenceStatus::Unproven)).expect_err("no override");
+    assert!(refused.contains("version 2027.1") && refused.contains("plan-1"), "{refused}");
+    plan.override_signature = Some(sig);
+    plan.warning_acknowledged_at = Some(Timestamp(2));
+    assert_eq!(evidence_still_allows(&plan, &rating(EvidenceStatus::Unproven)), Ok(()), "override and signed warning");
+    assert!(evidence_still_allows(&plan, &rating(EvidenceStatus::ResearchOnly)).is_err(), "research only never outside a trial");
+    plan.trial = Some(Trial { registration: "NCT01234567".into(), ethics_approval: "IEC-1".into() });
+    assert_eq!(evidence_still_allows(&plan, &rating(EvidenceStatus::ResearchOnly)), Ok(()), "inside its trial");
+}

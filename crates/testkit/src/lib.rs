@@ -153,7 +153,7 @@ pub fn released_unit(n: u32, at: Timestamp) -> Vec<Submission> {
         submission("doc", at, Command::CreatePlan {
             plan: id(&plan),
             patient: id(&patient),
-            indication: Indication { icd10: "M77.11".into(), name: "Lateral epicondylitis, right elbow".into() },
+            indication: Indication { icd10: "M77.10".into(), name: "Lateral epicondylitis, unspecified elbow".into() },
             product_type: ProductType::Prp,
             route: "intratendinous".into(),
             sessions: 1,

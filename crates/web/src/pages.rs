@@ -1111,6 +1111,10 @@ async fn bedside_check(State(state): State<AppState>, Can { viewer, .. }: Can<Ad
     checks.push(("Unit received at this site".into(), here, format!("STOP: unit {} is not at {} (it is at {}{}).", unit.din, viewer.site.name, unit.site, if unit.in_transit.is_some() { ", in transit" } else { "" })));
     let not_given = unit.administered_in.is_none();
     checks.push(("Not already administered".into(), not_given, format!("STOP: unit {} has already been administered.", unit.din)));
+    match evidence_now(db, plan).await {
+        Ok(verdict) => checks.push(("Evidence guard with the data in force".into(), verdict.is_ok(), verdict.err().unwrap_or_default())),
+        Err(e) => checks.push(("Evidence guard with the data in force".into(), false, format!("STOP: the evidence data cannot be read ({e}); do not administer."))),
+    }
     let passed = checks.iter().all(|c| c.1);
     let failures = checks.iter().filter(|c| !c.1).map(|c| c.2.clone()).collect();
     let confirm = passed.then(|| Confirm {
@@ -1123,6 +1127,18 @@ async fn bedside_check(State(state): State<AppState>, Can { viewer, .. }: Can<Ad
         route: plan.route.clone(),
     });
     page(Verdict { passed, failures, checks }, confirm)
+}
+
+/// The evidence guard at the bedside: the plan against the data in force now.
+async fn evidence_now(db: &celltrace_store::Database, plan: &Plan) -> Result<Result<(), String>, String> {
+    let data = crate::path_forms::evidence_in_force(db).await?;
+    let Some(entry) = data.indication_by_code(&plan.indication.icd10) else {
+        return Ok(Err(format!("STOP: the evidence data in force (version {}) has no indication for {}; the physician must review the plan.", data.version(), plan.indication.icd10)));
+    };
+    let Some(rating) = data.rating(&entry.id, plan.product_type) else {
+        return Ok(Err(format!("STOP: the evidence data in force has no rating for {} and {}.", entry.id, plan.product_type.code())));
+    };
+    Ok(celltrace_domain::evidence_still_allows(plan, &rating))
 }
 
 #[derive(Deserialize)]
@@ -1157,6 +1173,11 @@ async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: C
         Ok(None) => return retry("The plan is unknown; scan again.".into()),
         Err(e) => return unavailable(e),
     };
+    match evidence_now(state.db(), &plan).await {
+        Ok(Ok(())) => {}
+        Ok(Err(message)) => return retry(message),
+        Err(e) => return retry(format!("STOP: the evidence data cannot be read ({e}); do not administer.")),
+    }
     let (Ok(unit), Ok(patient), Ok(administration)) = (form.unit.parse(), form.patient.parse(), AdministrationId::parse(&format!("adm-{}", uuid::Uuid::now_v7()))) else {
         return retry("The form was damaged; scan again.".into());
     };
