@@ -197,6 +197,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The site a command-line load is recorded at: the first registered one
+/// (the operator's installation), or an error saying what to do first.
+async fn first_site(db: &Database, what: &str) -> Result<celltrace_domain::ids::SiteId, String> {
+    let rows = db.list(celltrace_domain::EntityKind::Site, None, None, 1).await.map_err(|e| e.to_string())?;
+    let id = rows.first().map(|s| s.key.id.clone()).ok_or_else(|| format!("register a site before {what}"))?;
+    celltrace_domain::ids::SiteId::parse(&id).map_err(|e| e.to_string())
+}
+
 async fn open(config: &Config) -> Result<Database, String> {
     Database::open(&config.database_url).await.map_err(|e| e.to_string())
 }
@@ -369,18 +377,12 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let data = files.parse().map_err(|e| format!("{} was not loaded; nothing changed: {e}", dir.display()))?;
             let db = open(&config).await?;
             let engine = start_engine(&config, db.clone()).await?;
-            let site = db
-                .list(celltrace_domain::EntityKind::Site, None, None, 1)
-                .await
-                .map_err(|e| e.to_string())?
-                .first()
-                .map(|s| s.key.id.clone())
-                .ok_or("register a site before loading evidence data")?;
+            let site = first_site(&db, "loading evidence data").await?;
             let version = data.version().to_owned();
             let submission = celltrace_domain::Submission {
                 id: celltrace_domain::ids::CommandId::parse(&uuid::Uuid::now_v7().to_string()).map_err(|e| e.to_string())?,
                 actor: celltrace_domain::Actor::System("cli".into()),
-                site: celltrace_domain::ids::SiteId::parse(&site).map_err(|e| e.to_string())?,
+                site,
                 at: now(),
                 command: celltrace_domain::Command::LoadEvidenceData {
                     version: version.clone(),
@@ -401,18 +403,12 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             })?;
             let db = open(&config).await?;
             let engine = start_engine(&config, db.clone()).await?;
-            let site = db
-                .list(celltrace_domain::EntityKind::Site, None, None, 1)
-                .await
-                .map_err(|e| e.to_string())?
-                .first()
-                .map(|s| s.key.id.clone())
-                .ok_or("register a site before loading the product table")?;
+            let site = first_site(&db, "loading the product table").await?;
             let count = entries.len();
             let submission = celltrace_domain::Submission {
                 id: celltrace_domain::ids::CommandId::parse(&uuid::Uuid::now_v7().to_string()).map_err(|e| e.to_string())?,
                 actor: celltrace_domain::Actor::System("cli".into()),
-                site: celltrace_domain::ids::SiteId::parse(&site).map_err(|e| e.to_string())?,
+                site,
                 at: now(),
                 command: celltrace_domain::Command::LoadProductCatalogue { entries, source: file.display().to_string() },
             };

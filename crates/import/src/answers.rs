@@ -7,56 +7,12 @@ use crate::table::Cells;
 use celltrace_domain::ids::{PlanId, VisitId};
 use celltrace_domain::model::Language;
 use celltrace_domain::Command;
-use celltrace_outcomes::{parse_instrument, score, Instrument, Score, ScoreError};
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 pub(crate) const REQUIRED: &[&str] = &["plan", "time_point", "instrument"];
 pub(crate) const OPTIONAL: &[&str] = &["language", "visit_id"];
 
-const INSTRUMENT_FILES: [(&str, &str); 3] = [
-    ("nprs.toml", include_str!("../../../data/instruments/nprs.toml")),
-    ("koos.toml", include_str!("../../../data/instruments/koos.toml")),
-    ("pgic.toml", include_str!("../../../data/instruments/pgic.toml")),
-];
-
-/// The shipped instruments by id, parsed once; a bad file is named.
-pub fn instruments() -> Result<&'static BTreeMap<String, Instrument>, String> {
-    static INSTRUMENTS: OnceLock<Result<BTreeMap<String, Instrument>, String>> = OnceLock::new();
-    INSTRUMENTS
-        .get_or_init(|| {
-            INSTRUMENT_FILES
-                .iter()
-                .map(|(file, text)| parse_instrument(text).map(|i| (i.id.clone(), i)).map_err(|e| format!("data/instruments/{file}: {e}")))
-                .collect()
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-fn milli(score: &Score) -> Option<i64> {
-    // Scores are at most a few hundred; thousandths keep three decimals exactly.
-    score.value().filter(|v| v.is_finite()).map(|v| (v * 1000.0).round() as i64)
-}
-
-/// The registry scores of one set of answers: `NPRS` and `PGIC` totals, and
-/// one `KOOS <subscale>` per KOOS subscale (e.g. `KOOS pain`).
-///
-/// Copied from `registry_scores` in crates/web/src/questionnaires.rs so this
-/// crate needs no web types; the two must name scores the same way, which the
-/// tests check against the names the registry reads.
-pub fn registry_scores(instrument: &Instrument, answers: &BTreeMap<String, u8>) -> Result<BTreeMap<String, Option<i64>>, ScoreError> {
-    let scores = score(instrument, answers)?;
-    let mut out = BTreeMap::new();
-    if instrument.subscales.is_empty() {
-        out.insert(instrument.id.to_uppercase(), milli(&scores.total));
-    } else {
-        for (id, value) in &scores.subscales {
-            out.insert(format!("{} {}", instrument.id.to_uppercase(), id.replace('_', " ")), milli(value));
-        }
-    }
-    Ok(out)
-}
+pub use celltrace_outcomes::shipped::{instruments, registry_scores};
 
 /// Whether a header names a question of some shipped instrument.
 pub(crate) fn is_item_column(name: &str) -> bool {

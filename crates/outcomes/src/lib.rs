@@ -21,6 +21,7 @@ pub mod dist;
 pub mod instrument;
 pub mod schedule;
 pub mod scoring;
+pub mod shipped;
 pub mod stats;
 
 pub use instrument::{

@@ -3,7 +3,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -143,13 +143,7 @@ async fn ledger_head(State(state): State<AppState>) -> Response {
 }
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
+    let token = crate::auth::bearer_token(headers).ok_or_else(|| {
             error(StatusCode::UNAUTHORIZED, "unauthenticated", "Send an API token as 'Authorization: Bearer TOKEN'; an administrator creates one with 'celltrace token create'.")
         })?;
     match state.db().staff_for_token(token).await {

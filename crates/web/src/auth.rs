@@ -88,6 +88,16 @@ pub fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age_seconds:
     )
 }
 
+/// The token of an `Authorization: Bearer TOKEN` header, if one was sent.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 /// Compares two secrets without revealing where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

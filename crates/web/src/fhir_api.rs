@@ -60,13 +60,7 @@ struct Reader {
 }
 
 async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Reader, Response> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
+    let token = crate::auth::bearer_token(headers).ok_or_else(|| {
             outcome(StatusCode::UNAUTHORIZED, IssueType::Login, "Send an API token as 'Authorization: Bearer TOKEN'; an administrator creates one with 'celltrace token create'.")
         })?;
     let staff_id = match state.db().staff_for_token(token).await {

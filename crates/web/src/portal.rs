@@ -365,15 +365,23 @@ fn throttle_key(patient_number: &str) -> String {
     format!("portal:{}", patient_number.trim().to_lowercase())
 }
 
+/// The visitor's language for a form posted before a session exists, once
+/// its CSRF token is checked.
+fn visitor_form(headers: &HeaderMap, csrf: &str) -> Result<(Lang, Tr), Response> {
+    let lang = visitor_lang(headers);
+    let t = tr(lang)?;
+    if login_csrf_ok(headers, csrf) {
+        Ok((lang, t))
+    } else {
+        Err(message(t, false, String::new(), StatusCode::FORBIDDEN, "error-form-expired"))
+    }
+}
+
 async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
-    let lang = visitor_lang(&headers);
-    let t = match tr(lang) {
-        Ok(t) => t,
+    let (lang, t) = match visitor_form(&headers, &form.csrf) {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    if !login_csrf_ok(&headers, &form.csrf) {
-        return message(t, false, String::new(), StatusCode::FORBIDDEN, "error-form-expired");
-    }
     let db = state.db();
     let now = now_micros();
     let since = now - auth::FAILURE_WINDOW_MICROS;
@@ -457,14 +465,10 @@ struct ActivateForm {
 }
 
 async fn activate(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ActivateForm>) -> Response {
-    let lang = visitor_lang(&headers);
-    let t = match tr(lang) {
-        Ok(t) => t,
+    let (lang, t) = match visitor_form(&headers, &form.csrf) {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    if !login_csrf_ok(&headers, &form.csrf) {
-        return message(t, false, String::new(), StatusCode::FORBIDDEN, "error-form-expired");
-    }
     let refuse = |key: &'static str, status: StatusCode| activate_page(&headers, lang, Some(key), form.patient_number.clone(), status);
     if auth::password_problem(&form.password).is_some() {
         return refuse("error-password-short", StatusCode::UNPROCESSABLE_ENTITY).await;

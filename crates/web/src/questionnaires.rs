@@ -6,15 +6,9 @@ use celltrace_domain::model::{Plan, ProductType};
 use celltrace_i18n::Lang;
 use celltrace_domain::time::Timestamp;
 use celltrace_outcomes::schedule::{self, parse_schedule, Schedule, TimePointStatus};
-use celltrace_outcomes::{parse_instrument, score, Instrument, Score, ScoreError};
+use celltrace_outcomes::Instrument;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-
-const INSTRUMENT_FILES: [(&str, &str); 3] = [
-    ("nprs.toml", include_str!("../../../data/instruments/nprs.toml")),
-    ("koos.toml", include_str!("../../../data/instruments/koos.toml")),
-    ("pgic.toml", include_str!("../../../data/instruments/pgic.toml")),
-];
 
 /// Schedules by product type; a protocol without a file uses `default.toml`.
 const SCHEDULE_FILES: [(Option<ProductType>, &str, &str); 2] = [
@@ -26,18 +20,9 @@ type Loaded<T> = Result<T, String>;
 /// Each shipped schedule with the product type it is for (`None`: the default).
 type Schedules = Vec<(Option<ProductType>, Schedule)>;
 
-/// The shipped instruments by id, parsed once; a bad file is named.
+/// The shipped instruments by id.
 pub fn instruments() -> Result<&'static BTreeMap<String, Instrument>, String> {
-    static INSTRUMENTS: OnceLock<Loaded<BTreeMap<String, Instrument>>> = OnceLock::new();
-    INSTRUMENTS
-        .get_or_init(|| {
-            INSTRUMENT_FILES
-                .iter()
-                .map(|(file, text)| parse_instrument(text).map(|i| (i.id.clone(), i)).map_err(|e| format!("data/instruments/{file}: {e}")))
-                .collect()
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+    celltrace_outcomes::shipped::instruments()
 }
 
 /// The schedule of plans of `product`, parsed once; a bad file is named.
@@ -96,25 +81,7 @@ pub fn scheduled(plan: &Plan, time_point: &str, instrument: &str) -> bool {
         .is_some_and(|tp| tp.instruments.iter().any(|i| i == instrument))
 }
 
-fn milli(score: &Score) -> Option<i64> {
-    // Scores are at most a few hundred; thousandths keep three decimals exactly.
-    score.value().filter(|v| v.is_finite()).map(|v| (v * 1000.0).round() as i64)
-}
-
-/// The registry scores of one set of answers: `NPRS` and `PGIC` totals, and
-/// one `KOOS <subscale>` per KOOS subscale (e.g. `KOOS pain`).
-pub fn registry_scores(instrument: &Instrument, answers: &BTreeMap<String, u8>) -> Result<BTreeMap<String, Option<i64>>, ScoreError> {
-    let scores = score(instrument, answers)?;
-    let mut out = BTreeMap::new();
-    if instrument.subscales.is_empty() {
-        out.insert(instrument.id.to_uppercase(), milli(&scores.total));
-    } else {
-        for (id, value) in &scores.subscales {
-            out.insert(format!("{} {}", instrument.id.to_uppercase(), id.replace('_', " ")), milli(value));
-        }
-    }
-    Ok(out)
-}
+pub use celltrace_outcomes::shipped::registry_scores;
 
 /// One answer option as a form shows it.
 pub struct OptionView {
@@ -367,17 +334,4 @@ mod tests {
         assert!(!schedule_for(ProductType::Prp).expect("default").instruments().contains("koos"));
     }
 
-    #[test]
-    fn answers_become_the_scores_the_registry_reads() {
-        let all = instruments().expect("instruments");
-        let nprs = &all["nprs"];
-        let answers = BTreeMap::from([("pain".to_owned(), 7u8)]);
-        assert_eq!(registry_scores(nprs, &answers).expect("scores"), BTreeMap::from([("NPRS".to_owned(), Some(7000))]));
-        let koos = &all["koos"];
-        let pain_items: BTreeMap<String, u8> = koos.subscale("pain").expect("pain").items.iter().map(|i| (i.clone(), 2u8)).collect();
-        let scores = registry_scores(koos, &pain_items).expect("scores");
-        assert_eq!(scores.get("KOOS pain"), Some(&Some(50_000)), "100 - 2 x 25");
-        assert_eq!(scores.get("KOOS symptoms"), Some(&None), "unanswered subscales are not scored, never imputed");
-        assert!(registry_scores(nprs, &BTreeMap::from([("pain".to_owned(), 11u8)])).is_err(), "11 is not an option");
-    }
 }
