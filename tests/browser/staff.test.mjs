@@ -1,5 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { startServer, launch, signIn, shot } from "./harness.mjs";
 
 let demo, browser;
@@ -200,5 +202,28 @@ test("the registry shows outcomes with confidence intervals and loss to follow-u
   const csv = await (await page.request.get(`${demo.base}/registry/plots/koos-pain/responders.csv`)).text();
   assert.match(csv.split("\n")[0], /time_point/);
   await shot(page, "12-registry");
+  await page.close();
+});
+
+test("an administrator uploads newer evidence data, checked before it is recorded", async () => {
+  const page = await browser.newPage();
+  await signIn(page, demo.base, "admin");
+  await page.getByRole("link", { name: "Evidence data" }).click();
+  assert.equal(await page.textContent("#evidence-version"), "2026.01.1");
+  const data = join(import.meta.dirname, "../../data/evidence");
+  const file = (name, edit = (t) => t) => ({ name, mimeType: "text/plain", buffer: Buffer.from(edit(readFileSync(join(data, name), "utf8").replaceAll("2026.01.1", "2026.12.1"))) });
+  await page.setInputFiles("#indications", file("indications.toml"));
+  await page.setInputFiles("#status", file("status.toml", (t) => t.replace('status = "unproven"', 'status = "miraculous"')));
+  await page.setInputFiles("#approved_products", file("approved_products.toml"));
+  await page.getByRole("button", { name: "Check and load" }).click();
+  assert.match(await page.textContent("[role=alert]"), /nothing changed.*status\.toml.*line/s);
+  assert.equal(await page.textContent("#evidence-version"), "2026.01.1", "a broken file changes nothing");
+  await page.setInputFiles("#indications", file("indications.toml"));
+  await page.setInputFiles("#status", file("status.toml"));
+  await page.setInputFiles("#approved_products", file("approved_products.toml"));
+  await page.getByRole("button", { name: "Check and load" }).click();
+  assert.match(await page.textContent("[role=status]"), /2026\.12\.1 is now in force/);
+  assert.equal(await page.textContent("#evidence-version"), "2026.12.1");
+  await shot(page, "14-evidence-data-admin");
   await page.close();
 });

@@ -826,3 +826,36 @@ async fn list_pages_download_as_csv() {
     let staff = admin.get("/admin/staff?format=csv").await;
     assert!(staff.body.contains("username,name,roles,state") && staff.body.contains("dr.haddad,"), "{}", staff.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_loads_evidence_data_from_the_browser() {
+    let (db, app) = demo_app().await;
+    let database = Database::connect(&db.url).await.expect("db");
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/evidence");
+    let read = |name: &str| std::fs::read_to_string(shipped.join(name)).expect("shipped file").replace("2026.01.1", "2026.12.1");
+    let mut admin = Client::new(&app);
+    admin.login("admin", "celltrace-demo").await;
+    let page = admin.get("/admin/evidence").await;
+    assert!(page.body.contains("2026.01.1") && page.body.contains("shipped with this build"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let (indications, status, products) = (read("indications.toml"), read("status.toml"), read("approved_products.toml"));
+
+    let broken = status.replacen("status = \"unproven\"", "status = \"miraculous\"", 1);
+    let refused = admin.post("/admin/evidence", &[("csrf", &csrf), ("indications", &indications), ("status", &broken), ("approved_products", &products)]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("nothing changed") && refused.body.contains("status.toml") && refused.body.contains("line"), "{}", refused.body);
+    assert_eq!(admin.post("/admin/evidence", &[("csrf", "forged"), ("indications", &indications), ("status", &status), ("approved_products", &products)]).await.status, StatusCode::FORBIDDEN);
+    let loaded: Option<celltrace_domain::model::EvidenceDataset> = database.get(EntityKind::Catalogue, celltrace_domain::model::EvidenceDataset::ID).await.expect("read");
+    assert!(loaded.is_none(), "refused uploads change nothing");
+
+    let done = admin.post("/admin/evidence", &[("csrf", &csrf), ("indications", &indications), ("status", &status), ("approved_products", &products)]).await;
+    assert_eq!(done.location, "/admin/evidence?loaded=2026.12.1");
+    let page = admin.get(&done.location).await;
+    assert!(page.body.contains("2026.12.1") && page.body.contains("upload by admin"), "{}", page.body);
+    let trail = database.trail(&celltrace_domain::EntityKey::new(EntityKind::Catalogue, celltrace_domain::model::EvidenceDataset::ID)).await.expect("trail");
+    assert_eq!(trail.last().map(|(e, _)| (e.record.kind.as_str(), e.record.actor.as_str())), Some(("evidence_data_loaded", "staff:admin")));
+    // A physician may not.
+    let mut doc = Client::new(&app);
+    doc.login("dr.haddad", "celltrace-demo").await;
+    assert_eq!(doc.get("/admin/evidence").await.status, StatusCode::FORBIDDEN);
+}

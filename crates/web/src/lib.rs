@@ -11,6 +11,7 @@ pub mod api;
 pub mod fhir_api;
 pub mod auth;
 pub mod csv_export;
+pub mod evidence_admin;
 pub mod forms;
 pub mod pages;
 pub mod path_forms;
@@ -39,7 +40,7 @@ impl AppState {
 
 /// Every route of celltrace.
 pub fn router(state: AppState) -> Router {
-    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).merge(portal::routes()).merge(questionnaires::routes()).merge(fhir_api::routes()).with_state(state)
+    api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).merge(portal::routes()).merge(questionnaires::routes()).merge(fhir_api::routes()).merge(evidence_admin::routes()).with_state(state)
 }
 
 /// Microseconds since the epoch, now.

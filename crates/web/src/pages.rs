@@ -75,6 +75,8 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
         ("GET", "/registry/export.csv", Some(ViewPatients)),
         ("GET", "/registry/plots/nprs/change.png", Some(ViewPatients)),
         ("GET", "/admin/staff", Some(ManageAccounts)),
+        ("GET", "/admin/evidence", Some(ManageAccounts)),
+        ("POST", "/admin/evidence", Some(ManageAccounts)),
         ("GET", "/admin/staff/new", Some(ManageAccounts)),
         ("POST", "/admin/staff/new", Some(ManageAccounts)),
         ("GET", "/units/{id}/batch", Some(ViewUnits)),
