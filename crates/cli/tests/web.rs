@@ -818,6 +818,11 @@ async fn list_pages_download_as_csv() {
     let trail = database.trail(&celltrace_domain::EntityKey::new(EntityKind::Person, "p-layla")).await.expect("trail");
     assert!(trail.iter().any(|(e, _)| e.record.kind == "record_viewed" && String::from_utf8_lossy(&e.record.payload).contains("exported as CSV")));
 
+    let mut auditor = Client::new(&app);
+    auditor.login("auditor", "celltrace-demo").await;
+    let trail = auditor.get("/audit/person/p-layla?format=csv").await;
+    assert!(trail.body.contains("entry,recorded_at_utc,actor,site,kind,what,command,hash,payload") && trail.body.contains("person_registered"), "{}", trail.body);
+
     let units = doc.get("/units?format=csv").await;
     assert!(units.body.contains("unit_id,din,product_code") && units.body.contains("A999126000101"), "{}", units.body);
     assert!(doc.get("/admin/staff?format=csv").await.status == StatusCode::FORBIDDEN, "a physician may not list accounts");

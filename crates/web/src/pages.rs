@@ -949,7 +949,7 @@ async fn label_pdf(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUn
 
 // ---------- audit and ledger ----------
 
-async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Path((kind, id)): Path<(String, String)>) -> Response {
+async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Path((kind, id)): Path<(String, String)>, Query(query): Query<crate::csv_export::ListQuery>) -> Response {
     let Some(kind) = EntityKind::parse(&kind) else { return not_found("This kind of record") };
     let key = EntityKey::new(kind, &id);
     match state.db().entity(&key).await {
@@ -961,6 +961,27 @@ async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>
         Ok(t) => t,
         Err(e) => return unavailable(e),
     };
+    if query.wants_csv() {
+        // For inspectors: each entry with its full hash, to check against `celltrace verify`.
+        let rows: Vec<Vec<String>> = trail
+            .iter()
+            .map(|(e, command)| {
+                vec![
+                    e.seq.to_string(),
+                    when(Timestamp(e.record.recorded_at)),
+                    e.record.actor.clone(),
+                    e.record.site.clone(),
+                    e.record.kind.clone(),
+                    describe_event(&e.record.payload),
+                    command.clone(),
+                    celltrace_ledger::to_hex(&e.hash),
+                    String::from_utf8_lossy(&e.record.payload).into_owned(),
+                ]
+            })
+            .collect();
+        let name = format!("audit-{}-{}.csv", key.kind.as_str(), key.id);
+        return crate::csv_export::download(&name, &["entry", "recorded_at_utc", "actor", "site", "kind", "what", "command", "hash", "payload"], &rows);
+    }
     let entries = trail
         .into_iter()
         .map(|(e, _)| AuditRow {
