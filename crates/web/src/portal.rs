@@ -194,6 +194,8 @@ struct HomePage {
 struct Section {
     heading: String,
     paragraphs: Vec<String>,
+    /// Text quoted in English from the evidence data (set left to right).
+    english: Option<String>,
 }
 
 struct SignatureLine {
@@ -1074,10 +1076,11 @@ fn consent_page(t: Tr, chrome: Chrome, plan: &Plan, parties: &ConsentParties<'_>
     if let Some(trial) = &plan.trial {
         evidence.push(t.msg_args("evidence-trial", &[("trial", trial.registration.clone().into())]));
     }
-    evidence.push(format!("{} {}", t.msg_args("evidence-summary", &[("version", plan.evidence.data_version.clone().into())]), plan.evidence.summary));
+    evidence.push(t.msg_args("evidence-summary", &[("version", plan.evidence.data_version.clone().into())]));
     let sections = vec![
         Section {
             heading: t.msg("consent-section-treatment"),
+            english: None,
             paragraphs: vec![t.msg_args(
                 "consent-treatment-text",
                 &[
@@ -1089,14 +1092,15 @@ fn consent_page(t: Tr, chrome: Chrome, plan: &Plan, parties: &ConsentParties<'_>
                 ],
             )],
         },
-        Section { heading: t.msg("consent-section-evidence"), paragraphs: evidence },
-        Section { heading: t.msg("consent-section-risks"), paragraphs: risk_keys(plan.product_type).into_iter().map(|k| t.msg(k)).collect() },
+        Section { heading: t.msg("consent-section-evidence"), paragraphs: evidence, english: Some(plan.evidence.summary.clone()) },
+        Section { heading: t.msg("consent-section-risks"), paragraphs: risk_keys(plan.product_type).into_iter().map(|k| t.msg(k)).collect(), english: None },
         Section {
             heading: t.msg("consent-section-cost"),
+            english: None,
             paragraphs: vec![t.msg_args("consent-cost-text", &[("cost", t.amount(&plan.cost_quote.currency, plan.cost_quote.minor, 2).into())])],
         },
-        Section { heading: t.msg("consent-section-alternatives"), paragraphs: vec![t.msg("consent-alternatives-text")] },
-        Section { heading: t.msg("consent-section-withdraw"), paragraphs: vec![t.msg("consent-withdraw-text")] },
+        Section { heading: t.msg("consent-section-alternatives"), paragraphs: vec![t.msg("consent-alternatives-text")], english: None },
+        Section { heading: t.msg("consent-section-withdraw"), paragraphs: vec![t.msg("consent-withdraw-text")], english: None },
     ];
     let signed = |at: Option<Timestamp>| match at {
         Some(at) => t.msg_args("consent-signed-at", &[("date", when(&t, at).into())]),
