@@ -225,6 +225,17 @@ impl ProductType {
         )
     }
 
+    /// Every catalogue product type, in catalogue order.
+    pub const ALL: [ProductType; 7] = [
+        ProductType::AutologousAdipose,
+        ProductType::AutologousBoneMarrow,
+        ProductType::CordBloodHpc,
+        ProductType::AllogeneicMsc,
+        ProductType::EmbryonicDerived,
+        ProductType::MscExosome,
+        ProductType::Prp,
+    ];
+
     /// The catalogue identifier, e.g. `autologous-adipose`.
     pub fn code(self) -> &'static str {
         match self {

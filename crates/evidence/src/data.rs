@@ -9,15 +9,7 @@ use crate::error::{from_toml, line_of, DataFile, EvidenceError};
 use crate::raw::{RawDefault, RawIndications, RawProducts, RawStatus, Text};
 
 /// Every catalogue product type, in catalogue order.
-pub const PRODUCT_TYPES: [ProductType; 7] = [
-    ProductType::AutologousAdipose,
-    ProductType::AutologousBoneMarrow,
-    ProductType::CordBloodHpc,
-    ProductType::AllogeneicMsc,
-    ProductType::EmbryonicDerived,
-    ProductType::MscExosome,
-    ProductType::Prp,
-];
+pub const PRODUCT_TYPES: [ProductType; 7] = ProductType::ALL;
 
 /// The product type with this catalogue identifier (e.g. `msc-exosome`).
 #[must_use]

@@ -38,18 +38,8 @@ pub(crate) fn language(value: &str) -> Result<Language, String> {
     choice(value, &[("en", Language::En), ("ar", Language::Ar), ("hi", Language::Hi)], "language celltrace speaks")
 }
 
-const PRODUCT_TYPES: [ProductType; 7] = [
-    ProductType::AutologousAdipose,
-    ProductType::AutologousBoneMarrow,
-    ProductType::CordBloodHpc,
-    ProductType::AllogeneicMsc,
-    ProductType::EmbryonicDerived,
-    ProductType::MscExosome,
-    ProductType::Prp,
-];
-
 pub(crate) fn product_type(value: &str) -> Result<ProductType, String> {
-    let options: Vec<(&str, ProductType)> = PRODUCT_TYPES.iter().map(|p| (p.code(), *p)).collect();
+    let options: Vec<(&str, ProductType)> = ProductType::ALL.iter().map(|p| (p.code(), *p)).collect();
     choice(value, &options, "product type of the catalogue")
 }
 

@@ -6,6 +6,7 @@
 //! README for the file format; `data/instruments/*.toml` holds the shipped
 //! instruments.
 
+use crate::toml_text::{backticked, position};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -247,17 +248,6 @@ struct RawInstrument {
     subscales: Vec<RawSubscale>,
 }
 
-/// Byte offset → (line, column), both 1-based.
-fn position(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.chars().count(), |nl| {
-        before.get(nl + 1..).map_or(0, |s| s.chars().count())
-    }) + 1;
-    (line, column)
-}
-
 fn err_at(
     text: &str,
     offset: usize,
@@ -290,14 +280,6 @@ fn key_before(text: &str, offset: usize) -> Option<String> {
         .rev()
         .collect();
     (!key.is_empty()).then_some(key)
-}
-
-/// The first name between backticks in a serde message (`missing field `x``).
-fn backticked(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let rest = message.get(start..)?;
-    let end = rest.find('`')?;
-    rest.get(..end).map(str::to_owned)
 }
 
 /// The `[table]` / `[[array]]` header governing `offset`, if any.

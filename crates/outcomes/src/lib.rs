@@ -23,6 +23,7 @@ pub mod schedule;
 pub mod scoring;
 pub mod shipped;
 pub mod stats;
+mod toml_text;
 
 pub use instrument::{
     parse_instrument, AnswerOption, Direction, Instrument, InstrumentError, Item, Mcid,

@@ -2,6 +2,7 @@
 //! which time point, each time point's answer window, and the state of every
 //! time point × instrument on a given day. Dates are plain day numbers.
 
+use crate::toml_text::{backticked, position};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -321,17 +322,6 @@ struct RawSchedule {
     time_point: Spanned<Vec<Spanned<RawTimePoint>>>,
 }
 
-/// Byte offset → (line, column), both 1-based.
-fn position(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.chars().count(), |nl| {
-        before.get(nl + 1..).map_or(0, |s| s.chars().count())
-    }) + 1;
-    (line, column)
-}
-
 fn err_at(
     text: &str,
     offset: usize,
@@ -345,14 +335,6 @@ fn err_at(
         field: field.into(),
         message: message.into(),
     }
-}
-
-/// The first name between backticks in a serde message (`missing field `x``).
-fn backticked(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let rest = message.get(start..)?;
-    let end = rest.find('`')?;
-    rest.get(..end).map(str::to_owned)
 }
 
 fn syntax_error(text: &str, e: serde_path_to_error::Error<toml::de::Error>) -> ScheduleError {

@@ -140,6 +140,14 @@ fn questionnaire_responses(state: &DomainState) -> Vec<Value> {
 
 /// Provenance of every ledger entry that concerns a resource `state` holds.
 async fn provenances(state: &AppState, visible: &DomainState) -> Result<Vec<Value>, Response> {
+    // Built once: testing each entry's targets by building resources would
+    // make the walk over the ledger quadratic.
+    let visible_ids: BTreeSet<(ResourceType, String)> = ResourceType::ALL
+        .into_iter()
+        .flat_map(|rt| {
+            celltrace_fhir::resources_of_type(visible, rt).into_iter().filter_map(move |r| Some((rt, r.get("id")?.as_str()?.to_owned())))
+        })
+        .collect();
     let mut out = Vec::new();
     let mut from = 1;
     loop {
@@ -148,8 +156,10 @@ async fn provenances(state: &AppState, visible: &DomainState) -> Result<Vec<Valu
         from = last.seq + 1;
         for (entry, _) in &entries {
             let Ok(event) = serde_json::from_slice::<celltrace_domain::Event>(&entry.record.payload) else { continue };
-            let targets: Vec<celltrace_fhir::TargetRef> =
-                celltrace_fhir::event_targets(&event).into_iter().filter(|t| celltrace_fhir::read(visible, t.resource_type, &t.id).is_some() || holds(visible, t)).collect();
+            let targets: Vec<celltrace_fhir::TargetRef> = celltrace_fhir::event_targets(&event)
+                .into_iter()
+                .filter(|t| visible_ids.contains(&(t.resource_type, celltrace_fhir::fhir_id(&t.id))))
+                .collect();
             if targets.is_empty() {
                 continue;
             }
@@ -177,18 +187,6 @@ async fn provenances(state: &AppState, visible: &DomainState) -> Result<Vec<Valu
         }
     }
     Ok(out)
-}
-
-/// Cheap membership test for targets whose FHIR id is the celltrace id.
-fn holds(state: &DomainState, target: &celltrace_fhir::TargetRef) -> bool {
-    match target.resource_type {
-        ResourceType::Patient => state.persons.contains_key(target.id.as_str()),
-        ResourceType::BiologicallyDerivedProduct => state.units.contains_key(target.id.as_str()),
-        ResourceType::AdverseEvent => state.adverse_events.contains_key(target.id.as_str()),
-        ResourceType::Practitioner => state.staff.contains_key(target.id.as_str()),
-        ResourceType::Organization => state.sites.contains_key(target.id.as_str()),
-        _ => false,
-    }
 }
 
 fn parse_actor(ledger_name: &str) -> Actor {

@@ -1349,15 +1349,7 @@ mod tests {
     #[test]
     fn every_product_has_a_name_and_its_own_risks() {
         let t = Tr::new(Lang::Ar).expect("catalogue");
-        for product in [
-            ProductType::AutologousAdipose,
-            ProductType::AutologousBoneMarrow,
-            ProductType::CordBloodHpc,
-            ProductType::AllogeneicMsc,
-            ProductType::EmbryonicDerived,
-            ProductType::MscExosome,
-            ProductType::Prp,
-        ] {
+        for product in ProductType::ALL {
             assert!(!t.msg(product_key(product)).starts_with('['));
             assert!(risk_keys(product).len() >= 5, "general risks plus one for the cell source");
         }
