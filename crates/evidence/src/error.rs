@@ -103,7 +103,11 @@ pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
         let path = e.path().to_string().replace("$__serde_spanned_private_value", "");
         let inner = e.into_inner();
         let offset = inner.span().map_or(0, |s| s.start);
-        let message = inner.message().trim().to_owned();
+        // toml gives no message when a value is missing at the end (`name =`).
+        let message = match inner.message().trim() {
+            "" => "a value is missing here: write key = value, e.g. name = \"text\"".to_owned(),
+            m => m.to_owned(),
+        };
         let named = backticked(&message)
             .filter(|_| {
                 message.starts_with("missing field")
@@ -129,6 +133,13 @@ pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_value_at_the_end_is_named() {
+        let e = from_toml::<toml::Value>(DataFile::Products, "A=").expect_err("no value");
+        assert_eq!((e.line, e.field.as_str()), (1, "A"));
+        assert!(e.message.contains("value is missing"), "{e}");
+    }
 
     #[test]
     fn lines_are_counted_from_one() {

@@ -6,7 +6,7 @@
 //! README for the file format; `data/instruments/*.toml` holds the shipped
 //! instruments.
 
-use crate::toml_text::{backticked, position};
+use crate::toml_text::{backticked, parse_message, position};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -365,7 +365,7 @@ pub fn parse_instrument(text: &str) -> Result<Instrument, InstrumentError> {
             };
             let inner = e.into_inner();
             let offset = inner.span().map_or(0, |s| s.start);
-            let message = inner.message().trim().to_owned();
+            let message = parse_message(inner.message());
             // serde names a missing/unknown key in the message; the path then
             // points at its table.
             let named = backticked(&message).filter(|_| {

@@ -2,7 +2,7 @@
 //! which time point, each time point's answer window, and the state of every
 //! time point × instrument on a given day. Dates are plain day numbers.
 
-use crate::toml_text::{backticked, position};
+use crate::toml_text::{backticked, parse_message, position};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -346,7 +346,7 @@ fn syntax_error(text: &str, e: serde_path_to_error::Error<toml::de::Error>) -> S
         .replace("$__serde_spanned_private_value", "");
     let inner = e.into_inner();
     let offset = inner.span().map_or(0, |s| s.start);
-    let message = inner.message().trim().to_owned();
+    let message = parse_message(inner.message());
     // serde names a missing or unknown key in the message while the path
     // points at its table: join them so the field is exact.
     let named = backticked(&message).filter(|_| {

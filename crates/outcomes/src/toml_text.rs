@@ -12,6 +12,17 @@ pub(crate) fn position(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The parser's message for people; the toml crate gives none when a value
+/// is missing at the end of the text (`name =`), so say what is wrong.
+pub(crate) fn parse_message(raw: &str) -> String {
+    let message = raw.trim();
+    if message.is_empty() {
+        "a value is missing here: write key = value, e.g. name = \"text\"".to_owned()
+    } else {
+        message.to_owned()
+    }
+}
+
 /// The first name between backticks in a serde message (`missing field `x``).
 pub(crate) fn backticked(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
@@ -20,3 +31,15 @@ pub(crate) fn backticked(message: &str) -> Option<String> {
     rest.get(..end).map(str::to_owned)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_value_still_gets_a_message() {
+        assert!(parse_message("").contains("value is missing"));
+        assert_eq!(parse_message(" expected `=` \n"), "expected `=`");
+        assert_eq!(position("a\nbc", 3), (2, 2));
+        assert_eq!(backticked("missing field `id`").as_deref(), Some("id"));
+    }
+}
