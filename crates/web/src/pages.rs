@@ -478,9 +478,13 @@ async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDa
         use celltrace_outcomes::schedule::VisitState;
         let Ok(statuses) = crate::questionnaires::plan_status(p, now) else { continue };
         for s in statuses.iter().filter(|s| matches!(s.state, VisitState::Due | VisitState::Overdue)) {
-            let closes = s.closes.map(|d| celltrace_domain::time::Date::from_days_since_epoch(d).to_string()).unwrap_or_else(|| "open".into());
-            let state = if s.state == VisitState::Overdue { "overdue, window closes" } else { "due until" };
-            follow_ups.push(item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("{} {} {state} {closes}", s.time_point, s.instrument)));
+            let when = match (s.state, s.closes) {
+                (VisitState::Overdue, Some(d)) => format!("overdue, window closes {}", celltrace_domain::time::Date::from_days_since_epoch(d)),
+                (_, Some(d)) => format!("due until {}", celltrace_domain::time::Date::from_days_since_epoch(d)),
+                // A baseline stays open until the first administration.
+                (_, None) => "due before the first administration".to_owned(),
+            };
+            follow_ups.push(item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("{} {} {when}", s.time_point, s.instrument)));
         }
     }
     let serious = adverse
