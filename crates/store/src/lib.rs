@@ -42,6 +42,9 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite refused or failed (on the command path's own connection).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// Migrations failed.
     #[error("could not bring the database schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -94,11 +97,13 @@ fn migrations(backend: Backend) -> Migrator {
             (1, "ledger and projections", include_str!("../migrations/sqlite/0001_ledger_and_projections.sql")),
             (2, "accounts", include_str!("../migrations/sqlite/0002_accounts.sql")),
             (3, "portal", include_str!("../migrations/sqlite/0003_portal.sql")),
+            (4, "leaner writes", include_str!("../migrations/sqlite/0004_leaner_writes.sql")),
         ],
         Backend::Postgres => &[
             (1, "ledger and projections", include_str!("../migrations/postgres/0001_ledger_and_projections.sql")),
             (2, "accounts", include_str!("../migrations/postgres/0002_accounts.sql")),
             (3, "portal", include_str!("../migrations/postgres/0003_portal.sql")),
+            (4, "leaner writes", include_str!("../migrations/postgres/0004_leaner_writes.sql")),
         ],
     };
     Migrator {
@@ -163,6 +168,12 @@ impl Database {
     /// The pool, for adapters that read.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The file of a SQLite database, as its URL names it.
+    pub(crate) fn sqlite_path(&self) -> Result<std::path::PathBuf, StoreError> {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&self.url)?;
+        Ok(options.get_filename().to_path_buf())
     }
 
     /// Which backend this is.
@@ -244,6 +255,55 @@ mod tests {
     fn passwords_are_never_printed() {
         assert_eq!(redact_url("postgres://ct:s3cret@db:5432/ct"), "postgres://ct:***@db:5432/ct");
         assert_eq!(redact_url("postgres://ct@db/ct"), "postgres://ct@db/ct");
+    }
+
+    /// A database written before migration 4 (the leaner write schema) keeps
+    /// every entry and projection through the table rebuilds, verifies, and
+    /// its ledger still refuses edits, deletions and gaps.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_database_from_before_the_leaner_schema_upgrades_intact() {
+        use celltrace_testkit::{clinic, now, released_unit, TestDb};
+        let key = celltrace_ledger::SigningKey::from_bytes(&[9; 32]);
+        for test_db in TestDb::all().await {
+            let db = Database::connect(&test_db.url).await.expect("connect");
+            let mut before = migrations(db.backend());
+            before.migrations.to_mut().retain(|m| m.version < 4);
+            before.run(db.pool()).await.expect("the schema as it was");
+            let engine = Engine::start(db.clone(), EngineOptions::new(key.clone()));
+            let at = now();
+            for sub in clinic(at).into_iter().chain(released_unit(1, at)) {
+                engine.submit(sub).await.expect("accepted on the old schema");
+            }
+            engine.checkpoint().await.expect("checkpoint");
+            drop(engine);
+            let counts = |db: Database| async move {
+                let mut counts = Vec::new();
+                for table in ["ledger", "entities", "claims", "commands", "entry_subjects"] {
+                    let row = sqlx::query(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(db.pool()).await.expect("count");
+                    counts.push(sqlx::Row::try_get::<i64, _>(&row, 0).expect("count"));
+                }
+                counts
+            };
+            let rows_before = counts(db.clone()).await;
+
+            db.migrate().await.expect("upgrade");
+            assert_eq!(counts(db.clone()).await, rows_before, "{}: every row kept", test_db.backend);
+            let report = verify::verify(&db, &key.verifying_key()).await.expect("verify");
+            assert!(report.ok(), "{}: {:#?}", test_db.backend, report.findings);
+            assert!(sqlx::query("UPDATE ledger SET actor = 'x' WHERE seq = 1").execute(db.pool()).await.is_err());
+            assert!(sqlx::query("DELETE FROM ledger WHERE seq = 2").execute(db.pool()).await.is_err());
+            let gap = sqlx::query(
+                "INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) \
+                 VALUES (1000, 999, 0, 'x', 'x', 'x', $1, $2, $2, 'x')",
+            )
+            .bind(vec![1u8])
+            .bind(vec![0u8; 32])
+            .execute(db.pool())
+            .await;
+            assert!(gap.is_err(), "{}: an entry after a gap is refused", test_db.backend);
+            db.close().await;
+            test_db.drop_database().await;
+        }
     }
 
     #[test]

@@ -6,11 +6,20 @@
 //! One writer task per process takes whatever submissions are waiting and
 //! commits them together (group commit), so a burst costs one fsync, not one
 //! per command. Across processes the `ledger_head` row lock serialises writers.
+//!
+//! The flow of a transaction is written once, over [`CommandTx`]; `pool`
+//! carries it out through sqlx (PostgreSQL), `sqlite` on a thread that owns a
+//! SQLite connection of its own, which spares every statement a hop between
+//! threads.
 
-use crate::{hash32, placeholders, Database, StoreError};
-use celltrace_domain::{decide, Claim, EntityKey, EntityKind, Event, Rejection, State, Submission};
+mod pool;
+mod sqlite;
+
+pub(crate) use pool::lock_head;
+
+use crate::{hash32, Backend, Database, StoreError};
+use celltrace_domain::{decide, Claim, EntityKey, Event, Rejection, State, Submission};
 use celltrace_ledger::{Checkpoint, Entry, Head, Record, SigningKey};
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,7 +118,14 @@ impl Engine {
     pub fn start(db: Database, options: EngineOptions) -> Engine {
         let (jobs, rx) = mpsc::channel(4096);
         let counters = Arc::new(Counters::default());
-        tokio::spawn(writer(db.clone(), options, rx, counters.clone()));
+        let committer = match db.backend() {
+            Backend::Sqlite => match db.sqlite_path() {
+                Ok(path) => BatchCommitter::Thread(sqlite::WriterThread::start(path)),
+                Err(e) => BatchCommitter::Broken(e.to_string()),
+            },
+            Backend::Postgres => BatchCommitter::Pool(db.clone()),
+        };
+        tokio::spawn(writer(db.clone(), committer, options, rx, counters.clone()));
         Engine { jobs, db, counters }
     }
 
@@ -156,7 +172,41 @@ impl Engine {
     }
 }
 
-async fn writer(db: Database, options: EngineOptions, mut rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
+/// Where the writer's transactions run.
+enum BatchCommitter {
+    /// In the writer task, on the pool (PostgreSQL).
+    Pool(Database),
+    /// On the SQLite writer thread.
+    Thread(sqlite::WriterThread),
+    /// The database file could not be named; every submission gets this reason.
+    Broken(String),
+}
+
+impl BatchCommitter {
+    async fn batch(&mut self, subs: Vec<Submission>) -> Vec<Result<Receipt, SubmitError>> {
+        match self {
+            BatchCommitter::Pool(db) => commit_batch(db, &subs).await,
+            BatchCommitter::Thread(thread) => thread.batch(subs).await,
+            BatchCommitter::Broken(why) => subs.iter().map(|_| Err(SubmitError::Store(StoreError::Invalid(why.clone())))).collect(),
+        }
+    }
+
+    async fn atomic(&mut self, subs: Vec<Submission>) -> Result<Vec<Receipt>, AtomicError> {
+        match self {
+            BatchCommitter::Pool(db) => commit_atomic(db, &subs).await,
+            BatchCommitter::Thread(thread) => thread.atomic(subs).await,
+            BatchCommitter::Broken(why) => Err(AtomicError::Store(StoreError::Invalid(why.clone()))),
+        }
+    }
+}
+
+async fn writer(
+    db: Database,
+    mut committer: BatchCommitter,
+    options: EngineOptions,
+    mut rx: mpsc::Receiver<Job>,
+    counters: Arc<Counters>,
+) {
     let mut uncovered: u64 = 0;
     // An atomic job met while gathering a group waits here for its own turn.
     let mut held: Option<Job> = None;
@@ -172,7 +222,7 @@ async fn writer(db: Database, options: EngineOptions, mut rx: mpsc::Receiver<Job
         if let Job::Atomic(subs, reply) = job {
             counters.batches.fetch_add(1, Ordering::Relaxed);
             counters.submissions.fetch_add(subs.len() as u64, Ordering::Relaxed);
-            let outcome = commit_atomic(&db, &subs).await;
+            let outcome = committer.atomic(subs).await;
             if let Ok(receipts) = &outcome {
                 uncovered += receipts.iter().map(|r| r.last_seq + 1 - r.first_seq).sum::<u64>();
             }
@@ -194,13 +244,13 @@ async fn writer(db: Database, options: EngineOptions, mut rx: mpsc::Receiver<Job
                     }
                 }
                 if submissions.len() < options.max_batch {
-                    next = rx.try_recv().ok();
+                    next = next_waiting(&mut rx).await;
                 }
             }
             if !submissions.is_empty() {
                 counters.batches.fetch_add(1, Ordering::Relaxed);
                 counters.submissions.fetch_add(submissions.len() as u64, Ordering::Relaxed);
-                let outcomes = commit_batch(&db, &submissions).await;
+                let outcomes = committer.batch(submissions).await;
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     if let Ok(receipt) = &outcome {
                         uncovered += receipt.last_seq + 1 - receipt.first_seq;
@@ -226,35 +276,19 @@ async fn writer(db: Database, options: EngineOptions, mut rx: mpsc::Receiver<Job
     }
 }
 
-/// Commits a batch; if the batch as a whole fails, each submission is retried
-/// alone so one bad submission cannot fail its neighbours.
-async fn commit_batch(db: &Database, subs: &[Submission]) -> Vec<Result<Receipt, SubmitError>> {
-    match try_commit(db, subs).await {
-        Ok(outcomes) => outcomes.into_iter().map(|o| o.map_err(SubmitError::Rejected)).collect(),
-        Err(e) if subs.len() == 1 => vec![Err(SubmitError::Store(e))],
-        Err(e) => {
-            tracing::warn!("batch of {} failed ({e}); retrying one by one", subs.len());
-            let mut out = Vec::with_capacity(subs.len());
-            for sub in subs {
-                out.push(match try_commit(db, std::slice::from_ref(sub)).await {
-                    Ok(mut o) => o.pop().unwrap_or_else(|| Err(Rejection::new("internal", "no outcome"))).map_err(SubmitError::Rejected),
-                    Err(e) => Err(SubmitError::Store(e)),
-                });
-            }
-            out
+/// The next job already sent, if any. When the queue looks empty the writer
+/// first lets the other tasks run a couple of times: submitters just woken by
+/// the previous commit are usually about to send their next command, and
+/// taking them into this batch saves a whole commit for microseconds of wait.
+async fn next_waiting(rx: &mut mpsc::Receiver<Job>) -> Option<Job> {
+    const STRAGGLER_YIELDS: usize = 2;
+    for _ in 0..STRAGGLER_YIELDS {
+        if let Ok(job) = rx.try_recv() {
+            return Some(job);
         }
+        tokio::task::yield_now().await;
     }
-}
-
-/// Locks the chain head for this transaction and reads it.
-pub(crate) async fn lock_head(tx: &mut Transaction<'static, Any>) -> Result<Head, StoreError> {
-    // A write first: SQLite takes its write lock now (not at the first insert),
-    // PostgreSQL locks the row until commit. Every writer queues here.
-    sqlx::query("UPDATE ledger_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
-    let row = sqlx::query("SELECT seq, hash FROM ledger_head WHERE id = 1").fetch_one(&mut **tx).await?;
-    let seq: i64 = row.try_get(0)?;
-    let hash: Vec<u8> = row.try_get(1)?;
-    Ok(Head { seq: seq_u64(seq)?, hash: hash32(&hash, "ledger head hash")? })
+    rx.try_recv().ok()
 }
 
 pub(crate) fn seq_u64(seq: i64) -> Result<u64, StoreError> {
@@ -263,35 +297,6 @@ pub(crate) fn seq_u64(seq: i64) -> Result<u64, StoreError> {
 
 pub(crate) fn seq_i64(seq: u64) -> Result<i64, StoreError> {
     i64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("sequence number {seq} out of range")))
-}
-
-async fn load_entities(
-    tx: &mut Transaction<'static, Any>,
-    keys: &[EntityKey],
-    state: &mut State,
-) -> Result<(), StoreError> {
-    // One query per kind with `id IN (...)`, so both backends use the primary key.
-    let mut by_kind: BTreeMap<EntityKind, Vec<&str>> = BTreeMap::new();
-    for key in keys {
-        by_kind.entry(key.kind).or_default().push(&key.id);
-    }
-    for (kind, ids) in by_kind {
-        for chunk in pow2_chunks(&ids, 256) {
-            let sql = format!(
-                "SELECT kind, id, body FROM entities WHERE kind = $1 AND id IN ({})",
-                list_placeholders(chunk.len(), 2)
-            );
-            let mut query = sqlx::query(&sql).bind(kind.as_str());
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&mut **tx).await? {
-                let (key, body) = entity_row(&row)?;
-                state.load(&key, &body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Splits `rows` into chunks whose sizes are powers of two (at most `max`), so
@@ -309,51 +314,6 @@ pub(crate) fn pow2_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T
         rest = tail;
         Some(chunk)
     })
-}
-
-/// `$first, $first+1, ...` for an `IN (...)` list.
-fn list_placeholders(count: usize, first: usize) -> String {
-    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(",")
-}
-
-fn entity_row(row: &AnyRow) -> Result<(EntityKey, String), StoreError> {
-    let kind: String = row.try_get(0)?;
-    let id: String = row.try_get(1)?;
-    let body: String = row.try_get(2)?;
-    let kind = EntityKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown entity kind '{kind}'")))?;
-    Ok((EntityKey { kind, id }, body))
-}
-
-/// Which of `values` already exist in `table`, grouped by the first column
-/// (`group_column = $1 AND value_column IN (...)`, an index lookup on both backends).
-async fn existing_values(
-    tx: &mut Transaction<'static, Any>,
-    table: &str,
-    group_column: &str,
-    value_column: &str,
-    pairs: &[(String, String)],
-) -> Result<HashSet<(String, String)>, StoreError> {
-    let mut grouped: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (group, value) in pairs {
-        grouped.entry(group.as_str()).or_default().push(value.as_str());
-    }
-    let mut found = HashSet::new();
-    for (group, values) in grouped {
-        for chunk in pow2_chunks(&values, 256) {
-            let sql = format!(
-                "SELECT {value_column} FROM {table} WHERE {group_column} = $1 AND {value_column} IN ({})",
-                list_placeholders(chunk.len(), 2)
-            );
-            let mut query = sqlx::query(&sql).bind(group);
-            for value in chunk {
-                query = query.bind(*value);
-            }
-            for row in query.fetch_all(&mut **tx).await? {
-                found.insert((group.to_owned(), row.try_get::<String, _>(0)?));
-            }
-        }
-    }
-    Ok(found)
 }
 
 /// How a taken unique value is refused, in words for the person who sent it.
@@ -380,12 +340,43 @@ pub fn claim_rejection(claim: &Claim) -> Rejection {
     Rejection::new(code, message)
 }
 
-struct Written {
-    entries: Vec<(Entry, String)>,
-    touched: BTreeMap<EntityKey, u64>,
-    claims: Vec<(Claim, u64)>,
-    commands: Vec<(String, u64, u64)>,
-    subjects: BTreeSet<(EntityKey, u64)>,
+/// Opens the transactions of the command path on one backend.
+pub(crate) trait Committer {
+    /// An open transaction.
+    type Tx<'a>: CommandTx
+    where
+        Self: 'a;
+    /// Opens one.
+    async fn begin(&mut self) -> Result<Self::Tx<'_>, StoreError>;
+}
+
+/// One command-path transaction: the chain head locked for its whole life,
+/// the reads the decisions need and the writes they produce. Dropped without
+/// `commit`, it rolls back.
+pub(crate) trait CommandTx {
+    /// Locks the chain head against every other writer and reads it.
+    async fn lock_head(&mut self) -> Result<Head, StoreError>;
+    /// Loads the projections of `keys` that exist into `state`.
+    async fn load_entities(&mut self, keys: &[EntityKey], state: &mut State) -> Result<(), StoreError>;
+    /// Which of these command ids are already recorded.
+    async fn known_commands(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError>;
+    /// Which of these `(namespace, value)` claims are already taken.
+    async fn taken_claims(&mut self, wanted: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>;
+    /// Writes the entries, projections, claims, commands and audit index, and moves the head.
+    async fn write(&mut self, state: &State, written: &Written) -> Result<(), StoreError>;
+    /// Makes everything durable.
+    async fn commit(self) -> Result<(), StoreError>;
+    /// Undoes everything.
+    async fn rollback(self) -> Result<(), StoreError>;
+}
+
+/// What a batch's decisions write.
+pub(crate) struct Written {
+    pub(crate) entries: Vec<(Entry, String)>,
+    pub(crate) touched: BTreeMap<EntityKey, u64>,
+    pub(crate) claims: Vec<(Claim, u64)>,
+    pub(crate) commands: Vec<(String, u64, u64)>,
+    pub(crate) subjects: BTreeSet<(EntityKey, u64)>,
 }
 
 /// Decides every submission in order against `base`, skipping `excluded`.
@@ -464,54 +455,60 @@ fn decide_batch(
     (state, written, outcomes)
 }
 
-async fn known_commands(tx: &mut Transaction<'static, Any>, subs: &[Submission]) -> Result<HashSet<String>, StoreError> {
-    let mut found = HashSet::new();
-    for chunk in pow2_chunks(subs, 256) {
-        let sql = format!("SELECT command_id FROM commands WHERE command_id IN ({})", list_placeholders(chunk.len(), 1));
-        let mut query = sqlx::query(&sql);
-        for sub in chunk {
-            query = query.bind(sub.id.as_str());
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            found.insert(row.try_get::<String, _>(0)?);
+/// Commits a batch; if the batch as a whole fails, each submission is retried
+/// alone so one bad submission cannot fail its neighbours.
+async fn commit_batch<C: Committer>(committer: &mut C, subs: &[Submission]) -> Vec<Result<Receipt, SubmitError>> {
+    match try_commit(committer, subs).await {
+        Ok(outcomes) => outcomes.into_iter().map(|o| o.map_err(SubmitError::Rejected)).collect(),
+        Err(e) if subs.len() == 1 => vec![Err(SubmitError::Store(e))],
+        Err(e) => {
+            tracing::warn!("batch of {} failed ({e}); retrying one by one", subs.len());
+            let mut out = Vec::with_capacity(subs.len());
+            for sub in subs {
+                out.push(match try_commit(committer, std::slice::from_ref(sub)).await {
+                    Ok(mut o) => o.pop().unwrap_or_else(|| Err(Rejection::new("internal", "no outcome"))).map_err(SubmitError::Rejected),
+                    Err(e) => Err(SubmitError::Store(e)),
+                });
+            }
+            out
         }
     }
-    Ok(found)
 }
 
 /// Opens the transaction, locks the head and loads what `subs` need.
-async fn begin_decisions(
-    db: &Database,
+async fn begin_decisions<'c, C: Committer>(
+    committer: &'c mut C,
     subs: &[Submission],
-) -> Result<(Transaction<'static, Any>, Head, State, HashSet<String>), StoreError> {
-    let mut tx = db.pool().begin().await?;
-    let head = lock_head(&mut tx).await?;
+) -> Result<(C::Tx<'c>, Head, State, HashSet<String>), StoreError> {
+    let mut tx = committer.begin().await?;
+    let head = tx.lock_head().await?;
 
     let mut keys: BTreeSet<EntityKey> = subs.iter().flat_map(Submission::keys).collect();
     let mut base = State::default();
-    load_entities(&mut tx, &keys.iter().cloned().collect::<Vec<_>>(), &mut base).await?;
+    tx.load_entities(&keys.iter().cloned().collect::<Vec<_>>(), &mut base).await?;
     let dependent: Vec<EntityKey> = subs
         .iter()
         .flat_map(|s| s.dependent_keys(&base))
         .filter(|k| keys.insert(k.clone()))
         .collect();
     if !dependent.is_empty() {
-        load_entities(&mut tx, &dependent, &mut base).await?;
+        tx.load_entities(&dependent, &mut base).await?;
     }
 
-    let known_commands = known_commands(&mut tx, subs).await?;
+    let ids: Vec<&str> = subs.iter().map(|s| s.id.as_str()).collect();
+    let known_commands = tx.known_commands(&ids).await?;
     Ok((tx, head, base, known_commands))
 }
 
 /// Which claims of `written` the database already holds.
-async fn taken_claims(tx: &mut Transaction<'static, Any>, written: &Written) -> Result<HashSet<(String, String)>, StoreError> {
+async fn taken_claims(tx: &mut impl CommandTx, written: &Written) -> Result<HashSet<(String, String)>, StoreError> {
     let wanted: Vec<(String, String)> =
         written.claims.iter().map(|(c, _)| (c.namespace.to_owned(), c.value.clone())).collect();
-    existing_values(tx, "claims", "namespace", "value", &wanted).await
+    tx.taken_claims(&wanted).await
 }
 
-async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
-    let (mut tx, head, base, known_commands) = begin_decisions(db, subs).await?;
+async fn try_commit<C: Committer>(committer: &mut C, subs: &[Submission]) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+    let (mut tx, head, base, known_commands) = begin_decisions(committer, subs).await?;
 
     // Decide, then check the claims against the database; a submission whose
     // claim is taken is refused and the rest decided again without it.
@@ -541,15 +538,15 @@ async fn try_commit(db: &Database, subs: &[Submission]) -> Result<Vec<Result<Rec
         tx.rollback().await?;
         return Ok(outcomes);
     }
-    write_all(&mut tx, &state, &written).await?;
+    tx.write(&state, &written).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
 
 /// The all-or-nothing path: the same decisions and writes as `try_commit`,
 /// but the first refusal rolls back the whole transaction.
-async fn commit_atomic(db: &Database, subs: &[Submission]) -> Result<Vec<Receipt>, AtomicError> {
-    let (mut tx, head, base, known_commands) = begin_decisions(db, subs).await?;
+async fn commit_atomic<C: Committer>(committer: &mut C, subs: &[Submission]) -> Result<Vec<Receipt>, AtomicError> {
+    let (mut tx, head, base, known_commands) = begin_decisions(committer, subs).await?;
     let (state, written, outcomes) = decide_batch(&base, head, subs, &known_commands, &HashMap::new());
     let mut receipts = Vec::with_capacity(outcomes.len());
     let mut refused = None;
@@ -571,134 +568,14 @@ async fn commit_atomic(db: &Database, subs: &[Submission]) -> Result<Vec<Receipt
         }
     }
     if let Some(error) = refused {
-        tx.rollback().await.map_err(StoreError::from)?;
+        tx.rollback().await?;
         return Err(error);
     }
     if !written.entries.is_empty() {
-        write_all(&mut tx, &state, &written).await?;
+        tx.write(&state, &written).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(receipts)
-}
-
-async fn write_all(tx: &mut Transaction<'static, Any>, state: &State, written: &Written) -> Result<(), StoreError> {
-    write_entries(tx, &written.entries).await?;
-    write_entities(tx, state, &written.touched).await?;
-    write_claims(tx, &written.claims).await?;
-    write_commands(tx, &written.commands).await?;
-    write_subjects(tx, &written.subjects).await?;
-    if let Some((last, _)) = written.entries.last() {
-        sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq_i64(last.seq)?)
-            .bind(last.hash.to_vec())
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(())
-}
-
-impl Database {
-    /// Which of these `(namespace, value)` unique values are already taken,
-    /// so a check before submitting can name every clash, not just the first.
-    pub async fn taken_claims(&self, claims: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let found = existing_values(&mut tx, "claims", "namespace", "value", claims).await?;
-        tx.rollback().await?;
-        Ok(found)
-    }
-}
-
-pub(crate) async fn write_entries(tx: &mut Transaction<'static, Any>, entries: &[(Entry, String)]) -> Result<(), StoreError> {
-    for chunk in pow2_chunks(entries, 256) {
-        let sql = format!(
-            "INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) VALUES {}",
-            placeholders(chunk.len(), 10, 1)
-        );
-        let mut query = sqlx::query(&sql);
-        for (entry, command) in chunk {
-            let seq = seq_i64(entry.seq)?;
-            query = query
-                .bind(seq)
-                .bind(if seq == 1 { None } else { Some(seq - 1) })
-                .bind(entry.record.recorded_at)
-                .bind(entry.record.actor.clone())
-                .bind(entry.record.site.clone())
-                .bind(entry.record.kind.clone())
-                .bind(entry.record.payload.clone())
-                .bind(entry.prev_hash.to_vec())
-                .bind(entry.hash.to_vec())
-                .bind(command.clone());
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn write_entities(
-    tx: &mut Transaction<'static, Any>,
-    state: &State,
-    touched: &BTreeMap<EntityKey, u64>,
-) -> Result<(), StoreError> {
-    let rows: Vec<_> = touched.iter().filter_map(|(key, seq)| state.row(key).map(|row| (row, *seq))).collect();
-    for chunk in pow2_chunks(&rows, 256) {
-        let sql = format!(
-            "INSERT INTO entities (kind, id, site, person, status, reference, body, last_seq) VALUES {} \
-             ON CONFLICT (kind, id) DO UPDATE SET site = excluded.site, person = excluded.person, \
-             status = excluded.status, reference = excluded.reference, body = excluded.body, last_seq = excluded.last_seq",
-            placeholders(chunk.len(), 8, 1)
-        );
-        let mut query = sqlx::query(&sql);
-        for (row, seq) in chunk {
-            query = query
-                .bind(row.key.kind.as_str())
-                .bind(row.key.id.clone())
-                .bind(row.site.clone())
-                .bind(row.person.clone())
-                .bind(row.status.clone())
-                .bind(row.reference.clone())
-                .bind(row.body.clone())
-                .bind(seq_i64(*seq)?);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn write_claims(tx: &mut Transaction<'static, Any>, claims: &[(Claim, u64)]) -> Result<(), StoreError> {
-    for chunk in pow2_chunks(claims, 256) {
-        let sql = format!("INSERT INTO claims (namespace, value, owner, seq) VALUES {}", placeholders(chunk.len(), 4, 1));
-        let mut query = sqlx::query(&sql);
-        for (claim, seq) in chunk {
-            query = query.bind(claim.namespace).bind(claim.value.clone()).bind(claim.owner.clone()).bind(seq_i64(*seq)?);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn write_commands(tx: &mut Transaction<'static, Any>, commands: &[(String, u64, u64)]) -> Result<(), StoreError> {
-    for chunk in pow2_chunks(commands, 256) {
-        let sql = format!("INSERT INTO commands (command_id, first_seq, last_seq) VALUES {}", placeholders(chunk.len(), 3, 1));
-        let mut query = sqlx::query(&sql);
-        for (id, first, last) in chunk {
-            query = query.bind(id.clone()).bind(seq_i64(*first)?).bind(seq_i64(*last)?);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-async fn write_subjects(tx: &mut Transaction<'static, Any>, subjects: &BTreeSet<(EntityKey, u64)>) -> Result<(), StoreError> {
-    let subjects: Vec<_> = subjects.iter().collect();
-    for chunk in pow2_chunks(&subjects, 256) {
-        let sql = format!("INSERT INTO entry_subjects (kind, id, seq) VALUES {}", placeholders(chunk.len(), 3, 1));
-        let mut query = sqlx::query(&sql);
-        for (key, seq) in chunk {
-            query = query.bind(key.kind.as_str()).bind(key.id.clone()).bind(seq_i64(*seq)?);
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
 }
 
 /// Signs a checkpoint over the entries after the last one, if there are any.

@@ -1,0 +1,271 @@
+//! The command path's transactions on a sqlx pool (PostgreSQL, and SQLite
+//! where a pool is all there is, such as signing checkpoints). Multi-row
+//! statements keep round trips to the server few.
+
+use super::{pow2_chunks, seq_i64, seq_u64, CommandTx, Committer, Written};
+use crate::{hash32, placeholders, Database, StoreError};
+use celltrace_domain::{Claim, EntityKey, EntityKind, State};
+use celltrace_ledger::{Entry, Head};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// A command-path transaction on the pool.
+pub(crate) struct PoolTx(Transaction<'static, Any>);
+
+impl Committer for Database {
+    type Tx<'a> = PoolTx;
+
+    async fn begin(&mut self) -> Result<PoolTx, StoreError> {
+        Ok(PoolTx(self.pool().begin().await?))
+    }
+}
+
+impl CommandTx for PoolTx {
+    async fn lock_head(&mut self) -> Result<Head, StoreError> {
+        lock_head(&mut self.0).await
+    }
+
+    async fn load_entities(&mut self, keys: &[EntityKey], state: &mut State) -> Result<(), StoreError> {
+        load_entities(&mut self.0, keys, state).await
+    }
+
+    async fn known_commands(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError> {
+        let mut found = HashSet::new();
+        for chunk in pow2_chunks(ids, 256) {
+            let sql = format!("SELECT command_id FROM commands WHERE command_id IN ({})", list_placeholders(chunk.len(), 1));
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *self.0).await? {
+                found.insert(row.try_get::<String, _>(0)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn taken_claims(&mut self, wanted: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
+        existing_values(&mut self.0, "claims", "namespace", "value", wanted).await
+    }
+
+    async fn write(&mut self, state: &State, written: &Written) -> Result<(), StoreError> {
+        write_all(&mut self.0, state, written).await
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.0.commit().await?)
+    }
+
+    async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.0.rollback().await?)
+    }
+}
+
+/// Locks the chain head for this transaction and reads it.
+pub(crate) async fn lock_head(tx: &mut Transaction<'static, Any>) -> Result<Head, StoreError> {
+    // A write first: SQLite takes its write lock now (not at the first insert),
+    // PostgreSQL locks the row until commit. Every writer queues here.
+    sqlx::query("UPDATE ledger_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
+    let row = sqlx::query("SELECT seq, hash FROM ledger_head WHERE id = 1").fetch_one(&mut **tx).await?;
+    let seq: i64 = row.try_get(0)?;
+    let hash: Vec<u8> = row.try_get(1)?;
+    Ok(Head { seq: seq_u64(seq)?, hash: hash32(&hash, "ledger head hash")? })
+}
+
+
+async fn load_entities(
+    tx: &mut Transaction<'static, Any>,
+    keys: &[EntityKey],
+    state: &mut State,
+) -> Result<(), StoreError> {
+    // One query per kind with `id IN (...)`, so both backends use the primary key.
+    let mut by_kind: BTreeMap<EntityKind, Vec<&str>> = BTreeMap::new();
+    for key in keys {
+        by_kind.entry(key.kind).or_default().push(&key.id);
+    }
+    for (kind, ids) in by_kind {
+        for chunk in pow2_chunks(&ids, 256) {
+            let sql = format!(
+                "SELECT kind, id, body FROM entities WHERE kind = $1 AND id IN ({})",
+                list_placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query(&sql).bind(kind.as_str());
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                let (key, body) = entity_row(&row)?;
+                state.load(&key, &body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+
+/// `$first, $first+1, ...` for an `IN (...)` list.
+fn list_placeholders(count: usize, first: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(",")
+}
+
+fn entity_row(row: &AnyRow) -> Result<(EntityKey, String), StoreError> {
+    let kind: String = row.try_get(0)?;
+    let id: String = row.try_get(1)?;
+    let body: String = row.try_get(2)?;
+    let kind = EntityKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown entity kind '{kind}'")))?;
+    Ok((EntityKey { kind, id }, body))
+}
+
+/// Which of `values` already exist in `table`, grouped by the first column
+/// (`group_column = $1 AND value_column IN (...)`, an index lookup on both backends).
+async fn existing_values(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    group_column: &str,
+    value_column: &str,
+    pairs: &[(String, String)],
+) -> Result<HashSet<(String, String)>, StoreError> {
+    let mut grouped: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (group, value) in pairs {
+        grouped.entry(group.as_str()).or_default().push(value.as_str());
+    }
+    let mut found = HashSet::new();
+    for (group, values) in grouped {
+        for chunk in pow2_chunks(&values, 256) {
+            let sql = format!(
+                "SELECT {value_column} FROM {table} WHERE {group_column} = $1 AND {value_column} IN ({})",
+                list_placeholders(chunk.len(), 2)
+            );
+            let mut query = sqlx::query(&sql).bind(group);
+            for value in chunk {
+                query = query.bind(*value);
+            }
+            for row in query.fetch_all(&mut **tx).await? {
+                found.insert((group.to_owned(), row.try_get::<String, _>(0)?));
+            }
+        }
+    }
+    Ok(found)
+}
+
+
+async fn write_all(tx: &mut Transaction<'static, Any>, state: &State, written: &Written) -> Result<(), StoreError> {
+    write_entries(tx, &written.entries).await?;
+    write_entities(tx, state, &written.touched).await?;
+    write_claims(tx, &written.claims).await?;
+    write_commands(tx, &written.commands).await?;
+    write_subjects(tx, &written.subjects).await?;
+    if let Some((last, _)) = written.entries.last() {
+        sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq_i64(last.seq)?)
+            .bind(last.hash.to_vec())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Database {
+    /// Which of these `(namespace, value)` unique values are already taken,
+    /// so a check before submitting can name every clash, not just the first.
+    pub async fn taken_claims(&self, claims: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let found = existing_values(&mut tx, "claims", "namespace", "value", claims).await?;
+        tx.rollback().await?;
+        Ok(found)
+    }
+}
+
+pub(crate) async fn write_entries(tx: &mut Transaction<'static, Any>, entries: &[(Entry, String)]) -> Result<(), StoreError> {
+    for chunk in pow2_chunks(entries, 256) {
+        let sql = format!(
+            "INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) VALUES {}",
+            placeholders(chunk.len(), 10, 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for (entry, command) in chunk {
+            let seq = seq_i64(entry.seq)?;
+            query = query
+                .bind(seq)
+                .bind(if seq == 1 { None } else { Some(seq - 1) })
+                .bind(entry.record.recorded_at)
+                .bind(entry.record.actor.clone())
+                .bind(entry.record.site.clone())
+                .bind(entry.record.kind.clone())
+                .bind(entry.record.payload.clone())
+                .bind(entry.prev_hash.to_vec())
+                .bind(entry.hash.to_vec())
+                .bind(command.clone());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn write_entities(
+    tx: &mut Transaction<'static, Any>,
+    state: &State,
+    touched: &BTreeMap<EntityKey, u64>,
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = touched.iter().filter_map(|(key, seq)| state.row(key).map(|row| (row, *seq))).collect();
+    for chunk in pow2_chunks(&rows, 256) {
+        let sql = format!(
+            "INSERT INTO entities (kind, id, site, person, status, reference, body, last_seq) VALUES {} \
+             ON CONFLICT (kind, id) DO UPDATE SET site = excluded.site, person = excluded.person, \
+             status = excluded.status, reference = excluded.reference, body = excluded.body, last_seq = excluded.last_seq",
+            placeholders(chunk.len(), 8, 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for (row, seq) in chunk {
+            query = query
+                .bind(row.key.kind.as_str())
+                .bind(row.key.id.clone())
+                .bind(row.site.clone())
+                .bind(row.person.clone())
+                .bind(row.status.clone())
+                .bind(row.reference.clone())
+                .bind(row.body.clone())
+                .bind(seq_i64(*seq)?);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn write_claims(tx: &mut Transaction<'static, Any>, claims: &[(Claim, u64)]) -> Result<(), StoreError> {
+    for chunk in pow2_chunks(claims, 256) {
+        let sql = format!("INSERT INTO claims (namespace, value, owner, seq) VALUES {}", placeholders(chunk.len(), 4, 1));
+        let mut query = sqlx::query(&sql);
+        for (claim, seq) in chunk {
+            query = query.bind(claim.namespace).bind(claim.value.clone()).bind(claim.owner.clone()).bind(seq_i64(*seq)?);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn write_commands(tx: &mut Transaction<'static, Any>, commands: &[(String, u64, u64)]) -> Result<(), StoreError> {
+    for chunk in pow2_chunks(commands, 256) {
+        let sql = format!("INSERT INTO commands (command_id, first_seq, last_seq) VALUES {}", placeholders(chunk.len(), 3, 1));
+        let mut query = sqlx::query(&sql);
+        for (id, first, last) in chunk {
+            query = query.bind(id.clone()).bind(seq_i64(*first)?).bind(seq_i64(*last)?);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn write_subjects(tx: &mut Transaction<'static, Any>, subjects: &BTreeSet<(EntityKey, u64)>) -> Result<(), StoreError> {
+    let subjects: Vec<_> = subjects.iter().collect();
+    for chunk in pow2_chunks(&subjects, 256) {
+        let sql = format!("INSERT INTO entry_subjects (kind, id, seq) VALUES {}", placeholders(chunk.len(), 3, 1));
+        let mut query = sqlx::query(&sql);
+        for (key, seq) in chunk {
+            query = query.bind(key.kind.as_str()).bind(key.id.clone()).bind(seq_i64(*seq)?);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The command path's transactions on SQLite: one thread owns one connection
+//! and runs each batch start to finish with prepared statements. SQLite has
+//! one writer at a time anyway; doing its work on its own thread, without an
+//! async driver's round trip per statement, is what lets a batch cost little
+//! more than SQLite itself.
+
+use super::{commit_atomic, commit_batch, seq_i64, seq_u64, AtomicError, CommandTx, Committer, Receipt, SubmitError, Written};
+use crate::{hash32, StoreError};
+use celltrace_domain::{EntityKey, State, Submission};
+use celltrace_ledger::Head;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+enum Work {
+    Batch(Vec<Submission>, oneshot::Sender<Vec<Result<Receipt, SubmitError>>>),
+    Atomic(Vec<Submission>, oneshot::Sender<Result<Vec<Receipt>, AtomicError>>),
+}
+
+/// Handle to the writer thread; the thread ends when the handle is dropped.
+pub(super) struct WriterThread {
+    work: mpsc::Sender<Work>,
+}
+
+impl WriterThread {
+    /// Starts the thread on the database file at `path` (already migrated).
+    pub(super) fn start(path: PathBuf) -> WriterThread {
+        let (work, queue) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("celltrace-sqlite-writer".into())
+            .spawn(move || run(&path, &queue));
+        if let Err(e) = spawned {
+            // Without the thread every submission is answered "shutting down".
+            tracing::error!("could not start the SQLite writer thread: {e}");
+        }
+        WriterThread { work }
+    }
+
+    pub(super) async fn batch(&self, subs: Vec<Submission>) -> Vec<Result<Receipt, SubmitError>> {
+        let count = subs.len();
+        let (reply, answer) = oneshot::channel();
+        if self.work.send(Work::Batch(subs, reply)).is_err() {
+            return (0..count).map(|_| Err(SubmitError::Store(StoreError::Closed))).collect();
+        }
+        answer.await.unwrap_or_else(|_| (0..count).map(|_| Err(SubmitError::Store(StoreError::Closed))).collect())
+    }
+
+    pub(super) async fn atomic(&self, subs: Vec<Submission>) -> Result<Vec<Receipt>, AtomicError> {
+        let (reply, answer) = oneshot::channel();
+        self.work.send(Work::Atomic(subs, reply)).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn open(path: &PathBuf) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    // The same settings as the pool's connections: WAL, and FULL so a commit
+    // is on disk before it is acknowledged.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+fn run(path: &PathBuf, queue: &mpsc::Receiver<Work>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!("SQLite writer thread: {e}");
+            return;
+        }
+    };
+    let mut committer = open(path).map(|conn| SqliteCommitter { conn });
+    if let Err(e) = &committer {
+        tracing::error!("SQLite writer could not open {}: {e}", path.display());
+    }
+    while let Ok(work) = queue.recv() {
+        match (&mut committer, work) {
+            (Ok(committer), Work::Batch(subs, reply)) => {
+                let _ = reply.send(runtime.block_on(commit_batch(committer, &subs)));
+            }
+            (Ok(committer), Work::Atomic(subs, reply)) => {
+                let _ = reply.send(runtime.block_on(commit_atomic(committer, &subs)));
+            }
+            (Err(e), Work::Batch(subs, reply)) => {
+                let _ = reply.send(subs.iter().map(|_| Err(SubmitError::Store(StoreError::Invalid(e.to_string())))).collect());
+            }
+            (Err(e), Work::Atomic(_, reply)) => {
+                let _ = reply.send(Err(AtomicError::Store(StoreError::Invalid(e.to_string()))));
+            }
+        }
+    }
+}
+
+struct SqliteCommitter {
+    conn: Connection,
+}
+
+impl Committer for SqliteCommitter {
+    type Tx<'a> = SqliteTx<'a>;
+
+    async fn begin(&mut self) -> Result<SqliteTx<'_>, StoreError> {
+        // IMMEDIATE takes the write lock now, so the head read next cannot go stale.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(SqliteTx { conn: &self.conn, open: true })
+    }
+}
+
+/// An open `BEGIN IMMEDIATE` transaction; rolled back if dropped while open.
+pub(super) struct SqliteTx<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!("rollback after a failed batch: {e}");
+            }
+        }
+    }
+}
+
+impl CommandTx for SqliteTx<'_> {
+    async fn lock_head(&mut self) -> Result<Head, StoreError> {
+        let (seq, hash): (i64, Vec<u8>) =
+            self.conn.prepare_cached("SELECT seq, hash FROM ledger_head WHERE id = 1")?.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(Head { seq: seq_u64(seq)?, hash: hash32(&hash, "ledger head hash")? })
+    }
+
+    async fn load_entities(&mut self, keys: &[EntityKey], state: &mut State) -> Result<(), StoreError> {
+        let mut select = self.conn.prepare_cached("SELECT body FROM entities WHERE kind = ?1 AND id = ?2")?;
+        for key in keys {
+            let body: Option<String> = select.query_row(params![key.kind.as_str(), key.id], |r| r.get(0)).optional()?;
+            if let Some(body) = body {
+                state.load(key, &body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn known_commands(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError> {
+        let mut select = self.conn.prepare_cached("SELECT 1 FROM commands WHERE command_id = ?1")?;
+        let mut found = HashSet::new();
+        for id in ids {
+            if select.exists(params![id])? {
+                found.insert((*id).to_owned());
+            }
+        }
+        Ok(found)
+    }
+
+    async fn taken_claims(&mut self, wanted: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
+        let mut select = self.conn.prepare_cached("SELECT 1 FROM claims WHERE namespace = ?1 AND value = ?2")?;
+        let mut found = HashSet::new();
+        for (namespace, value) in wanted {
+            if select.exists(params![namespace, value])? {
+                found.insert((namespace.clone(), value.clone()));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn write(&mut self, state: &State, written: &Written) -> Result<(), StoreError> {
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for (entry, command) in &written.entries {
+            let seq = seq_i64(entry.seq)?;
+            let record = &entry.record;
+            insert.execute(params![
+                seq,
+                if seq == 1 { None } else { Some(seq - 1) },
+                record.recorded_at,
+                record.actor,
+                record.site,
+                record.kind,
+                record.payload,
+                entry.prev_hash.as_slice(),
+                entry.hash.as_slice(),
+                command,
+            ])?;
+        }
+        let mut upsert = self.conn.prepare_cached(
+            "INSERT INTO entities (kind, id, site, person, status, reference, body, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (kind, id) DO UPDATE SET site = excluded.site, person = excluded.person, \
+             status = excluded.status, reference = excluded.reference, body = excluded.body, last_seq = excluded.last_seq",
+        )?;
+        for (key, seq) in &written.touched {
+            if let Some(row) = state.row(key) {
+                upsert.execute(params![
+                    row.key.kind.as_str(),
+                    row.key.id,
+                    row.site,
+                    row.person,
+                    row.status,
+                    row.reference,
+                    row.body,
+                    seq_i64(*seq)?
+                ])?;
+            }
+        }
+        let mut insert = self.conn.prepare_cached("INSERT INTO claims (namespace, value, owner, seq) VALUES (?1, ?2, ?3, ?4)")?;
+        for (claim, seq) in &written.claims {
+            insert.execute(params![claim.namespace, claim.value, claim.owner, seq_i64(*seq)?])?;
+        }
+        let mut insert = self.conn.prepare_cached("INSERT INTO commands (command_id, first_seq, last_seq) VALUES (?1, ?2, ?3)")?;
+        for (id, first, last) in &written.commands {
+            insert.execute(params![id, seq_i64(*first)?, seq_i64(*last)?])?;
+        }
+        let mut insert = self.conn.prepare_cached("INSERT INTO entry_subjects (kind, id, seq) VALUES (?1, ?2, ?3)")?;
+        for (key, seq) in &written.subjects {
+            insert.execute(params![key.kind.as_str(), key.id, seq_i64(*seq)?])?;
+        }
+        if let Some((last, _)) = written.entries.last() {
+            self.conn
+                .prepare_cached("UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1")?
+                .execute(params![seq_i64(last.seq)?, last.hash.as_slice()])?;
+        }
+        Ok(())
+    }
+
+    async fn commit(mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+
+    async fn rollback(mut self) -> Result<(), StoreError> {
+        self.open = false;
+        self.conn.execute_batch("ROLLBACK")?;
+        Ok(())
+    }
+}
