@@ -167,9 +167,9 @@ async fn raw_run(path: &std::path::Path, count: usize, batch: usize) -> Result<R
 
 fn raw_writes(path: &std::path::Path, count: usize, batch: usize) -> rusqlite::Result<Run> {
     let conn = rusqlite::Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
+    for (name, value) in celltrace_store::SQLITE_SETTINGS {
+        conn.pragma_update(None, name, value)?;
+    }
     let payload = vec![b'x'; 330];
     let body = "x".repeat(300);
     // Hashes look like SHA-256 output (uniformly random), as the ledger's do,

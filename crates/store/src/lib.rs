@@ -59,6 +59,12 @@ pub enum StoreError {
     Closed,
 }
 
+/// The settings of every SQLite connection celltrace opens, as `PRAGMA`
+/// name and value: WAL lets readers run beside the writer; FULL makes each
+/// commit durable before it is acknowledged; a busy writer is waited for.
+pub const SQLITE_SETTINGS: [(&str, &str); 4] =
+    [("journal_mode", "WAL"), ("synchronous", "FULL"), ("foreign_keys", "ON"), ("busy_timeout", "10000")];
+
 /// A connection pool to the deployment's database.
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -137,12 +143,9 @@ impl Database {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the writer; FULL makes each
-                        // commit durable before it is acknowledged.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        for (name, value) in SQLITE_SETTINGS {
+                            conn.execute(format!("PRAGMA {name} = {value}").as_str()).await?;
+                        }
                     }
                     Ok(())
                 })

@@ -15,7 +15,7 @@
 mod pool;
 mod sqlite;
 
-pub(crate) use pool::lock_head;
+use pool::lock_head;
 
 use crate::{hash32, Backend, Database, StoreError};
 use celltrace_domain::{decide, Claim, EntityKey, Event, Rejection, State, Submission};
@@ -121,7 +121,11 @@ impl Engine {
         let committer = match db.backend() {
             Backend::Sqlite => match db.sqlite_path() {
                 Ok(path) => BatchCommitter::Thread(sqlite::WriterThread::start(path)),
-                Err(e) => BatchCommitter::Broken(e.to_string()),
+                // The pool's path is correct on SQLite too, only slower.
+                Err(e) => {
+                    tracing::warn!("the SQLite writer thread needs the database file ({e}); writing through the pool");
+                    BatchCommitter::Pool(db.clone())
+                }
             },
             Backend::Postgres => BatchCommitter::Pool(db.clone()),
         };
@@ -178,8 +182,6 @@ enum BatchCommitter {
     Pool(Database),
     /// On the SQLite writer thread.
     Thread(sqlite::WriterThread),
-    /// The database file could not be named; every submission gets this reason.
-    Broken(String),
 }
 
 impl BatchCommitter {
@@ -187,7 +189,6 @@ impl BatchCommitter {
         match self {
             BatchCommitter::Pool(db) => commit_batch(db, &subs).await,
             BatchCommitter::Thread(thread) => thread.batch(subs).await,
-            BatchCommitter::Broken(why) => subs.iter().map(|_| Err(SubmitError::Store(StoreError::Invalid(why.clone())))).collect(),
         }
     }
 
@@ -195,7 +196,6 @@ impl BatchCommitter {
         match self {
             BatchCommitter::Pool(db) => commit_atomic(db, &subs).await,
             BatchCommitter::Thread(thread) => thread.atomic(subs).await,
-            BatchCommitter::Broken(why) => Err(AtomicError::Store(StoreError::Invalid(why.clone()))),
         }
     }
 }

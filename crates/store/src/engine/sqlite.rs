@@ -5,14 +5,13 @@
 //! more than SQLite itself.
 
 use super::{commit_atomic, commit_batch, seq_i64, seq_u64, AtomicError, CommandTx, Committer, Receipt, SubmitError, Written};
-use crate::{hash32, StoreError};
+use crate::{hash32, StoreError, SQLITE_SETTINGS};
 use celltrace_domain::{EntityKey, State, Submission};
 use celltrace_ledger::Head;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::mpsc;
-use std::time::Duration;
 use tokio::sync::oneshot;
 
 enum Work {
@@ -57,12 +56,9 @@ impl WriterThread {
 
 fn open(path: &PathBuf) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
-    // The same settings as the pool's connections: WAL, and FULL so a commit
-    // is on disk before it is acknowledged.
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(Duration::from_secs(10))?;
+    for (name, value) in SQLITE_SETTINGS {
+        conn.pragma_update(None, name, value)?;
+    }
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
 }
