@@ -5,6 +5,21 @@
 //!
 //! The canonical encoding (version 1) is frozen: changing a byte of it breaks
 //! every chain already written. Add a new version instead.
+//!
+//! The chain is also a transparency log (RFC 9162, C2SP): [`merkle`] holds
+//! the tree over the entries (leaf `i` is entry `seq = i + 1`, its leaf input
+//! the entry's chain hash), what a store keeps to answer proofs with O(log n)
+//! lookups, and proof verification; [`note`] holds the signed tree heads
+//! (C2SP checkpoints in signed notes) that witnesses can cosign.
+
+pub mod merkle;
+pub mod note;
+
+pub use merkle::{
+    verify_consistency, verify_inclusion, CompactRange, FetchError, NodeCountMismatch, NodeId, NodeRef, NodeSource,
+    ProofError,
+};
+pub use note::{NoteError, NoteSignature, NoteSigner, NoteVerifier, SignedNote, TreeHead, VerifiedTreeHead};
 
 use ed25519_dalek::{Signer, Verifier as _};
 use sha2::{Digest, Sha256};
@@ -195,7 +210,9 @@ impl ChainVerifier {
 
 /// Merkle root (RFC 6962 shape: 0x00-prefixed leaves, 0x01-prefixed nodes,
 /// split at the largest power of two) over entry hashes. Empty input hashes to
-/// SHA-256 of nothing.
+/// SHA-256 of nothing. This is the transparency log's tree hash
+/// ([`merkle::tree_hash`] of the entries' leaf hashes); range checkpoints use
+/// it over their range.
 pub fn merkle_root(leaves: &[Hash]) -> Hash {
     match leaves {
         [] => Sha256::digest([]).into(),
@@ -429,6 +446,21 @@ mod tests {
         assert_ne!(merkle_root(&[a, b]), merkle_root(&[b, a]));
         assert_ne!(merkle_root(&[a]), merkle_root(&[a, a]));
         assert_ne!(merkle_root(&[a]), a);
+    }
+
+    #[test]
+    fn merkle_root_is_the_transparency_log_tree_hash() {
+        let entries = chain(40);
+        let hashes: Vec<Hash> = entries.iter().map(|e| e.hash).collect();
+        let mut range = CompactRange::new();
+        for n in 0..=hashes.len() {
+            let leaves: Vec<Hash> = hashes[..n].iter().map(|h| merkle::leaf_hash(h)).collect();
+            assert_eq!(merkle_root(&hashes[..n]), merkle::tree_hash(&leaves), "size {n}");
+            assert_eq!(merkle_root(&hashes[..n]), range.root(), "size {n}");
+            if let Some(h) = hashes.get(n) {
+                range.append(merkle::leaf_hash(h));
+            }
+        }
     }
 
     proptest! {
