@@ -35,11 +35,12 @@ async function fill(page, fields) {
   }
 }
 
-async function press(page, button) {
+async function press(page, button, { refused = false } = {}) {
   await page.getByRole("button", { name: button }).click();
   await page.waitForLoadState("load");
   const alert = await page.locator("[role=alert]").count();
-  if (alert) assert.fail(`${button}: ${await page.textContent("[role=alert]")}`);
+  if (refused) assert.ok(alert, `${button}: expected a refusal`);
+  else if (alert) assert.fail(`${button}: ${await page.textContent("[role=alert]")}`);
 }
 
 async function switchSite(page, site) {
@@ -49,6 +50,16 @@ async function switchSite(page, site) {
   await navigated;
   await page.waitForLoadState("load");
   assert.equal(await page.getByLabel("Site").inputValue(), site);
+}
+
+// Every eligibility criterion is answered on purpose: the form chooses none.
+const CRITERIA = ["Age within the protocol's range", "No active cancer", "No active infection", "Not pregnant", "No anticoagulation", "No immunosuppression", "Baseline severity meets the protocol (e.g. NPRS, ODI)", "Imaging confirms the indication"];
+async function assessEligible(page, planId, findings) {
+  await page.goto(`${demo.base}/plans/${planId}/eligibility`);
+  await press(page, "Record the assessment", { refused: true });
+  for (const criterion of CRITERIA) await page.getByLabel(criterion, { exact: true }).selectOption(criterion === "Not pregnant" ? "na" : "met");
+  await fill(page, { Findings: findings, "Days the assessment stays current": "90" });
+  await press(page, "Record the assessment");
 }
 
 async function unitId(page) {
@@ -62,7 +73,7 @@ test("autologous adipose cells for low back pain, from registration to administr
     await press(page, "Register");
     const id = new URL(page.url()).pathname.split("/").pop();
     await page.getByRole("link", { name: "Order a treatment plan" }).click();
-    await fill(page, { Indication: "chronic-low-back-pain", "Product type": "autologous-adipose", Route: "intradiscal", Sessions: "1", "Dose per session": "50", "Unit of dose": "million cells", "Cost quoted to the patient": "12000", Currency: "USD" });
+    await fill(page, { Indication: "M54.50", "Product type": "autologous-adipose", Route: "intradiscal", Sessions: "1", "Dose per session": "50", "Unit of dose": "million cells", "Cost quoted to the patient": "12000", Currency: "USD" });
     await press(page, "Order the plan");
     assert.match(await page.textContent("main"), /evidence: unproven/);
     assert.match(await page.textContent("main"), /Unproven: no approval/);
@@ -73,17 +84,20 @@ test("autologous adipose cells for low back pain, from registration to administr
   const planId = await as("md.alsayed", async (page) => {
     await page.goto(`${demo.base}/patients/${patient}`);
     await page.getByRole("link", { name: /Override the evidence block/ }).click();
+    await page.getByLabel("Reason for the override").fill("Patient informed of the evidence in Arabic; asks to proceed.");
     await page.getByLabel("Re-enter your password to sign").fill("celltrace-demo");
     await press(page, "Sign the override");
     assert.match(await page.textContent("main"), /Evidence override signed by md.alsayed/);
     return (await page.textContent("main")).match(/Plan (plan-[0-9a-f]+)/)[1];
   });
   await as("dr.haddad", async (page) => {
-    await page.goto(`${demo.base}/plans/${planId}/eligibility`);
-    await fill(page, { Findings: "MRI L4-L5 degeneration; NPRS 7", "Days the assessment stays current": "90" });
-    await press(page, "Record the assessment");
+    // Unanswered criteria are refused: one click never records a patient eligible.
+    await assessEligible(page, planId, "MRI L4-L5 degeneration; NPRS 7");
     await page.goto(`${demo.base}/plans/${planId}/consent`);
-    await fill(page, { "Language the patient read": "ar", "Witness username": "nurse.omar", "Witness password": "celltrace-demo" });
+    // A witness who does not re-enter their own password does not sign.
+    await fill(page, { "Language the patient read": "ar", "Witness username": "nurse.omar", "Witness password": "not-the-password" });
+    await press(page, "Record the consent", { refused: true });
+    await fill(page, { "Witness username": "nurse.omar", "Witness password": "celltrace-demo" });
     await press(page, "Record the consent");
     assert.match(await page.textContent("main"), /Consent signed/);
   });
@@ -121,19 +135,33 @@ test("autologous adipose cells for low back pain, from registration to administr
     await fill(page, { Step: "expansion", "Product codes of the units made": "S1003100", "Volume of each new unit": "50", "Unit of volume": "million cells", "Days until each new unit expires": "365", Equipment: "Incubator INC-2" });
     await press(page, "Record the step");
     const expanded = await unitId(page);
-    for (const [test, value, spec] of [["viability", "93 %", ">= 70 %"], ["cell count", "52 million", ">= 45 million"], ["sterility", "no growth", "no growth"]]) {
+    for (const [test, value, spec] of [["viability", "93 %", ">= 70 %"], ["cell count", "52 million", ">= 45 million"]]) {
       await page.goto(`${demo.base}/units/${expanded}/qc`);
-      await fill(page, { Test: test, Result: value, Specification: spec, "Within specification": "yes" });
+      await fill(page, { Test: test, Result: value, Specification: spec, Outcome: "in_specification" });
       await press(page, "Record the result");
     }
+    // A sterility culture cannot be read minutes after the expansion: recorded as pending.
+    await page.goto(`${demo.base}/units/${expanded}/qc`);
+    await fill(page, { Test: "sterility", Result: "no growth", Specification: "no growth", Outcome: "in_specification" });
+    await press(page, "Record the result", { refused: true });
+    assert.match(await page.textContent("[role=alert]"), /14 days of incubation/);
+    await fill(page, { Result: "sample sent for culture", Outcome: "pending" });
+    await press(page, "Record the result");
     await shot(page, "22-path-lineage-after-processing");
     return expanded;
   });
   await as("qa.mehta", async (page) => {
+    // Pending results block a plain release; an exceptional one needs the physician's own signature.
     await page.goto(`${demo.base}/units/${msc}/release`);
     await page.getByLabel("Re-enter your password to sign").fill("celltrace-demo");
-    await press(page, "Sign and release");
+    await press(page, "Sign and release", { refused: true });
+    assert.match(await page.textContent("[role=alert]"), /results pending \(sterility\)/);
+    await page.goto(`${demo.base}/units/${msc}/exceptional-release`);
+    await fill(page, { Justification: "Sterility culture pending; patient's treatment date fixed; result follows.", "Patient informed": "yes", "Physician username": "dr.nair", "Physician password": "celltrace-demo" });
+    await page.getByLabel("Re-enter your password to sign").fill("celltrace-demo");
+    await press(page, "Sign the exceptional release");
     assert.match(await page.textContent("main"), /qa.mehta signed/);
+    assert.match(await page.textContent("main"), /dr.nair signed/);
   });
   await as("log.khan", async (page) => {
     await switchSite(page, "mumbai-lab");
@@ -143,6 +171,10 @@ test("autologous adipose cells for low back pain, from registration to administr
     await press(page, "Sign and dispatch");
     await switchSite(page, "dubai-clinic");
     await page.getByRole("link", { name: /mumbai-lab → dubai-clinic: receive/ }).first().click();
+    // No logger file: refused without a reason, then accepted as a signed exception.
+    await page.getByLabel("Re-enter your password to sign").fill("celltrace-demo");
+    await press(page, "Sign and receive", { refused: true });
+    await page.getByLabel("No temperature record: why").fill("The dry shipper's logger failed; vapour level checked on arrival.");
     await page.getByLabel("Re-enter your password to sign").fill("celltrace-demo");
     await press(page, "Sign and receive");
   });
@@ -178,7 +210,7 @@ test("donor cord blood for a blood disorder, from donation to infusion", async (
     const processed = await unitId(page);
     for (const [test, value, spec] of [["total nucleated cells", "1.7 x10^9", ">= 1.25 x10^9"], ["ABO/RhD", "A RhD positive", "recorded"], ["HLA typing", "A*01:01 B*08:01 DRB1*03:01", "recorded"]]) {
       await page.goto(`${demo.base}/units/${processed}/qc`);
-      await fill(page, { Test: test, Result: value, Specification: spec, "Within specification": "yes" });
+      await fill(page, { Test: test, Result: value, Specification: spec, Outcome: "in_specification" });
       await press(page, "Record the result");
     }
     return processed;
@@ -196,6 +228,7 @@ test("donor cord blood for a blood disorder, from donation to infusion", async (
     await press(page, "Sign and dispatch");
     await switchSite(page, "delhi-centre");
     await page.getByRole("link", { name: /london-bank → delhi-centre: receive/ }).first().click();
+    await page.getByLabel("No temperature record: why").fill("LN2 dry shipper without a logger; temperature alarm not triggered.");
     await page.getByLabel("Re-enter your password to sign").fill("celltrace-demo");
     await press(page, "Sign and receive");
   });
@@ -204,12 +237,11 @@ test("donor cord blood for a blood disorder, from donation to infusion", async (
     await fill(page, { "Patient or donor": "patient", "Medical record number": "DEL-300002", "Full name": "कबीर मेहता (Kabir Mehta)", "Date of birth": "2012-07-09", Sex: "male", "Preferred language": "hi" });
     await press(page, "Register");
     await page.getByRole("link", { name: "Order a treatment plan" }).click();
-    await fill(page, { Indication: "blood-disorders", "Product type": "cord-blood-hpc", Route: "intravenous infusion", Sessions: "1", "Dose per session": "25", "Unit of dose": "mL", "Cost quoted to the patient": "3500000", Currency: "INR" });
+    await fill(page, { Indication: "D61.9", "Product type": "cord-blood-hpc", Route: "intravenous infusion", Sessions: "1", "Dose per session": "25", "Unit of dose": "mL", "Cost quoted to the patient": "3500000", Currency: "INR" });
     await press(page, "Order the plan");
     assert.match(await page.textContent("main"), /evidence: approved/);
     const planId = (await page.textContent("main")).match(/Plan (plan-[0-9a-f]+)/)[1];
-    await page.goto(`${demo.base}/plans/${planId}/eligibility`);
-    await press(page, "Record the assessment");
+    await assessEligible(page, planId, "HLA 7/8; conditioning completed");
     await page.goto(`${demo.base}/plans/${planId}/consent`);
     await fill(page, { "Language the patient read": "hi", "Witness username": "nurse.priya", "Witness password": "celltrace-demo" });
     await press(page, "Record the consent");

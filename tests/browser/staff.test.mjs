@@ -114,6 +114,12 @@ test("bedside verification stops the wrong patient, an expired unit, an unreleas
   assert.match(text, /autologous material of another patient/);
   await shot(page, "07-bedside-wrong-patient");
   text = await bedside(page, "&#0109DXB100235", "=A99912600010500=<S5002100");
+  // Omar has two plans: the nurse names the one being given, it is never guessed.
+  assert.match(text, /has 2 plans at this site: choose the plan/);
+  await page.getByLabel("Treatment plan being given").selectOption("plan-omar-2");
+  await page.getByRole("button", { name: "Check" }).click();
+  await page.waitForSelector("#verdict");
+  text = await page.textContent("main");
   assert.match(text, /unit A999126000105 expired/);
   assert.doesNotMatch(text, /autologous material of another patient/);
   await shot(page, "07b-bedside-expired");
@@ -186,7 +192,7 @@ test("the registry shows outcomes with confidence intervals and loss to follow-u
   await page.getByRole("link", { name: "Registry" }).click();
   const main = await page.textContent("main");
   assert.match(main, /KOOS pain \(MCID 11.3 points, 2 patients\)/);
-  assert.match(main, /Unilateral primary osteoarthritis, right knee · autologous-bone-marrow · delhi-centre/);
+  assert.match(main, /Knee osteoarthritis · autologous-bone-marrow · delhi-centre/);
   assert.match(main, /All patients \(pooled\)/);
   // Each analysed score has its three plots, drawn (not broken images), with PNG and CSV downloads.
   const plots = page.locator("figure img");

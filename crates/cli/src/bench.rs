@@ -9,7 +9,7 @@ use celltrace_domain::ids::{CommandId, PersonId, SiteId, StaffId};
 use celltrace_domain::model::{Language, Membership, PersonKind, Role, Sex, SiteKind};
 use celltrace_domain::time::{Date, Timestamp};
 use celltrace_ledger::SigningKey;
-use celltrace_store::{Database, Engine, EngineOptions};
+use celltrace_store::{Database, Engine};
 use std::time::{Duration, Instant};
 
 /// Options of `celltrace bench`.
@@ -78,7 +78,7 @@ fn register(n: usize, at: Timestamp) -> Result<Submission, String> {
 
 async fn setup(path: &std::path::Path) -> Result<Engine, String> {
     let db = Database::open(&path.display().to_string()).await.map_err(bench_err)?;
-    let engine = Engine::start(db, EngineOptions::new(SigningKey::from_bytes(&[42; 32])));
+    let engine = Engine::start(db, crate::engine_options(SigningKey::from_bytes(&[42; 32]))?);
     let at = Timestamp(celltrace_web::now_micros());
     let site = Submission {
         id: id("bench-setup-1")?,

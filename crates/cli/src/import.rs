@@ -6,7 +6,7 @@ use celltrace_domain::ids::{CommandId, SiteId, StaffId, VisitId};
 use celltrace_domain::time::Timestamp;
 use celltrace_domain::{decide, Actor, Claim, Event, State, Submission};
 use celltrace_import::{Kind, Row, RowError};
-use celltrace_store::{AtomicError, Database, Engine, EngineOptions};
+use celltrace_store::{AtomicError, Database, Engine};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -100,6 +100,7 @@ pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &Path) -> R
     let staff = StaffId::parse(&args.staff).map_err(|e| e.to_string())?;
     let db = Database::open(database_url).await.map_err(|e| e.to_string())?;
     let mut state = db.load_state().await.map_err(|e| e.to_string())?;
+    state.reference = celltrace_domain::ReferenceData::new(crate::reference()?);
     if !state.sites.contains_key(&site) {
         return Err(format!("there is no site '{site}'; name the site the records belong to with --site"));
     }
@@ -143,7 +144,7 @@ pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &Path) -> R
     if created {
         eprintln!("created the signing key {} (owner-only); back it up with the database", signing_key.display());
     }
-    let engine = Engine::start(db, EngineOptions::new(key));
+    let engine = Engine::start(db, crate::engine_options(key)?);
     let writing = spinner("recording");
     let write_started = Instant::now();
     let count = submissions.len();

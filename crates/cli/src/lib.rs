@@ -11,3 +11,22 @@ pub mod label;
 pub mod evidence;
 pub mod import;
 pub mod products;
+
+use std::sync::{Arc, OnceLock};
+
+/// The reference data the rules consult, as shipped with this build, parsed once per process.
+///
+/// # Errors
+/// The data file and the problem, if a shipped file does not parse.
+pub fn reference() -> Result<Arc<celltrace_reference::ReferenceData>, String> {
+    static SHIPPED: OnceLock<Result<Arc<celltrace_reference::ReferenceData>, String>> = OnceLock::new();
+    SHIPPED.get_or_init(|| celltrace_reference::ReferenceData::shipped().map(Arc::new)).clone()
+}
+
+/// Engine options with `key` and the shipped reference data.
+///
+/// # Errors
+/// As [`reference`].
+pub fn engine_options(key: celltrace_ledger::SigningKey) -> Result<celltrace_store::EngineOptions, String> {
+    Ok(celltrace_store::EngineOptions::new(key, reference()?))
+}

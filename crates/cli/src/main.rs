@@ -4,7 +4,7 @@ use celltrace::config::{Config, Overrides};
 use celltrace::{bench, demo, evidence, import, isbt, keys, label, products};
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::time::Timestamp;
-use celltrace_store::{verify, Database, Engine, EngineOptions};
+use celltrace_store::{verify, Database, Engine};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -214,7 +214,7 @@ async fn start_engine(config: &Config, db: Database) -> Result<Engine, String> {
     if created {
         eprintln!("created the signing key {} (owner-only); back it up with the database", config.signing_key.display());
     }
-    Ok(Engine::start(db, EngineOptions::new(key)))
+    Ok(Engine::start(db, celltrace::engine_options(key)?))
 }
 
 fn now() -> Timestamp {
@@ -265,7 +265,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             if let Ok(key) = keys::load(&config.signing_key) {
                 let _ = celltrace_web::pages::VERIFYING_KEY.set(key.verifying_key());
             }
-            let app = celltrace_web::router(celltrace_web::AppState { engine });
+            let app = celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference()? });
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;

@@ -23,7 +23,7 @@ async fn acknowledged_commands_survive_sigkill() {
     for db in TestDb::all().await {
         let database = Database::open(&db.url).await.expect("open");
         let key = celltrace::keys::load_or_create(&db.key_path()).expect("key").0;
-        let engine = celltrace_store::Engine::start(database.clone(), celltrace_store::EngineOptions::new(key));
+        let engine = celltrace_store::Engine::start(database.clone(), celltrace::engine_options(key).expect("reference data"));
         for sub in clinic(now()) {
             engine.submit(sub).await.expect("clinic");
         }

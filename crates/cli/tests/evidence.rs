@@ -77,7 +77,8 @@ async fn loading_evidence_data_is_all_or_nothing_and_recorded() {
             .expect("read")
             .expect("recorded");
         assert_eq!(dataset.version, "2026.11.1");
-        let in_force = celltrace_web::path_forms::evidence_in_force(&database).await.expect("parses");
+        let reference = celltrace::reference().expect("reference data");
+        let in_force = reference.evidence_data(Some(&dataset)).expect("parses");
         assert_eq!(in_force.version(), "2026.11.1", "new plans are rated with the loaded data");
         assert!(celltrace(&db, &["verify"]).status.success(), "{}: the load verifies", db.backend);
     }

@@ -8,7 +8,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use celltrace_store::{Database, Engine, EngineOptions};
+use celltrace_store::{Database, Engine};
 use celltrace_testkit::{now, TestDb};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -17,12 +17,12 @@ use tower::ServiceExt;
 async fn demo() -> (TestDb, Database, Router) {
     let db = TestDb::sqlite();
     let database = Database::open(&db.url).await.expect("open");
-    let engine = Engine::start(database.clone(), EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
+    let engine = Engine::start(database.clone(), celltrace::engine_options(celltrace_ledger::SigningKey::from_bytes(&[3; 32])).expect("reference data"));
     celltrace::demo::load(&engine, now()).await.expect("demo");
     for (token, staff) in [("auditor-token", "auditor"), ("nurse-token", "nurse.fatima"), ("logistics-token", "log.khan")] {
         database.add_api_token(token, &staff.parse().expect("id"), "fhir test", now().0).await.expect("token");
     }
-    (db, database, celltrace_web::router(celltrace_web::AppState { engine }))
+    (db, database, celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference().expect("reference data") }))
 }
 
 async fn get(app: &Router, path: &str, token: Option<&str>) -> (StatusCode, Value) {

@@ -8,7 +8,7 @@ mod common;
 
 use celltrace_domain::model::{Person, Plan, Unit};
 use celltrace_domain::EntityKind;
-use celltrace_store::{Database, Engine, EngineOptions};
+use celltrace_store::{Database, Engine};
 use celltrace_testkit::{clinic, now, released_unit, TestDb, SITE};
 use common::{celltrace, text};
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ fn write(db: &TestDb, name: &str, contents: &str) -> PathBuf {
 async fn engine(db: &TestDb) -> Engine {
     let database = Database::open(&db.url).await.expect("open");
     let key = celltrace::keys::load_or_create(&db.key_path()).expect("key").0;
-    Engine::start(database, EngineOptions::new(key))
+    Engine::start(database, celltrace::engine_options(key).expect("reference data"))
 }
 
 fn import(db: &TestDb, kind: &str, file: &Path, extra: &[&str]) -> std::process::Output {
@@ -156,19 +156,27 @@ u-5,A999826100006,E0001V00,cord-blood-hpc,d-1,,cord_blood,80,mL,2026-01-05,2099-
         assert!(!report.contains("line 4"), "{report}");
         assert_eq!(database.head().await.expect("head"), head);
 
-        // Answers: the second row takes the patient's language.
-        let answers = write(
+        // Answers outside their time point's window are refused as in every entry path:
+        // no 3-month answer before any administration. Nothing of the file is recorded.
+        let early = write(
             &db,
-            "answers.csv",
+            "early-answers.csv",
             "plan,time_point,instrument,language,item:pain,item:change\n\
 plan-1,baseline,nprs,en,7,\n\
 plan-1,3m,pgic,,,6\n",
         );
+        let head = database.head().await.expect("head");
+        let out = import(&db, "answers", &early, &[]);
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("line 3: No administration is recorded yet: the 3m follow-up opens"), "{}", text(&out));
+        assert_eq!(database.head().await.expect("head"), head, "{}: all or nothing", db.backend);
+        // The baseline answers alone, in the patient's language.
+        let answers = write(&db, "answers.csv", "plan,time_point,instrument,item:pain\nplan-1,baseline,nprs,7\n");
         let out = import(&db, "answers", &answers, &[]);
         assert!(out.status.success(), "{}: {}", db.backend, text(&out));
         let plan: Plan = database.get(EntityKind::Plan, "plan-1").await.expect("read").expect("plan");
-        assert_eq!(plan.responses.len(), 2, "{}", db.backend);
-        assert_eq!(plan.responses[0].scores.get("NPRS"), Some(&Some(7000)));
+        assert_eq!(plan.responses.len(), 1, "{}", db.backend);
+        assert_eq!(plan.responses[0].scores.get("NPRS"), Some(&Some(7000)), "the rules scored the answers");
         // The same answers again are refused: one answer per time point and instrument.
         let out = import(&db, "answers", &answers, &[]);
         assert!(!out.status.success(), "{}", text(&out));

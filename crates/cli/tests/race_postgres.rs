@@ -6,8 +6,8 @@
 
 mod common;
 
-use celltrace_store::{Database, Engine, EngineOptions};
-use celltrace_testkit::{administer, clinic, now, released_unit, TestDb, PG_VAR};
+use celltrace_store::{Database, Engine};
+use celltrace_testkit::{administer, clinic, now, released_unit, witness_grant, TestDb, PG_VAR};
 use common::{body, celltrace, text, Server};
 use sqlx::Row;
 
@@ -21,7 +21,7 @@ async fn two_servers_one_administration() {
     };
     let database = Database::open(&db.url).await.expect("open");
     let key = celltrace::keys::load_or_create(&db.key_path()).expect("key").0;
-    let engine = Engine::start(database.clone(), EngineOptions::new(key));
+    let engine = Engine::start(database.clone(), celltrace::engine_options(key).expect("reference data"));
     let at = now();
     for sub in clinic(at) {
         engine.submit(sub).await.expect("clinic");
@@ -30,7 +30,7 @@ async fn two_servers_one_administration() {
     for n in 0..UNITS {
         let engine = engine.clone();
         setup.push(tokio::spawn(async move {
-            for sub in released_unit(n, at) {
+            for sub in released_unit(n, at).into_iter().chain([witness_grant(n, "nurse", "nurse2", at), witness_grant(n, "nurse2", "nurse", at)]) {
                 engine.submit(sub).await.expect("fixture");
             }
         }));
@@ -56,7 +56,7 @@ async fn two_servers_one_administration() {
         let answers = [ra.text().await.expect("body"), rb.text().await.expect("body")];
         assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "unit {n}: exactly one succeeds: {answers:?}");
         let refused = if statuses[0] == 200 { &answers[1] } else { &answers[0] };
-        assert!(statuses.contains(&422), "unit {n}: {statuses:?}");
+        assert!(statuses.contains(&409), "unit {n}: a conflict with what is recorded: {statuses:?}");
         assert!(refused.contains("already_administered") && refused.contains("already been administered"), "unit {n}: clear rejection expected, got {refused}");
     }
 

@@ -9,7 +9,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use celltrace_domain::command::Command;
 use celltrace_domain::EntityKind;
-use celltrace_store::{Database, Engine, EngineOptions};
+use celltrace_store::{Database, Engine};
 use celltrace_testkit::{clinic, now, released_unit, submission, TestDb};
 use http_body_util::BodyExt;
 use std::collections::BTreeMap;
@@ -101,17 +101,17 @@ fn csrf_of(html: &str) -> String {
 async fn demo_app() -> (TestDb, Router) {
     let db = TestDb::sqlite();
     let database = Database::open(&db.url).await.expect("open");
-    let engine = Engine::start(database, EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
+    let engine = Engine::start(database, celltrace::engine_options(celltrace_ledger::SigningKey::from_bytes(&[3; 32])).expect("reference data"));
     celltrace::demo::load(&engine, now()).await.expect("demo");
-    let app = celltrace_web::router(celltrace_web::AppState { engine });
+    let app = celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference().expect("reference data") });
     (db, app)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_start_asks_for_the_first_administrator() {
     let db = TestDb::sqlite();
-    let engine = Engine::start(Database::open(&db.url).await.expect("open"), EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
-    let app = celltrace_web::router(celltrace_web::AppState { engine });
+    let engine = Engine::start(Database::open(&db.url).await.expect("open"), celltrace::engine_options(celltrace_ledger::SigningKey::from_bytes(&[3; 32])).expect("reference data"));
+    let app = celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference().expect("reference data") });
     let mut client = Client::new(&app);
     let first = client.get("/login").await;
     assert_eq!((first.status, first.location.as_str()), (StatusCode::SEE_OTHER, "/setup"));
@@ -285,7 +285,7 @@ async fn reading_a_patient_record_is_recorded_in_the_ledger() {
 async fn bedside_app() -> (TestDb, Router) {
     let db = TestDb::sqlite();
     let database = Database::open(&db.url).await.expect("open");
-    let engine = Engine::start(database.clone(), EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
+    let engine = Engine::start(database.clone(), celltrace::engine_options(celltrace_ledger::SigningKey::from_bytes(&[3; 32])).expect("reference data"));
     let at = now();
     let three_days_ago = celltrace_domain::time::Timestamp(at.0 - 3 * celltrace_domain::time::Timestamp::DAY);
     let mut subs = clinic(at);
@@ -305,7 +305,7 @@ async fn bedside_app() -> (TestDb, Router) {
     for staff in ["nurse", "nurse2", "logistics", "tech", "qa", "doc"] {
         database.set_password_hash(&staff.parse().expect("id"), &hash, 0).await.expect("password");
     }
-    (db, celltrace_web::router(celltrace_web::AppState { engine }))
+    (db, celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference().expect("reference data") }))
 }
 
 async fn scan(client: &mut Client, patient: u32, unit: u32) -> Page {
@@ -363,11 +363,15 @@ async fn qc_and_release_with_an_e_signature() {
     let form = tech.get("/units/u-4/qc").await;
     assert_eq!(form.status, StatusCode::OK);
     let csrf = csrf_of(&form.body);
-    let incomplete = tech.post("/units/u-4/qc", &[("csrf", &csrf), ("test", "sterility"), ("value", ""), ("specification", "no growth"), ("in_spec", "yes")]).await;
+    let incomplete = tech.post("/units/u-4/qc", &[("csrf", &csrf), ("test", "viability"), ("value", ""), ("specification", ">= 70 %"), ("outcome", "in_specification")]).await;
     assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(incomplete.body.contains("Fill in: Result") && incomplete.body.contains("value=\"sterility\""), "keeps what was typed and names the field");
+    assert!(incomplete.body.contains("Fill in: Result") && incomplete.body.contains("value=\"viability\""), "keeps what was typed and names the field");
     assert!(incomplete.body.contains("aria-invalid=\"true\""), "marks the field");
-    let recorded = tech.post("/units/u-4/qc", &[("csrf", &csrf), ("test", "sterility"), ("value", "no growth"), ("specification", "no growth"), ("in_spec", "yes")]).await;
+    // A sterility culture read minutes after the last manipulation is refused: it incubates 14 days.
+    let too_early = tech.post("/units/u-4/qc", &[("csrf", &csrf), ("test", "sterility"), ("value", "no growth"), ("specification", "no growth"), ("outcome", "in_specification")]).await;
+    assert_eq!(too_early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_early.body.contains("14 days of incubation"), "{}", too_early.body);
+    let recorded = tech.post("/units/u-4/qc", &[("csrf", &csrf), ("test", "viability"), ("value", "91 %"), ("specification", ">= 70 %"), ("outcome", "in_specification")]).await;
     assert_eq!(recorded.location, "/units/u-4");
     assert_eq!(tech.get("/units/u-4/release").await.status, StatusCode::FORBIDDEN, "a lab technologist cannot release");
 
@@ -453,7 +457,7 @@ async fn an_autologous_path_from_eligibility_to_bedside_through_the_forms() {
     let (db, app) = bedside_app().await;
     let database = Database::connect(&db.url).await.expect("db");
     // A patient with a plan (made by the fixture), nothing else yet.
-    let engine = Engine::start(database.clone(), EngineOptions::new(celltrace_ledger::SigningKey::from_bytes(&[3; 32])));
+    let engine = Engine::start(database.clone(), celltrace::engine_options(celltrace_ledger::SigningKey::from_bytes(&[3; 32])).expect("reference data"));
     for sub in released_unit(7, now()).into_iter().take(2) {
         engine.submit(sub).await.expect("person and plan");
     }
@@ -473,7 +477,7 @@ async fn an_autologous_path_from_eligibility_to_bedside_through_the_forms() {
     let unknown = [("csrf", csrf.as_str()), ("template", "celltrace-consent"), ("template_version", "1.0"), ("language", "en"), ("witness", "nurse"), ("witness_password", "nurse password 1")];
     let refused = doc.post("/plans/plan-7/consent", &unknown).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("Template version 1.0 is not one this installation holds"), "{}", refused.body);
+    assert!(refused.body.contains("version 1.0 is not one celltrace ships"), "{}", refused.body);
     let consent = [("csrf", csrf.as_str()), ("template", "celltrace-consent"), ("template_version", "2026.1"), ("language", "en"), ("witness", "nurse"), ("witness_password", "nurse password 1")];
     assert_eq!(doc.post("/plans/plan-7/consent", &consent).await.location, "/patients/p-7");
     let document = doc.get("/plans/plan-7/consent-document?lang=ar").await;
@@ -499,7 +503,7 @@ async fn an_autologous_path_from_eligibility_to_bedside_through_the_forms() {
         .await;
     let prp = processed.location.trim_start_matches("/units/").to_owned();
     assert_ne!(prp, starting, "{}", processed.body);
-    tech.post(&format!("/units/{prp}/qc"), &[("csrf", &csrf), ("test", "platelet concentration"), ("value", "1100"), ("specification", ">= 1000"), ("in_spec", "yes")]).await;
+    tech.post(&format!("/units/{prp}/qc"), &[("csrf", &csrf), ("test", "platelet concentration"), ("value", "1100"), ("specification", ">= 1000"), ("outcome", "in_specification")]).await;
 
     let mut qa = Client::new(&app);
     qa.login("qa", "nurse password 1").await;
@@ -583,7 +587,7 @@ async fn the_evidence_guard_rates_plans_ordered_in_the_browser() {
     let mut sharma = Client::new(&app);
     sharma.login("dr.sharma", "celltrace-demo").await;
     let csrf = sharma.csrf().await;
-    let ordered = sharma.post("/patients/p-vikram/plan", &plan_fields(&csrf, "hair-loss", "msc-exosome")).await;
+    let ordered = sharma.post("/patients/p-vikram/plan", &plan_fields(&csrf, "L64.9", "msc-exosome")).await;
     assert_eq!(ordered.location, "/patients/p-vikram", "{}", ordered.body);
     let plan = newest_plan(&database, "p-vikram").await;
     assert_eq!((plan.status, plan.evidence.status), (PlanStatus::Blocked, EvidenceStatus::Unproven));
@@ -592,12 +596,12 @@ async fn the_evidence_guard_rates_plans_ordered_in_the_browser() {
     iyer.login("md.iyer", "celltrace-demo").await;
     let csrf = iyer.csrf().await;
     iyer.post(&format!("/plans/{}/acknowledge", plan.id), &[("csrf", &csrf)]).await;
-    let refused = iyer.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("signature_password", "celltrace-demo")]).await;
+    let refused = iyer.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("reason", "asked by the patient"), ("signature_password", "celltrace-demo")]).await;
     assert!(refused.body.contains("does not permit unproven treatments"), "{}", refused.body);
 
     // A malformed trial number is refused with the expected format.
     let csrf = sharma.csrf().await;
-    let mut with_trial = plan_fields(&csrf, "knee-osteoarthritis", "autologous-bone-marrow");
+    let mut with_trial = plan_fields(&csrf, "M17.9", "autologous-bone-marrow");
     with_trial[9] = ("trial", "NCT123");
     with_trial[10] = ("ethics", "IEC-1");
     let bad = sharma.post("/patients/p-vikram/plan", &with_trial).await;
@@ -605,7 +609,7 @@ async fn the_evidence_guard_rates_plans_ordered_in_the_browser() {
 
     // HPC cord blood for a blood disorder is approved and proceeds.
     let csrf = sharma.csrf().await;
-    let approved = sharma.post("/patients/p-meera/plan", &plan_fields(&csrf, "blood-disorders", "cord-blood-hpc")).await;
+    let approved = sharma.post("/patients/p-meera/plan", &plan_fields(&csrf, "D61.9", "cord-blood-hpc")).await;
     assert_eq!(approved.location, "/patients/p-meera");
     let rows = database.list(EntityKind::Plan, Some("delhi-centre"), Some("active"), 1000).await.expect("plans");
     assert!(rows.iter().any(|r| r.person.as_deref() == Some("p-meera")), "the approved plan is active");
@@ -614,20 +618,20 @@ async fn the_evidence_guard_rates_plans_ordered_in_the_browser() {
     let mut khoury = Client::new(&app);
     khoury.login("dr.khoury", "celltrace-demo").await;
     let csrf = khoury.csrf().await;
-    khoury.post("/patients/p-sarah/plan", &plan_fields(&csrf, "chronic-low-back-pain", "autologous-adipose")).await;
+    khoury.post("/patients/p-sarah/plan", &plan_fields(&csrf, "M54.50", "autologous-adipose")).await;
     let rows = database.list(EntityKind::Plan, Some("dubai-clinic"), Some("blocked"), 1000).await.expect("plans");
     let plan: celltrace_domain::model::Plan = rows.iter().filter(|r| r.person.as_deref() == Some("p-sarah")).find_map(|r| serde_json::from_str(&r.body).ok()).expect("blocked plan");
     let mut director = Client::new(&app);
     director.login("md.alsayed", "celltrace-demo").await;
     let csrf = director.csrf().await;
-    let early = director.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("signature_password", "celltrace-demo")]).await;
+    let early = director.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("reason", "asked by the patient"), ("signature_password", "celltrace-demo")]).await;
     assert!(early.body.contains("has not signed the plain-language warning"), "{}", early.body);
     let page = khoury.get("/patients/p-sarah").await;
     assert!(page.body.contains("Record the patient&#x27;s signed acknowledgement") || page.body.contains("signed acknowledgement"));
     let csrf = khoury.csrf().await;
     khoury.post(&format!("/plans/{}/acknowledge", plan.id), &[("csrf", &csrf)]).await;
     let csrf = director.csrf().await;
-    let signed = director.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("signature_password", "celltrace-demo")]).await;
+    let signed = director.post(&format!("/plans/{}/override", plan.id), &[("csrf", &csrf), ("reason", "asked by the patient after reading the evidence"), ("signature_password", "celltrace-demo")]).await;
     assert_eq!(signed.location, "/patients/p-sarah", "{}", signed.body);
     let after: celltrace_domain::model::Plan = database.get(EntityKind::Plan, plan.id.as_str()).await.expect("read").expect("plan");
     assert_eq!(after.status, PlanStatus::Active);
@@ -665,14 +669,17 @@ async fn lookback_batch_record_follow_up_and_exceptional_release() {
     let mut lab = Client::new(&app);
     lab.login("tech.rao", "celltrace-demo").await;
     let csrf = lab.csrf().await;
-    lab.post("/units/u-fatima-msc/qc", &[("csrf", &csrf), ("test", "endotoxin"), ("value", "6 EU/kg"), ("specification", "< 5 EU/kg"), ("in_spec", "no")]).await;
+    lab.post("/units/u-fatima-msc/qc", &[("csrf", &csrf), ("test", "endotoxin"), ("value", "6 EU/kg"), ("specification", "< 5 EU/kg"), ("outcome", "out_of_specification")]).await;
     let mut mehta = Client::new(&app);
     mehta.login("qa.mehta", "celltrace-demo").await;
     let csrf = mehta.csrf().await;
     let normal = mehta.post("/units/u-fatima-msc/release", &[("csrf", &csrf), ("signature_password", "celltrace-demo")]).await;
     assert!(normal.body.contains("out of specification"), "{}", normal.body);
     let page = mehta.get("/units/u-fatima-msc").await;
-    assert!(page.body.contains("Exceptional release (out of specification)"));
+    assert!(page.body.contains("Exceptional release (out of specification)"), "{}", page.body);
+    // The physician's signature needs the physician's own password.
+    let forged = [("csrf", csrf.as_str()), ("justification", "No alternative; benefit explained"), ("patient_informed", "yes"), ("physician", "dr.nair"), ("physician_password", "guessed"), ("signature_password", "celltrace-demo")];
+    assert_eq!(mehta.post("/units/u-fatima-msc/exceptional-release", &forged).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields = [("csrf", csrf.as_str()), ("justification", "No alternative; benefit explained"), ("patient_informed", "yes"), ("physician", "dr.nair"), ("physician_password", "celltrace-demo"), ("signature_password", "celltrace-demo")];
     let signed = mehta.post("/units/u-fatima-msc/exceptional-release", &fields).await;
     assert_eq!(signed.location, "/units/u-fatima-msc", "{}", signed.body);

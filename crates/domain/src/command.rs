@@ -5,6 +5,7 @@ use crate::ids::*;
 use crate::model::*;
 use crate::time::{Date, Timestamp};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
 /// Who is acting.
@@ -92,6 +93,77 @@ pub enum Command {
         /// Sites and roles.
         memberships: Vec<Membership>,
     },
+    /// Change the sites and roles of a member of staff (administrator of
+    /// every site concerned).
+    ChangeStaffMemberships {
+        /// Whose.
+        staff: StaffId,
+        /// The new sites and roles, replacing the old.
+        memberships: Vec<Membership>,
+        /// Why.
+        reason: String,
+    },
+    /// Deactivate an account: its sessions and API tokens stop working at once.
+    DeactivateStaff {
+        /// Whose.
+        staff: StaffId,
+        /// Why.
+        reason: String,
+    },
+    /// Reactivate a deactivated account.
+    ReactivateStaff {
+        /// Whose.
+        staff: StaffId,
+        /// Why.
+        reason: String,
+    },
+    /// Record that a password was set (the hash is stored beside, never in the ledger).
+    SetPassword {
+        /// Whose.
+        staff: StaffId,
+        /// Why.
+        change: PasswordChange,
+    },
+    /// Issue an API token to a member of staff (administrator, or the local operator).
+    IssueApiToken {
+        /// The token's public identifier.
+        token: ApiTokenId,
+        /// Whose credential it is.
+        staff: StaffId,
+        /// What it is for.
+        label: String,
+        /// SHA-256 of the secret token, hex (the token itself is never recorded).
+        token_hash: String,
+        /// When it stops working, if it should.
+        expires_at: Option<Timestamp>,
+    },
+    /// Revoke an API token (administrator, its owner, or the local operator).
+    RevokeApiToken {
+        /// Which.
+        token: ApiTokenId,
+        /// Why.
+        reason: String,
+    },
+    /// Give a patient access to the portal (a one-time code, stored beside as a hash).
+    GrantPortalAccess {
+        /// The patient.
+        person: PersonId,
+    },
+    /// The signer proves they authenticated to sign one command: the grant is
+    /// bound to the submitter, the site and the command's content, is
+    /// short-lived, and is spent by its first use.
+    IssueSigningGrant {
+        /// New grant id, quoted by the command that uses it.
+        grant: SigningGrantId,
+        /// What the signer agrees to.
+        meaning: SignatureMeaning,
+        /// Who will submit the command.
+        submitter: StaffId,
+        /// `Command::signing_digest` of that command.
+        command_digest: String,
+        /// How the signer authenticated.
+        method: AuthenticationMethod,
+    },
     /// Set whether the site permits unproven treatments (medical director).
     SetSitePolicy {
         /// Whether unproven treatments may proceed with safeguards.
@@ -143,15 +215,20 @@ pub enum Command {
         person: PersonId,
         /// What was looked at.
         view: String,
+        /// The unit at the viewer's site that showed the person (a label of
+        /// autologous material), when the viewer may not otherwise see patients.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via_unit: Option<UnitId>,
     },
-    /// Order a treatment plan; the evidence guard rates it.
+    /// Order a treatment plan; the evidence guard rates it with the evidence
+    /// data in force (the caller never supplies a rating).
     CreatePlan {
         /// New plan id.
         plan: PlanId,
         /// Patient.
         patient: PersonId,
-        /// Condition.
-        indication: Indication,
+        /// ICD-10-CM code of the condition, e.g. `M54.50`.
+        indication: String,
         /// Product type.
         product_type: ProductType,
         /// Route.
@@ -162,8 +239,6 @@ pub enum Command {
         dose: Quantity,
         /// Quote.
         cost_quote: Money,
-        /// Rating from the evidence data.
-        evidence: EvidenceRating,
         /// Trial, for investigational use.
         trial: Option<Trial>,
     },
@@ -177,7 +252,10 @@ pub enum Command {
         /// Plan.
         plan: PlanId,
         /// The director's signature.
-        signature: Signature,
+        signature: SignatureRequest,
+        /// Why the director overrides it.
+        #[serde(default)]
+        reason: String,
     },
     /// Record an eligibility assessment.
     AssessEligibility {
@@ -203,7 +281,7 @@ pub enum Command {
         /// Language.
         language: Language,
         /// Witness signature, where one signed.
-        witness: Option<Signature>,
+        witness: Option<SignatureRequest>,
     },
     /// Withdraw consent; everything downstream stops.
     WithdrawConsent {
@@ -264,24 +342,25 @@ pub enum Command {
         value: String,
         /// Specification.
         specification: String,
-        /// In specification.
-        in_spec: bool,
+        /// In specification, out of it, or pending (sample sent).
+        outcome: QcOutcome,
     },
     /// Release a unit with a QA e-signature.
     ReleaseUnit {
         /// Unit.
         unit: UnitId,
         /// QA signature.
-        signature: Signature,
+        signature: SignatureRequest,
     },
-    /// Release out of specification with QA and physician signatures.
+    /// Release out of specification, or with results pending, with QA and
+    /// physician signatures.
     ExceptionalRelease {
         /// Unit.
         unit: UnitId,
         /// QA signature.
-        qa: Signature,
+        qa: SignatureRequest,
         /// Physician signature.
-        physician: Signature,
+        physician: SignatureRequest,
         /// Why.
         justification: String,
         /// Patient informed.
@@ -301,7 +380,16 @@ pub enum Command {
         /// Where.
         location: StorageLocation,
     },
-    /// Allocate an allogeneic unit to a plan.
+    /// Ask the site holding an allogeneic unit to allocate it to a plan of
+    /// this site (a physician of the plan's site).
+    RequestUnit {
+        /// Unit.
+        unit: UnitId,
+        /// Plan.
+        plan: PlanId,
+    },
+    /// Allocate an allogeneic unit to a plan: done at the site holding the
+    /// unit, for a plan of that site or one whose site requested it.
     AllocateUnit {
         /// Unit.
         unit: UnitId,
@@ -319,7 +407,7 @@ pub enum Command {
         /// Courier.
         courier: String,
         /// Dispatcher's signature.
-        signature: Signature,
+        signature: SignatureRequest,
     },
     /// Receive a shipment with a signed custody transfer.
     ReceiveShipment {
@@ -327,10 +415,10 @@ pub enum Command {
         shipment: ShipmentId,
         /// Container and seals intact.
         condition_ok: bool,
-        /// Temperature excursions found in the logger file.
-        excursions: Vec<String>,
+        /// The temperature record: excursions read from the logger, or why it is missing.
+        temperature_log: TemperatureLog,
         /// Receiver's signature.
-        signature: Signature,
+        signature: SignatureRequest,
     },
     /// Administer a unit after bedside verification.
     AdministerUnit {
@@ -347,7 +435,7 @@ pub enum Command {
         /// Anatomical site.
         body_site: String,
         /// Witness signature.
-        witness: Signature,
+        witness: SignatureRequest,
     },
     /// Record a follow-up result.
     RecordFollowUp {
@@ -375,12 +463,8 @@ pub enum Command {
         time_point: String,
         /// Instrument id.
         instrument: String,
-        /// Instrument version.
-        instrument_version: String,
-        /// Item id → option value.
+        /// Item id → option value (the rules check and score them).
         answers: std::collections::BTreeMap<String, u8>,
-        /// Registry score name → score in thousandths (computed by the adapter).
-        scores: std::collections::BTreeMap<String, Option<i64>>,
         /// Language the questions were shown in.
         language: Language,
     },
@@ -426,6 +510,14 @@ impl Command {
         match self {
             Command::RegisterSite { .. } => "register_site",
             Command::RegisterStaff { .. } => "register_staff",
+            Command::ChangeStaffMemberships { .. } => "change_staff_memberships",
+            Command::DeactivateStaff { .. } => "deactivate_staff",
+            Command::ReactivateStaff { .. } => "reactivate_staff",
+            Command::SetPassword { .. } => "set_password",
+            Command::IssueApiToken { .. } => "issue_api_token",
+            Command::RevokeApiToken { .. } => "revoke_api_token",
+            Command::GrantPortalAccess { .. } => "grant_portal_access",
+            Command::IssueSigningGrant { .. } => "issue_signing_grant",
             Command::SetSitePolicy { .. } => "set_site_policy",
             Command::LoadProductCatalogue { .. } => "load_product_catalogue",
             Command::LoadEvidenceData { .. } => "load_evidence_data",
@@ -444,6 +536,7 @@ impl Command {
             Command::ExceptionalRelease { .. } => "exceptional_release",
             Command::DiscardUnit { .. } => "discard_unit",
             Command::StoreUnit { .. } => "store_unit",
+            Command::RequestUnit { .. } => "request_unit",
             Command::AllocateUnit { .. } => "allocate_unit",
             Command::DispatchShipment { .. } => "dispatch_shipment",
             Command::ReceiveShipment { .. } => "receive_shipment",
@@ -453,5 +546,106 @@ impl Command {
             Command::ReportAdverseEvent { .. } => "report_adverse_event",
             Command::ReviewAdverseEvent { .. } => "review_adverse_event",
         }
+    }
+}
+
+impl Command {
+    /// The signature requests the command carries, in order.
+    pub fn signature_requests(&self) -> Vec<&SignatureRequest> {
+        match self {
+            Command::OverrideEvidenceBlock { signature, .. }
+            | Command::ReleaseUnit { signature, .. }
+            | Command::DispatchShipment { signature, .. } => vec![signature],
+            Command::ReceiveShipment { signature, temperature_log, .. } => match temperature_log {
+                TemperatureLog::Missing { exception, .. } => vec![signature, exception],
+                TemperatureLog::Read { .. } => vec![signature],
+            },
+            Command::RecordConsent { witness, .. } => witness.iter().collect(),
+            Command::ExceptionalRelease { qa, physician, .. } => vec![qa, physician],
+            Command::AdministerUnit { witness, .. } => vec![witness],
+            _ => Vec::new(),
+        }
+    }
+
+    fn signature_requests_mut(&mut self) -> Vec<&mut SignatureRequest> {
+        match self {
+            Command::OverrideEvidenceBlock { signature, .. }
+            | Command::ReleaseUnit { signature, .. }
+            | Command::DispatchShipment { signature, .. } => vec![signature],
+            Command::ReceiveShipment { signature, temperature_log, .. } => match temperature_log {
+                TemperatureLog::Missing { exception, .. } => vec![signature, exception],
+                TemperatureLog::Read { .. } => vec![signature],
+            },
+            Command::RecordConsent { witness, .. } => witness.iter_mut().collect(),
+            Command::ExceptionalRelease { qa, physician, .. } => vec![qa, physician],
+            Command::AdministerUnit { witness, .. } => vec![witness],
+            _ => Vec::new(),
+        }
+    }
+
+    /// What a signing grant binds to: SHA-256 (hex) of the submitter, the
+    /// site and the command with every grant reference left out (a grant
+    /// cannot name itself). Any change to the command's content after the
+    /// signer authenticated gives another digest, and the grant is refused.
+    pub fn signing_digest(&self, submitter: &StaffId, site: &SiteId) -> String {
+        let mut bare = self.clone();
+        for request in bare.signature_requests_mut() {
+            request.grant = None;
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(b"celltrace signing digest 1\n");
+        hasher.update(submitter.as_str().as_bytes());
+        hasher.update(b"\n");
+        hasher.update(site.as_str().as_bytes());
+        hasher.update(b"\n");
+        // Plain data with string keys only: serialising cannot fail, and
+        // field order is the declaration order, so the bytes are stable.
+        hasher.update(serde_json::to_vec(&bare).unwrap_or_default());
+        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Sets the grant of the request signed by `signer` with `meaning`.
+    pub fn attach_grant(&mut self, signer: &StaffId, meaning: SignatureMeaning, grant: SigningGrantId) -> bool {
+        match self.signature_requests_mut().into_iter().find(|r| &r.signer == signer && r.meaning == meaning) {
+            Some(request) => {
+                request.grant = Some(grant);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id<T: std::str::FromStr>(s: &str) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        s.parse().expect("id")
+    }
+
+    #[test]
+    fn the_signing_digest_ignores_grants_and_binds_everything_else() {
+        let release = |unit: &str, grant: Option<&str>| Command::ExceptionalRelease {
+            unit: id(unit),
+            qa: SignatureRequest::own(id("qa"), SignatureMeaning::ExceptionalRelease),
+            physician: SignatureRequest { signer: id("doc"), meaning: SignatureMeaning::ExceptionalRelease, grant: grant.map(id) },
+            justification: "no other unit".into(),
+            patient_informed: true,
+        };
+        let (qa, site) = (id("qa"), id("lab"));
+        let digest = release("u-1", None).signing_digest(&qa, &site);
+        assert_eq!(digest.len(), 64);
+        assert_eq!(release("u-1", Some("g-1")).signing_digest(&qa, &site), digest, "the grant itself is left out");
+        assert_ne!(release("u-2", None).signing_digest(&qa, &site), digest, "another unit");
+        assert_ne!(release("u-1", None).signing_digest(&id("qa2"), &site), digest, "another submitter");
+        assert_ne!(release("u-1", None).signing_digest(&qa, &id("lab2")), digest, "another site");
+        let mut with = release("u-1", None);
+        assert!(with.attach_grant(&id("doc"), SignatureMeaning::ExceptionalRelease, id("g-9")));
+        assert!(!with.attach_grant(&id("nobody"), SignatureMeaning::ExceptionalRelease, id("g-9")));
+        assert_eq!(with.signature_requests()[1].grant, Some(id("g-9")));
     }
 }

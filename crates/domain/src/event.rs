@@ -21,6 +21,75 @@ pub enum Event {
         /// The member.
         staff: Staff,
     },
+    /// A member of staff's sites and roles were replaced.
+    StaffMembershipsChanged {
+        /// Whose.
+        staff: StaffId,
+        /// The new sites and roles.
+        memberships: Vec<Membership>,
+        /// Why.
+        reason: String,
+    },
+    /// An account was deactivated: its sessions and tokens stop working.
+    StaffDeactivated {
+        /// Whose.
+        staff: StaffId,
+        /// Who, when, why.
+        deactivation: Deactivation,
+    },
+    /// An account was reactivated.
+    StaffReactivated {
+        /// Whose.
+        staff: StaffId,
+        /// Who (ledger name).
+        by: String,
+        /// When.
+        at: Timestamp,
+        /// Why.
+        reason: String,
+    },
+    /// A password was set (its hash is kept beside the ledger, never in it).
+    PasswordSet {
+        /// Whose.
+        staff: StaffId,
+        /// Why.
+        change: PasswordChange,
+        /// When.
+        at: Timestamp,
+    },
+    /// An API token was issued.
+    ApiTokenIssued {
+        /// The token's record (its hash, never the token).
+        token: ApiToken,
+    },
+    /// An API token was revoked.
+    ApiTokenRevoked {
+        /// Which.
+        token: ApiTokenId,
+        /// Who, when, why.
+        revocation: Deactivation,
+    },
+    /// A patient was given a one-time code to the portal (the code's hash is kept beside).
+    PortalAccessGranted {
+        /// The patient.
+        person: PersonId,
+        /// Who handed it over.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A signer authenticated to sign one command.
+    SigningGrantIssued {
+        /// The grant.
+        grant: SigningGrant,
+    },
+    /// A physician of another site asked for a unit for their plan.
+    UnitRequested {
+        /// The unit.
+        unit: UnitId,
+        /// The request.
+        request: AllocationRequest,
+    },
     /// A site's evidence policy changed.
     SitePolicySet {
         /// Site.
@@ -68,6 +137,9 @@ pub enum Event {
         plan: PlanId,
         /// Signature.
         signature: Signature,
+        /// Why (older overrides recorded none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// Eligibility was assessed.
     EligibilityAssessed {
@@ -172,6 +244,9 @@ pub enum Event {
         condition_ok: bool,
         /// Excursions.
         excursions: Vec<String>,
+        /// Received without a temperature record, as a signed exception.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        temperature_exception: Option<TemperatureException>,
     },
     /// A unit was given to a patient.
     UnitAdministered {
@@ -223,6 +298,15 @@ impl Event {
         match self {
             Event::SiteRegistered { .. } => "site_registered",
             Event::StaffRegistered { .. } => "staff_registered",
+            Event::StaffMembershipsChanged { .. } => "staff_memberships_changed",
+            Event::StaffDeactivated { .. } => "staff_deactivated",
+            Event::StaffReactivated { .. } => "staff_reactivated",
+            Event::PasswordSet { .. } => "password_set",
+            Event::ApiTokenIssued { .. } => "api_token_issued",
+            Event::ApiTokenRevoked { .. } => "api_token_revoked",
+            Event::PortalAccessGranted { .. } => "portal_access_granted",
+            Event::SigningGrantIssued { .. } => "signing_grant_issued",
+            Event::UnitRequested { .. } => "unit_requested",
             Event::SitePolicySet { .. } => "site_policy_set",
             Event::ProductCatalogueLoaded { .. } => "product_catalogue_loaded",
             Event::EvidenceDataLoaded { .. } => "evidence_data_loaded",
@@ -249,6 +333,23 @@ impl Event {
             Event::QuestionnaireAnswered { .. } => "questionnaire_answered",
             Event::AdverseEventReported { .. } => "adverse_event_reported",
             Event::AdverseEventReviewed { .. } => "adverse_event_reviewed",
+        }
+    }
+}
+
+impl Event {
+    /// Every e-signature the event records.
+    pub fn signatures(&self) -> Vec<&Signature> {
+        match self {
+            Event::EvidenceBlockOverridden { signature, .. } => vec![signature],
+            Event::ConsentRecorded { consent, .. } => consent.witness_signature.iter().collect(),
+            Event::UnitReleased { signatures, .. } => signatures.iter().collect(),
+            Event::ShipmentDispatched { shipment } => vec![&shipment.dispatched],
+            Event::ShipmentReceived { signature, temperature_exception, .. } => {
+                std::iter::once(signature).chain(temperature_exception.iter().map(|e| &e.signature)).collect()
+            }
+            Event::UnitAdministered { administration, .. } => administration.witness_signature.iter().collect(),
+            _ => Vec::new(),
         }
     }
 }

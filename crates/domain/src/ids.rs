@@ -143,6 +143,10 @@ identifier!(/// An adverse event report.
     AdverseEventId, "adverse event");
 identifier!(/// A command, chosen by its submitter so a retry is recognised.
     CommandId, "command");
+identifier!(/// An API token (the public identifier, not the secret token).
+    ApiTokenId, "API token");
+identifier!(/// A signing grant: a signer's proof of authentication for one command.
+    SigningGrantId, "signing grant");
 
 #[cfg(test)]
 mod tests {

@@ -9,11 +9,13 @@ pub mod event;
 pub mod ids;
 pub mod lookback;
 pub mod model;
+pub mod reference;
 pub mod state;
 pub mod temperature;
 pub mod time;
 
 pub use command::{Actor, Command, NewUnit, Submission};
-pub use decide::{bedside_checks, decide, evidence_still_allows, BedsideCheck, Rejection};
+pub use decide::{bedside_checks, decide, evidence_still_allows, BedsideCheck, Rejection, RejectionCode};
 pub use event::Event;
-pub use state::{Claim, EntityKey, EntityKind, ProjectionRow, State};
+pub use reference::{EvidenceRules, RatedUse, Reference, ReferenceData, ScoredAnswers, TimePointWindow};
+pub use state::{Claim, EntityKey, EntityKind, Lookup, ProjectionRow, State};

@@ -116,6 +116,25 @@ pub struct Staff {
     pub memberships: Vec<Membership>,
     /// False once the account is disabled.
     pub active: bool,
+    /// When the password was last set through a `SetPassword` command (older
+    /// accounts were given theirs outside the ledger and have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_set_at: Option<Timestamp>,
+    /// Why and when the account was last deactivated, while it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated: Option<Deactivation>,
+}
+
+/// Why and when an account was deactivated, and by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Deactivation {
+    /// Who deactivated it (ledger name of the actor).
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// Why.
+    pub reason: String,
 }
 
 impl Staff {
@@ -402,6 +421,10 @@ pub struct Consent {
     pub physician: StaffId,
     /// Witness, where one signed.
     pub witness: Option<StaffId>,
+    /// The witness's signature as recorded (consents recorded before
+    /// signatures carried their proof have only `witness`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_signature: Option<Signature>,
     /// Trial named in the consent, for investigational plans.
     pub trial: Option<String>,
     /// When and why withdrawn.
@@ -418,7 +441,8 @@ pub struct Withdrawal {
     pub reason: String,
 }
 
-/// An e-signature: who signed, when, and what the signature means.
+/// An e-signature as recorded: who signed, when (the server's clock), what
+/// the signature means, and how celltrace knows the signer gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Signature {
@@ -426,8 +450,111 @@ pub struct Signature {
     pub signer: StaffId,
     /// Meaning of the signature, shown to the signer.
     pub meaning: SignatureMeaning,
-    /// When signed.
+    /// When signed, by the server's clock.
     pub signed_at: Timestamp,
+    /// How the signer proved it was them.
+    #[serde(default, skip_serializing_if = "SignatureProof::is_not_recorded")]
+    pub proof: SignatureProof,
+}
+
+/// What a command asks to be signed: the signer and the meaning, and, when the
+/// signer is not the person submitting the command, the signing grant that
+/// proves the signer authenticated for this meaning on this very command.
+/// The time of the signature is never the caller's: the server records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignatureRequest {
+    /// The signer.
+    pub signer: StaffId,
+    /// Meaning of the signature.
+    pub meaning: SignatureMeaning,
+    /// The signer's grant, required when the signer is someone other than
+    /// the authenticated submitter (`issue_signing_grant`, made by the signer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<SigningGrantId>,
+}
+
+impl SignatureRequest {
+    /// The submitter's own signature.
+    pub fn own(signer: StaffId, meaning: SignatureMeaning) -> SignatureRequest {
+        SignatureRequest { signer, meaning, grant: None }
+    }
+
+    /// Another person's signature, proven by their grant.
+    pub fn granted(signer: StaffId, meaning: SignatureMeaning, grant: SigningGrantId) -> SignatureRequest {
+        SignatureRequest { signer, meaning, grant: Some(grant) }
+    }
+}
+
+/// How celltrace knows the signer gave a signature.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum SignatureProof {
+    /// Recorded before celltrace kept the proof of signatures.
+    #[default]
+    NotRecorded,
+    /// The signer is the person who submitted the command, authenticated by
+    /// their session (and password re-entry in the web) or API token.
+    Submitter,
+    /// The signer authenticated separately for this meaning on this command,
+    /// which recorded a single-use signing grant.
+    Grant {
+        /// The grant used (spent by this signature).
+        grant: SigningGrantId,
+        /// How the signer authenticated for the grant.
+        method: AuthenticationMethod,
+    },
+}
+
+impl SignatureProof {
+    fn is_not_recorded(&self) -> bool {
+        matches!(self, SignatureProof::NotRecorded)
+    }
+}
+
+/// How a person authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthenticationMethod {
+    /// Username and password, re-entered for this signature.
+    Password,
+    /// Username, password and a one-time code of their second factor.
+    PasswordAndTotp,
+    /// Their own API token.
+    ApiToken,
+}
+
+/// Proof that a signer authenticated to sign one command with one meaning:
+/// recorded by the signer, bound to the submitter, the site and the exact
+/// content of the command, short-lived and spent by its first use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SigningGrant {
+    /// Identifier, quoted by the command that uses it.
+    pub id: SigningGrantId,
+    /// Who authenticated.
+    pub signer: StaffId,
+    /// What they agree to.
+    pub meaning: SignatureMeaning,
+    /// Site of the command.
+    pub site: SiteId,
+    /// Who may submit the command.
+    pub submitter: StaffId,
+    /// SHA-256 (hex) of the command as `Command::signing_digest` computes it.
+    pub command_digest: String,
+    /// How the signer authenticated.
+    pub method: AuthenticationMethod,
+    /// When, by the server's clock.
+    pub issued_at: Timestamp,
+    /// Last moment it can be used.
+    pub expires_at: Timestamp,
+}
+
+impl SigningGrant {
+    /// How long a grant stays usable: long enough to submit the form it was made for.
+    pub const LIFETIME_MICROS: i64 = 5 * 60 * 1_000_000;
 }
 
 /// What an e-signature attests.
@@ -447,6 +574,8 @@ pub enum SignatureMeaning {
     EvidenceOverride,
     /// Second person witnessed the administration.
     AdministrationWitness,
+    /// The receiver accepts units that arrived without a temperature record.
+    TemperatureException,
 }
 
 impl SignatureMeaning {
@@ -459,6 +588,7 @@ impl SignatureMeaning {
             SignatureMeaning::ConsentWitness => "I witnessed the patient sign this consent.",
             SignatureMeaning::EvidenceOverride => "I authorise this treatment despite its evidence status, under the site's policy.",
             SignatureMeaning::AdministrationWitness => "I witnessed the identity checks and the administration of this unit.",
+            SignatureMeaning::TemperatureException => "I accept these units without a temperature record, for the reason stated.",
         }
     }
 }
@@ -481,6 +611,9 @@ pub struct Administration {
     pub operator: StaffId,
     /// Second person.
     pub witness: StaffId,
+    /// The witness's signature as recorded (older administrations have only `witness`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_signature: Option<Signature>,
     /// When.
     pub at: Timestamp,
 }
@@ -577,6 +710,9 @@ pub struct Plan {
     pub warning_acknowledged_at: Option<Timestamp>,
     /// The medical director's override.
     pub override_signature: Option<Signature>,
+    /// Why the director overrode the evidence block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
     /// Eligibility assessments, latest last.
     pub eligibility: Vec<Eligibility>,
     /// Consents, latest last.
@@ -677,12 +813,39 @@ pub struct QcResult {
     pub value: String,
     /// Specification, e.g. `>= 70 %`.
     pub specification: String,
-    /// Whether the result meets the specification.
+    /// Whether the result meets the specification (meaningless while pending).
     pub in_spec: bool,
+    /// A sample sent whose result is not in yet (e.g. a sterility culture).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
     /// Who.
     pub performed_by: StaffId,
     /// When.
     pub at: Timestamp,
+}
+
+impl QcResult {
+    /// The outcome in one word.
+    pub fn outcome(&self) -> QcOutcome {
+        match (self.pending, self.in_spec) {
+            (true, _) => QcOutcome::Pending,
+            (false, true) => QcOutcome::InSpecification,
+            (false, false) => QcOutcome::OutOfSpecification,
+        }
+    }
+}
+
+/// What a QC result says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum QcOutcome {
+    /// Meets the specification.
+    InSpecification,
+    /// Does not meet it.
+    OutOfSpecification,
+    /// Sample sent; the result is not in yet.
+    Pending,
 }
 
 /// A processing step that touched a unit.
@@ -786,12 +949,44 @@ pub struct Unit {
     pub in_transit: Option<ShipmentId>,
     /// Plan it is allocated to (allogeneic units).
     pub allocated_to: Option<PlanId>,
+    /// Requests of other sites' physicians to allocate it to their plans,
+    /// decided by the site holding it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<AllocationRequest>,
     /// Administration that used it.
     pub administered_in: Option<AdministrationId>,
     /// Why discarded.
     pub discard_reason: Option<String>,
     /// When created.
     pub created_at: Timestamp,
+}
+
+impl Unit {
+    /// The latest result of each QC test, in the order the tests were first recorded.
+    pub fn latest_qc(&self) -> Vec<&QcResult> {
+        let mut latest: Vec<&QcResult> = Vec::new();
+        for result in &self.qc {
+            match latest.iter_mut().find(|r| r.test.eq_ignore_ascii_case(&result.test)) {
+                Some(slot) => *slot = result,
+                None => latest.push(result),
+            }
+        }
+        latest
+    }
+}
+
+/// A physician's request to allocate a unit held at another site to their plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AllocationRequest {
+    /// The plan.
+    pub plan: PlanId,
+    /// The plan's site.
+    pub site: SiteId,
+    /// The requesting physician.
+    pub requested_by: StaffId,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// Shipment state.
@@ -827,8 +1022,41 @@ pub struct Shipment {
     pub condition_ok: Option<bool>,
     /// Temperature excursions found in the logger file.
     pub excursions: Vec<String>,
+    /// Received without a temperature record: why, and the receiver's signed exception.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_exception: Option<TemperatureException>,
     /// Status.
     pub status: ShipmentStatus,
+}
+
+/// A receipt accepted without the data logger's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemperatureException {
+    /// Why there is no record.
+    pub reason: String,
+    /// The receiver's signature accepting the units without it.
+    pub signature: Signature,
+}
+
+/// What the receiver has of the shipment's temperature history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case", tag = "record")]
+pub enum TemperatureLog {
+    /// The data logger's file was read; these excursions were found (none is fine).
+    Read {
+        /// Excursions found, in words.
+        excursions: Vec<String>,
+    },
+    /// No record is available: accepted only as a signed exception with a reason.
+    Missing {
+        /// Why there is no record.
+        reason: String,
+        /// The receiver's signature accepting the units without a record
+        /// (meaning `temperature_exception`).
+        exception: SignatureRequest,
+    },
 }
 
 /// Seriousness criteria of an adverse event.
@@ -855,6 +1083,8 @@ pub enum Seriousness {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Relatedness {
+    /// Not yet assessed by a physician.
+    NotAssessed,
     /// Not related.
     Unrelated,
     /// Unlikely.
@@ -976,4 +1206,47 @@ impl ProductCatalogue {
             .or_else(|| self.entries.iter().find(|e| Some(e.code.as_str()) == pdc))
             .map(|e| e.description.as_str())
     }
+}
+
+/// A bearer credential that acts as a member of staff in the JSON and FHIR
+/// APIs. Only the SHA-256 of the token is kept; the token itself is shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiToken {
+    /// Identifier (not secret), shown in lists and used to revoke it.
+    pub id: ApiTokenId,
+    /// Whose credential it is.
+    pub staff: StaffId,
+    /// What it is for, in the issuer's words.
+    pub label: String,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Who issued it (ledger name of the actor).
+    pub issued_by: String,
+    /// When.
+    pub issued_at: Timestamp,
+    /// When it stops working, if it does.
+    pub expires_at: Option<Timestamp>,
+    /// When, why and by whom it was revoked.
+    pub revoked: Option<Deactivation>,
+}
+
+impl ApiToken {
+    /// Whether it authenticates at `now`.
+    pub fn usable(&self, now: Timestamp) -> bool {
+        self.revoked.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// Why a password is being set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordChange {
+    /// The account's first password, given by whoever created it.
+    Initial,
+    /// The person changed their own password (after entering the old one).
+    SelfService,
+    /// An administrator reset it; the person's sessions end.
+    AdministratorReset,
 }

@@ -6,6 +6,7 @@ use crate::command::{Actor, Command, Submission};
 use crate::event::Event;
 use crate::ids::*;
 use crate::model::*;
+use crate::reference::ReferenceData;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,11 +31,15 @@ pub enum EntityKind {
     AdverseEvent,
     /// [`ProductCatalogue`] (one entity).
     Catalogue,
+    /// [`ApiToken`].
+    ApiToken,
+    /// [`SigningGrant`].
+    SigningGrant,
 }
 
 impl EntityKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EntityKind; 8] = [
+    pub const ALL: [EntityKind; 10] = [
         EntityKind::Site,
         EntityKind::Staff,
         EntityKind::Person,
@@ -43,6 +48,8 @@ impl EntityKind {
         EntityKind::Shipment,
         EntityKind::AdverseEvent,
         EntityKind::Catalogue,
+        EntityKind::ApiToken,
+        EntityKind::SigningGrant,
     ];
 
     /// The kind as stored, e.g. `adverse_event`.
@@ -56,6 +63,8 @@ impl EntityKind {
             EntityKind::Shipment => "shipment",
             EntityKind::AdverseEvent => "adverse_event",
             EntityKind::Catalogue => "catalogue",
+            EntityKind::ApiToken => "api_token",
+            EntityKind::SigningGrant => "signing_grant",
         }
     }
 
@@ -139,6 +148,23 @@ pub struct State {
     pub catalogue: Option<ProductCatalogue>,
     /// Evidence data loaded by an administrator, when it replaces the shipped data.
     pub evidence_data: Option<EvidenceDataset>,
+    /// API tokens.
+    #[serde(default)]
+    pub api_tokens: BTreeMap<ApiTokenId, ApiToken>,
+    /// Signing grants.
+    #[serde(default)]
+    pub signing_grants: BTreeMap<SigningGrantId, SigningGrant>,
+    /// The reference data the rules consult (evidence, schedules, instruments).
+    #[serde(skip)]
+    pub reference: ReferenceData,
+}
+
+/// A set of records `decide` needs that a submission cannot name by key: the
+/// store finds them through an index (e.g. every plan of a patient).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lookup {
+    /// Every plan whose patient is this person.
+    PlansOf(PersonId),
 }
 
 /// A stored entity whose JSON does not decode (the store is damaged or newer).
@@ -166,7 +192,13 @@ impl Submission {
             Actor::Patient(id) => keys.push(key(EntityKind::Person, id)),
             Actor::System(_) => {}
         }
-        let sig = |keys: &mut Vec<EntityKey>, s: &Signature| keys.push(key(EntityKind::Staff, &s.signer));
+        let sig = |keys: &mut Vec<EntityKey>, s: &SignatureRequest| {
+            keys.push(key(EntityKind::Staff, &s.signer));
+            if let Some(grant) = &s.grant {
+                keys.push(key(EntityKind::SigningGrant, grant));
+            }
+        };
+        let evidence = key(EntityKind::Catalogue, &EvidenceDataset::ID);
         match &self.command {
             Command::RegisterSite { .. } | Command::SetSitePolicy { .. } => {}
             Command::LoadProductCatalogue { .. } => keys.push(key(EntityKind::Catalogue, &ProductCatalogue::ID)),
@@ -175,26 +207,42 @@ impl Submission {
                 keys.push(key(EntityKind::Staff, staff));
                 keys.extend(memberships.iter().map(|m| key(EntityKind::Site, &m.site)));
             }
+            Command::ChangeStaffMemberships { staff, memberships, .. } => {
+                keys.push(key(EntityKind::Staff, staff));
+                keys.extend(memberships.iter().map(|m| key(EntityKind::Site, &m.site)));
+            }
+            Command::DeactivateStaff { staff, .. } | Command::ReactivateStaff { staff, .. } | Command::SetPassword { staff, .. } => {
+                keys.push(key(EntityKind::Staff, staff))
+            }
+            Command::IssueApiToken { token, staff, .. } => {
+                keys.push(key(EntityKind::ApiToken, token));
+                keys.push(key(EntityKind::Staff, staff));
+            }
+            Command::RevokeApiToken { token, .. } => keys.push(key(EntityKind::ApiToken, token)),
+            Command::GrantPortalAccess { person } => keys.push(key(EntityKind::Person, person)),
+            Command::IssueSigningGrant { grant, submitter, .. } => {
+                keys.push(key(EntityKind::SigningGrant, grant));
+                keys.push(key(EntityKind::Staff, submitter));
+            }
             Command::RegisterPerson { person, .. } => keys.push(key(EntityKind::Person, person)),
-            Command::RecordRecordViewed { person, .. } => keys.push(key(EntityKind::Person, person)),
+            Command::RecordRecordViewed { person, via_unit, .. } => {
+                keys.push(key(EntityKind::Person, person));
+                if let Some(unit) = via_unit {
+                    keys.push(key(EntityKind::Unit, unit));
+                }
+            }
             Command::CreatePlan { plan, patient, .. } => {
                 keys.push(key(EntityKind::Plan, plan));
                 keys.push(key(EntityKind::Person, patient));
+                keys.push(evidence);
             }
             Command::AcknowledgeEvidenceWarning { plan }
             | Command::AssessEligibility { plan, .. }
             | Command::WithdrawConsent { plan, .. }
             | Command::RecordFollowUp { plan, .. }
             | Command::AnswerQuestionnaire { plan, .. } => keys.push(key(EntityKind::Plan, plan)),
-            Command::OverrideEvidenceBlock { plan, signature } => {
+            Command::OverrideEvidenceBlock { plan, .. } | Command::RecordConsent { plan, .. } => {
                 keys.push(key(EntityKind::Plan, plan));
-                sig(&mut keys, signature);
-            }
-            Command::RecordConsent { plan, witness, .. } => {
-                keys.push(key(EntityKind::Plan, plan));
-                if let Some(w) = witness {
-                    sig(&mut keys, w);
-                }
             }
             Command::RecordCollection { source_person, plan, unit, .. } => {
                 keys.push(key(EntityKind::Person, source_person));
@@ -210,35 +258,27 @@ impl Submission {
             Command::RecordQcResult { unit, .. }
             | Command::DiscardUnit { unit, .. }
             | Command::StoreUnit { unit, .. } => keys.push(key(EntityKind::Unit, unit)),
-            Command::ReleaseUnit { unit, signature } => {
+            Command::ReleaseUnit { unit, .. } | Command::ExceptionalRelease { unit, .. } => {
                 keys.push(key(EntityKind::Unit, unit));
-                sig(&mut keys, signature);
             }
-            Command::ExceptionalRelease { unit, qa, physician, .. } => {
-                keys.push(key(EntityKind::Unit, unit));
-                sig(&mut keys, qa);
-                sig(&mut keys, physician);
-            }
-            Command::AllocateUnit { unit, plan } => {
+            Command::AllocateUnit { unit, plan } | Command::RequestUnit { unit, plan } => {
                 keys.push(key(EntityKind::Unit, unit));
                 keys.push(key(EntityKind::Plan, plan));
             }
-            Command::DispatchShipment { shipment, to_site, units, signature, .. } => {
+            Command::DispatchShipment { shipment, to_site, units, .. } => {
                 keys.push(key(EntityKind::Shipment, shipment));
                 keys.push(key(EntityKind::Site, to_site));
                 keys.extend(units.iter().map(|u| key(EntityKind::Unit, u)));
-                sig(&mut keys, signature);
             }
-            Command::ReceiveShipment { shipment, signature, .. } => {
+            Command::ReceiveShipment { shipment, .. } => {
                 // The units are named by the shipment; the store follows that link.
                 keys.push(key(EntityKind::Shipment, shipment));
-                sig(&mut keys, signature);
             }
-            Command::AdministerUnit { unit, patient, plan, witness, .. } => {
+            Command::AdministerUnit { unit, patient, plan, .. } => {
                 keys.push(key(EntityKind::Unit, unit));
                 keys.push(key(EntityKind::Person, patient));
                 keys.push(key(EntityKind::Plan, plan));
-                sig(&mut keys, witness);
+                keys.push(evidence);
             }
             Command::ReportAdverseEvent { adverse_event, patient, plan, unit, .. } => {
                 keys.push(key(EntityKind::AdverseEvent, adverse_event));
@@ -254,9 +294,20 @@ impl Submission {
                 keys.push(key(EntityKind::AdverseEvent, adverse_event))
             }
         }
+        for request in self.command.signature_requests() {
+            sig(&mut keys, request);
+        }
         keys.sort();
         keys.dedup();
         keys
+    }
+
+    /// The records `decide` needs that only an index can find.
+    pub fn lookups(&self) -> Vec<Lookup> {
+        match &self.command {
+            Command::ReportAdverseEvent { patient, .. } => vec![Lookup::PlansOf(patient.clone())],
+            _ => Vec::new(),
+        }
     }
 
     /// Keys that can only be known once some entities are loaded (the units of
@@ -268,6 +319,10 @@ impl Submission {
                 .get(shipment)
                 .map(|s| s.units.iter().map(|u| key(EntityKind::Unit, u)).collect())
                 .unwrap_or_default(),
+            // An administrator revoking someone's token acts on the owner's account.
+            Command::RevokeApiToken { token, .. } => {
+                state.api_tokens.get(token).map(|t| vec![key(EntityKind::Staff, &t.staff)]).unwrap_or_default()
+            }
             _ => Vec::new(),
         }
     }
@@ -280,6 +335,15 @@ impl Event {
             Event::SiteRegistered { site } => vec![key(EntityKind::Site, &site.id)],
             Event::SitePolicySet { site, .. } => vec![key(EntityKind::Site, site)],
             Event::StaffRegistered { staff } => vec![key(EntityKind::Staff, &staff.id)],
+            Event::StaffMembershipsChanged { staff, .. }
+            | Event::StaffDeactivated { staff, .. }
+            | Event::StaffReactivated { staff, .. }
+            | Event::PasswordSet { staff, .. } => vec![key(EntityKind::Staff, staff)],
+            Event::ApiTokenIssued { token } => vec![key(EntityKind::ApiToken, &token.id)],
+            Event::ApiTokenRevoked { token, .. } => vec![key(EntityKind::ApiToken, token)],
+            Event::PortalAccessGranted { .. } => Vec::new(),
+            Event::SigningGrantIssued { grant } => vec![key(EntityKind::SigningGrant, &grant.id)],
+            Event::UnitRequested { unit, .. } => vec![key(EntityKind::Unit, unit)],
             Event::PersonRegistered { person } => vec![key(EntityKind::Person, &person.id)],
             Event::ProductCatalogueLoaded { .. } => vec![key(EntityKind::Catalogue, &ProductCatalogue::ID)],
             Event::EvidenceDataLoaded { .. } => vec![key(EntityKind::Catalogue, &EvidenceDataset::ID)],
@@ -326,7 +390,12 @@ impl Event {
     /// changes, and the patient whose record was read.
     pub fn subjects(&self) -> Vec<EntityKey> {
         match self {
-            Event::RecordViewed { person, .. } => vec![key(EntityKind::Person, person)],
+            Event::RecordViewed { person, .. } | Event::PortalAccessGranted { person, .. } => {
+                vec![key(EntityKind::Person, person)]
+            }
+            // A token belongs in its owner's trail too.
+            Event::ApiTokenIssued { token } => vec![key(EntityKind::ApiToken, &token.id), key(EntityKind::Staff, &token.staff)],
+            Event::SigningGrantIssued { grant } => vec![key(EntityKind::SigningGrant, &grant.id), key(EntityKind::Staff, &grant.signer)],
             // An adverse event belongs in the trail of the patient and plan it concerns.
             Event::AdverseEventReported { adverse_event } => {
                 let mut subjects = self.keys();
@@ -341,7 +410,23 @@ impl Event {
     /// The deployment-wide unique values this event takes.
     pub fn claims(&self) -> Vec<Claim> {
         let claim = |namespace, value: String, owner: String| Claim { namespace, value, owner };
+        // A signing grant is spent by the signature that uses it: once, across every server.
+        let mut claims: Vec<Claim> = self
+            .signatures()
+            .into_iter()
+            .filter_map(|s| match &s.proof {
+                SignatureProof::Grant { grant, .. } => Some(claim("signing_grant", grant.to_string(), s.signer.to_string())),
+                _ => None,
+            })
+            .collect();
+        claims.extend(self.own_claims());
+        claims
+    }
+
+    fn own_claims(&self) -> Vec<Claim> {
+        let claim = |namespace, value: String, owner: String| Claim { namespace, value, owner };
         match self {
+            Event::ApiTokenIssued { token } => vec![claim("api_token", token.token_hash.clone(), token.id.to_string())],
             Event::SiteRegistered { site } => vec![claim("fin", site.fin.clone(), site.id.to_string())],
             Event::StaffRegistered { staff } => {
                 vec![claim("username", staff.username.to_lowercase(), staff.id.to_string())]
@@ -387,6 +472,45 @@ impl State {
             Event::StaffRegistered { staff } => {
                 self.staff.insert(staff.id.clone(), staff.clone());
             }
+            Event::StaffMembershipsChanged { staff, memberships, .. } => {
+                if let Some(s) = self.staff.get_mut(staff) {
+                    s.memberships = memberships.clone();
+                }
+            }
+            Event::StaffDeactivated { staff, deactivation } => {
+                if let Some(s) = self.staff.get_mut(staff) {
+                    s.active = false;
+                    s.deactivated = Some(deactivation.clone());
+                }
+            }
+            Event::StaffReactivated { staff, .. } => {
+                if let Some(s) = self.staff.get_mut(staff) {
+                    s.active = true;
+                    s.deactivated = None;
+                }
+            }
+            Event::PasswordSet { staff, at, .. } => {
+                if let Some(s) = self.staff.get_mut(staff) {
+                    s.password_set_at = Some(*at);
+                }
+            }
+            Event::ApiTokenIssued { token } => {
+                self.api_tokens.insert(token.id.clone(), token.clone());
+            }
+            Event::ApiTokenRevoked { token, revocation } => {
+                if let Some(t) = self.api_tokens.get_mut(token) {
+                    t.revoked = Some(revocation.clone());
+                }
+            }
+            Event::PortalAccessGranted { .. } => {}
+            Event::SigningGrantIssued { grant } => {
+                self.signing_grants.insert(grant.id.clone(), grant.clone());
+            }
+            Event::UnitRequested { unit, request } => {
+                if let Some(u) = self.units.get_mut(unit) {
+                    u.requests.push(request.clone());
+                }
+            }
             Event::PersonRegistered { person } => {
                 self.persons.insert(person.id.clone(), person.clone());
             }
@@ -405,9 +529,10 @@ impl State {
                     p.warning_acknowledged_at = Some(*at);
                 }
             }
-            Event::EvidenceBlockOverridden { plan, signature } => {
+            Event::EvidenceBlockOverridden { plan, signature, reason } => {
                 if let Some(p) = self.plans.get_mut(plan) {
                     p.override_signature = Some(signature.clone());
+                    p.override_reason = reason.clone();
                     p.status = PlanStatus::Active;
                 }
             }
@@ -482,7 +607,7 @@ impl State {
                 }
                 self.shipments.insert(shipment.id.clone(), shipment.clone());
             }
-            Event::ShipmentReceived { shipment, to_site, units, signature, condition_ok, excursions } => {
+            Event::ShipmentReceived { shipment, to_site, units, signature, condition_ok, excursions, temperature_exception } => {
                 for id in units {
                     if let Some(u) = self.units.get_mut(id) {
                         u.in_transit = None;
@@ -494,6 +619,7 @@ impl State {
                     s.received = Some(signature.clone());
                     s.condition_ok = Some(*condition_ok);
                     s.excursions = excursions.clone();
+                    s.temperature_exception = temperature_exception.clone();
                 }
             }
             Event::UnitAdministered { plan, administration } => {
@@ -587,6 +713,22 @@ impl State {
                 let status = if a.review.is_some() { "reviewed" } else { "open" };
                 Some(row(key, &a.site, Some(&a.patient), status, a))
             }
+            EntityKind::ApiToken => {
+                let t = self.api_tokens.get(key.id.as_str())?;
+                let status = if t.revoked.is_some() { "revoked" } else { "active" };
+                Some(ProjectionRow {
+                    key: key.clone(),
+                    site: "all".to_owned(),
+                    person: None,
+                    status: status.to_owned(),
+                    reference: Some(t.token_hash.clone()),
+                    body: serde_json::to_string(t).unwrap_or_default(),
+                })
+            }
+            EntityKind::SigningGrant => {
+                let g = self.signing_grants.get(key.id.as_str())?;
+                Some(ProjectionRow { reference: Some(g.command_digest.clone()), ..row(key, &g.site, None, "issued", g) })
+            }
             EntityKind::Catalogue if key.id == EvidenceDataset::ID => {
                 let d = self.evidence_data.as_ref()?;
                 Some(ProjectionRow {
@@ -644,6 +786,14 @@ impl State {
                 let v: AdverseEvent = serde_json::from_str(body).map_err(fail)?;
                 self.adverse_events.insert(v.id.clone(), v);
             }
+            EntityKind::ApiToken => {
+                let v: ApiToken = serde_json::from_str(body).map_err(fail)?;
+                self.api_tokens.insert(v.id.clone(), v);
+            }
+            EntityKind::SigningGrant => {
+                let v: SigningGrant = serde_json::from_str(body).map_err(fail)?;
+                self.signing_grants.insert(v.id.clone(), v);
+            }
             EntityKind::Catalogue if key.id == EvidenceDataset::ID => {
                 self.evidence_data = Some(serde_json::from_str(body).map_err(fail)?);
             }
@@ -664,6 +814,8 @@ impl State {
         keys.extend(self.units.keys().map(|k| key(EntityKind::Unit, k)));
         keys.extend(self.shipments.keys().map(|k| key(EntityKind::Shipment, k)));
         keys.extend(self.adverse_events.keys().map(|k| key(EntityKind::AdverseEvent, k)));
+        keys.extend(self.api_tokens.keys().map(|k| key(EntityKind::ApiToken, k)));
+        keys.extend(self.signing_grants.keys().map(|k| key(EntityKind::SigningGrant, k)));
         if self.catalogue.is_some() {
             keys.push(key(EntityKind::Catalogue, &ProductCatalogue::ID));
         }

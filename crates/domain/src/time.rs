@@ -20,6 +20,11 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(days.saturating_mul(Self::DAY)))
     }
 
+    /// The instant `micros` microseconds later (negative for earlier), saturating.
+    pub fn plus_micros(self, micros: i64) -> Timestamp {
+        Timestamp(self.0.saturating_add(micros))
+    }
+
     /// The calendar date (UTC) this instant falls on.
     pub fn date(self) -> Date {
         Date::from_days_since_epoch(self.0.div_euclid(Self::DAY))

@@ -53,25 +53,34 @@ fn rows_are_checked_and_looked_up_exact_code_first() {
 }
 
 #[test]
-fn evidence_data_is_replaced_by_new_versions_only_and_projected() {
+fn evidence_data_is_checked_replaced_by_new_versions_only_and_projected() {
     use celltrace_domain::model::EvidenceDataset;
-    use celltrace_domain::{EntityKey, EntityKind};
-    let mut state = State::default();
-    let load = |version: &str, status: &str| Command::LoadEvidenceData {
+    use celltrace_domain::{EntityKey, EntityKind, ReferenceData};
+    let mut state = State { reference: ReferenceData::new(std::sync::Arc::new(celltrace_reference::ReferenceData::shipped().expect("reference"))), ..State::default() };
+    let shipped = |version: &str| {
+        [celltrace_evidence::SHIPPED_INDICATIONS, celltrace_evidence::SHIPPED_STATUS, celltrace_evidence::SHIPPED_PRODUCTS]
+            .map(|text| text.replace("2026.01.1", version))
+    };
+    let load = |version: &str, [indications, status, approved_products]: [String; 3]| Command::LoadEvidenceData {
         version: version.into(),
-        indications: "[[indication]]".into(),
-        status: status.into(),
-        approved_products: "[[product]]".into(),
+        indications,
+        status,
+        approved_products,
         source: "/srv/evidence".into(),
     };
-    assert_eq!(submit(&mut state, load("2026.11.1", "  ")), Err("The status file is empty.".into()));
+    let [i, _, p] = shipped("2026.11.1");
+    assert_eq!(submit(&mut state, load("2026.11.1", [i.clone(), "  ".into(), p.clone()])), Err("The status file is empty.".into()));
     assert!(state.evidence_data.is_none(), "a refused load changes nothing");
     let huge = "x".repeat(EvidenceDataset::MAX_FILE_BYTES + 1);
-    assert!(submit(&mut state, load("2026.11.1", &huge)).is_err_and(|m| m.contains("larger than 2 MiB")));
-    submit(&mut state, load("2026.11.1", "[[default]]")).expect("first load");
+    assert!(submit(&mut state, load("2026.11.1", [i.clone(), huge, p.clone()])).is_err_and(|m| m.contains("larger than 2 MiB")));
+    let broken = submit(&mut state, load("2026.11.1", [i, "[[default]]".into(), p]));
+    assert!(broken.is_err_and(|m| m.starts_with("The evidence data is refused")), "the rules parse the data themselves");
+    let mislabelled = submit(&mut state, load("2026.11.9", shipped("2026.11.1")));
+    assert!(mislabelled.is_err_and(|m| m.contains("say they are version 2026.11.1")));
+    submit(&mut state, load("2026.11.1", shipped("2026.11.1"))).expect("first load");
     assert_eq!(state.evidence_data.as_ref().map(|d| d.version.as_str()), Some("2026.11.1"));
-    assert!(submit(&mut state, load("2026.11.1", "[[default]] # changed")).is_err_and(|m| m.contains("already in force")));
-    submit(&mut state, load("2026.11.2", "[[default]] # changed")).expect("a new version");
+    assert!(submit(&mut state, load("2026.11.1", shipped("2026.11.1"))).is_err_and(|m| m.contains("already in force")));
+    submit(&mut state, load("2026.11.2", shipped("2026.11.2"))).expect("a new version");
 
     // The projection row round-trips, so `verify` can rebuild and compare it.
     let key = EntityKey::new(EntityKind::Catalogue, EvidenceDataset::ID);
@@ -88,7 +97,7 @@ fn the_bedside_guard_applies_the_rating_in_force_now() {
     use celltrace_domain::evidence_still_allows;
     use celltrace_domain::model::*;
     let rating = |status| EvidenceRating { status, summary: String::new(), sources: vec![], data_version: "2027.1".into() };
-    let sig = Signature { signer: "md".parse().expect("id"), meaning: SignatureMeaning::EvidenceOverride, signed_at: Timestamp(1) };
+    let sig = Signature { signer: "md".parse().expect("id"), meaning: SignatureMeaning::EvidenceOverride, signed_at: Timestamp(1), proof: SignatureProof::Submitter };
     let mut plan = Plan {
         id: "plan-1".parse().expect("id"),
         site: "clinic".parse().expect("id"),
@@ -106,6 +115,7 @@ fn the_bedside_guard_applies_the_rating_in_force_now() {
         blocked_reason: None,
         warning_acknowledged_at: None,
         override_signature: None,
+        override_reason: None,
         eligibility: vec![],
         consents: vec![],
         administrations: vec![],
@@ -115,7 +125,7 @@ fn the_bedside_guard_applies_the_rating_in_force_now() {
     };
     assert_eq!(evidence_still_allows(&plan, &rating(EvidenceStatus::Approved)), Ok(()));
     let refused = evidence_still_allows(&plan, &rating(EvidenceStatus::Unproven)).expect_err("no override");
-    assert!(refused.contains("version 2027.1") && refused.contains("plan-1"), "{refused}");
+    assert!(refused.contains("version 2027.1") && refused.contains("Unproven"), "{refused}");
     plan.override_signature = Some(sig);
     plan.warning_acknowledged_at = Some(Timestamp(2));
     assert_eq!(evidence_still_allows(&plan, &rating(EvidenceStatus::Unproven)), Ok(()), "override and signed warning");

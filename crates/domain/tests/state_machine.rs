@@ -7,7 +7,8 @@ use celltrace_domain::command::{Actor, Command, NewUnit, Submission};
 use celltrace_domain::ids::*;
 use celltrace_domain::model::*;
 use celltrace_domain::time::{Date, Timestamp};
-use celltrace_domain::{decide, Event, State};
+use celltrace_domain::{decide, Event, ReferenceData, State};
+use std::sync::Arc;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,9 +23,12 @@ where
     s.parse().expect("test id")
 }
 
-fn sig(who: &str, meaning: SignatureMeaning) -> Signature {
-    Signature { signer: id(who), meaning, signed_at: Timestamp(0) }
+fn sig(who: &str, meaning: SignatureMeaning) -> SignatureRequest {
+    SignatureRequest::own(id(who), meaning)
 }
+
+/// Consent template celltrace ships.
+const TEMPLATE: (&str, &str) = ("celltrace-consent", "2026.1");
 
 /// One abstract step; indices pick from small pools so collisions happen.
 #[derive(Debug, Clone)]
@@ -67,6 +71,8 @@ struct World {
     now: Timestamp,
     n: u32,
     events: Vec<Event>,
+    /// The unique values taken, as the store's claims table holds them.
+    claims: BTreeSet<(&'static str, String)>,
 }
 
 impl World {
@@ -82,18 +88,42 @@ impl World {
         };
         match decide(&self.state, &sub) {
             Ok(events) => {
+                let claims: Vec<(&'static str, String)> = events.iter().flat_map(Event::claims).map(|c| (c.namespace, c.value)).collect();
+                if claims.iter().any(|c| self.claims.contains(c)) {
+                    return Err("already_taken".into());
+                }
+                self.claims.extend(claims);
                 for e in &events {
                     self.state.apply(e);
                 }
                 self.events.extend(events.clone());
                 Ok(events)
             }
-            Err(r) => Err(r.code),
+            Err(r) => Err(r.code.as_str().to_owned()),
         }
     }
 
+    /// `command` with `signer`'s signature proven by a grant `signer` issues
+    /// for `submitter` (as the web does when a second person re-enters their password).
+    fn granted(&mut self, signer: &str, submitter: &str, meaning: SignatureMeaning, mut command: Command) -> Command {
+        let grant = format!("g{}", self.n + 1);
+        let command_digest = command.signing_digest(&id(submitter), &id(SITE));
+        let issued = self.submit(signer, Command::IssueSigningGrant {
+            grant: id(&grant),
+            meaning,
+            submitter: id(submitter),
+            command_digest,
+            method: AuthenticationMethod::Password,
+        });
+        if issued.is_ok() {
+            command.attach_grant(&id(signer), meaning, id(&grant));
+        }
+        command
+    }
+
     fn setup(product_type: ProductType) -> World {
-        let mut w = World { state: State::default(), now: Timestamp(1_780_000_000_000_000), n: 0, events: Vec::new() };
+        let state = State { reference: ReferenceData::new(Arc::new(celltrace_reference::ReferenceData::shipped().expect("reference data"))), ..State::default() };
+        let mut w = World { state, now: Timestamp(1_780_000_000_000_000), n: 0, events: Vec::new(), claims: BTreeSet::new() };
         w.submit("system", Command::RegisterSite {
             site: id(SITE),
             name: "Clinic".into(),
@@ -136,14 +166,14 @@ impl World {
             w.submit("doc", Command::CreatePlan {
                 plan: id(&plan_id),
                 patient: id(patient),
-                indication: Indication { icd10: "D61.9".into(), name: "Aplastic anaemia".into() },
+                indication: "D61.9".into(),
                 product_type,
                 route: "iv".into(),
                 sessions: 3,
                 dose: Quantity { milli: 5000, unit: "mL".into() },
                 cost_quote: Money { minor: 100, currency: "USD".into() },
-                evidence: EvidenceRating { status: EvidenceStatus::Approved, summary: String::new(), sources: vec![], data_version: "t".into() },
-                trial: None,
+                // Inside a registered trial every status proceeds; cord blood for aplastic anaemia is approved anyway.
+                trial: Some(Trial { registration: "NCT01234567".into(), ethics_approval: "IEC-1".into() }),
             })
             .expect("plan");
             w.submit("doc", Command::AssessEligibility {
@@ -156,8 +186,8 @@ impl World {
             w.submit("doc", Command::RecordConsent {
                 plan: id(&plan_id),
                 consent: id(&format!("{plan_id}-c")),
-                template: "t".into(),
-                template_version: "1".into(),
+                template: TEMPLATE.0.into(),
+                template_version: TEMPLATE.1.into(),
                 language: Language::En,
                 witness: None,
             })
@@ -206,33 +236,41 @@ impl World {
                 test: "viability".into(),
                 value: "90".into(),
                 specification: ">= 70".into(),
-                in_spec: *in_spec,
+                outcome: if *in_spec { QcOutcome::InSpecification } else { QcOutcome::OutOfSpecification },
             }),
             Step::Release { unit: u } => self.submit("qa", Command::ReleaseUnit { unit: id(&unit(*u)), signature: sig("qa", SignatureMeaning::Release) }),
-            Step::ExceptionalRelease { unit: u } => self.submit("qa", Command::ExceptionalRelease {
-                unit: id(&unit(*u)),
-                qa: sig("qa", SignatureMeaning::ExceptionalRelease),
-                physician: sig("doc", SignatureMeaning::ExceptionalRelease),
-                justification: "no alternative".into(),
-                patient_informed: true,
-            }),
+            Step::ExceptionalRelease { unit: u } => {
+                let command = Command::ExceptionalRelease {
+                    unit: id(&unit(*u)),
+                    qa: sig("qa", SignatureMeaning::ExceptionalRelease),
+                    physician: sig("doc", SignatureMeaning::ExceptionalRelease),
+                    justification: "no alternative".into(),
+                    patient_informed: true,
+                };
+                let command = self.granted("doc", "qa", SignatureMeaning::ExceptionalRelease, command);
+                self.submit("qa", command)
+            }
             Step::Allocate { unit: u, plan } => self.submit("doc", Command::AllocateUnit { unit: id(&unit(*u)), plan: id(&format!("plan{plan}")) }),
-            Step::Administer { unit: u, patient, plan, right_dose } => self.submit("nurse", Command::AdministerUnit {
-                administration: id(&format!("a{}", self.n)),
-                unit: id(&unit(*u)),
-                patient: id(PATIENTS[*patient]),
-                plan: id(&format!("plan{plan}")),
-                dose: Quantity { milli: if *right_dose { 5000 } else { 4000 }, unit: "mL".into() },
-                body_site: "arm".into(),
-                witness: sig("nurse2", SignatureMeaning::AdministrationWitness),
-            }),
+            Step::Administer { unit: u, patient, plan, right_dose } => {
+                let command = Command::AdministerUnit {
+                    administration: id(&format!("a{}", self.n)),
+                    unit: id(&unit(*u)),
+                    patient: id(PATIENTS[*patient]),
+                    plan: id(&format!("plan{plan}")),
+                    dose: Quantity { milli: if *right_dose { 5000 } else { 4000 }, unit: "mL".into() },
+                    body_site: "arm".into(),
+                    witness: sig("nurse2", SignatureMeaning::AdministrationWitness),
+                };
+                let command = self.granted("nurse2", "nurse", SignatureMeaning::AdministrationWitness, command);
+                self.submit("nurse", command)
+            }
             Step::Discard { unit: u } => self.submit("qa", Command::DiscardUnit { unit: id(&unit(*u)), reason: "test".into() }),
             Step::WithdrawConsent { plan } => self.submit("nurse", Command::WithdrawConsent { plan: id(&format!("plan{plan}")), reason: String::new() }),
             Step::Reconsent { plan, n } => self.submit("doc", Command::RecordConsent {
                 plan: id(&format!("plan{plan}")),
                 consent: id(&format!("plan{plan}-c{n}")),
-                template: "t".into(),
-                template_version: "1".into(),
+                template: TEMPLATE.0.into(),
+                template_version: TEMPLATE.1.into(),
                 language: Language::En,
                 witness: None,
             }),
@@ -337,7 +375,7 @@ fn a_full_autologous_path_reaches_administration() {
     ] {
         w.run(&s, auto);
     }
-    let wrong_patient = w.submit("nurse", Command::AdministerUnit {
+    let command = Command::AdministerUnit {
         administration: id("a-x"),
         unit: id("u1"),
         patient: id("p1"),
@@ -345,7 +383,9 @@ fn a_full_autologous_path_reaches_administration() {
         dose: Quantity { milli: 5000, unit: "mL".into() },
         body_site: "arm".into(),
         witness: sig("nurse2", SignatureMeaning::AdministrationWitness),
-    });
+    };
+    let command = w.granted("nurse2", "nurse", SignatureMeaning::AdministrationWitness, command);
+    let wrong_patient = w.submit("nurse", command);
     assert_eq!(wrong_patient, Err("same_patient".to_owned()));
     w.run(&Step::Administer { unit: 1, patient: 0, plan: 0, right_dose: true }, auto);
     assert!(w.events.iter().any(|e| matches!(e, Event::UnitAdministered { .. })));
@@ -361,7 +401,7 @@ fn bedside_refusals_name_the_failed_check() {
     w.run(&Step::Collect { person: 0, unit: 0, plan: Some(0), autologous: true }, auto);
     w.run(&Step::Process { inputs: vec![0], outputs: vec![1] }, auto);
     let administer = |w: &mut World, dose: i64| {
-        w.submit("nurse", Command::AdministerUnit {
+        let command = Command::AdministerUnit {
             administration: id(&format!("a-{}", w.n)),
             unit: id("u1"),
             patient: id("p0"),
@@ -369,7 +409,9 @@ fn bedside_refusals_name_the_failed_check() {
             dose: Quantity { milli: dose, unit: "mL".into() },
             body_site: "arm".into(),
             witness: sig("nurse2", SignatureMeaning::AdministrationWitness),
-        })
+        };
+        let command = w.granted("nurse2", "nurse", SignatureMeaning::AdministrationWitness, command);
+        w.submit("nurse", command)
     };
     assert_eq!(administer(&mut w, 5000), Err("released".into()));
     w.run(&Step::Qc { unit: 1, in_spec: true }, auto);

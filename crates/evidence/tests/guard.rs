@@ -7,10 +7,10 @@ use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::ids::PlanId;
 use celltrace_domain::model::{
     EvidenceRating, EvidenceStatus, Language, Membership, Money, PersonKind, PlanStatus, ProductType, Quantity, Role,
-    Sex, Signature, SignatureMeaning, SiteKind, Trial,
+    Sex, SignatureMeaning, SignatureRequest, SiteKind, Trial,
 };
 use celltrace_domain::time::{Date, Timestamp};
-use celltrace_domain::{decide, State};
+use celltrace_domain::{decide, ReferenceData, State};
 use celltrace_evidence::{EvidenceData, PRODUCT_TYPES};
 
 const SITE: &str = "clinic";
@@ -45,7 +45,8 @@ impl World {
     /// A clinic (which by default does not permit unproven treatments), a
     /// physician, a nurse, a medical director and one patient.
     fn new() -> World {
-        let mut w = World { state: State::default(), now: Timestamp(1_780_000_000_000_000), n: 0, data: data() };
+        let state = State { reference: ReferenceData::new(std::sync::Arc::new(celltrace_reference::ReferenceData::shipped().expect("reference"))), ..State::default() };
+        let mut w = World { state, now: Timestamp(1_780_000_000_000_000), n: 0, data: data() };
         w.submit(Who::System, Command::RegisterSite {
             site: id(SITE),
             name: "Clinic".into(),
@@ -93,7 +94,7 @@ impl World {
             at: self.now,
             command,
         };
-        let events = decide(&self.state, &sub).map_err(|r| r.code)?;
+        let events = decide(&self.state, &sub).map_err(|r| r.code.as_str().to_owned())?;
         for e in &events {
             self.state.apply(e);
         }
@@ -104,22 +105,25 @@ impl World {
         self.data.rating(indication, product_type).expect("every pair of a known indication resolves")
     }
 
-    /// The physician orders a plan rated by the shipped data.
+    /// The physician orders a plan for the indication's usual ICD-10-CM
+    /// code; the rules rate it, and the rating must be the data's.
     fn create_plan(&mut self, plan: &str, indication: &str, product_type: ProductType, trial: Option<Trial>) -> Result<(), String> {
-        let evidence = self.rating(indication, product_type);
-        let entry = self.data.indication(indication).expect("known indication").to_domain();
+        let expected = self.rating(indication, product_type);
+        let code = self.data.indication(indication).expect("known indication").primary_code().to_owned();
         self.submit(Who::Staff("doc"), Command::CreatePlan {
             plan: id(plan),
             patient: id("pat"),
-            indication: entry,
+            indication: code,
             product_type,
             route: "injection".into(),
             sessions: 1,
             dose: Quantity { milli: 10_000, unit: "million cells".into() },
             cost_quote: Money { minor: 500_000, currency: "USD".into() },
-            evidence,
             trial,
-        })
+        })?;
+        let recorded = &self.state.plans[&id::<PlanId>(plan)].evidence;
+        assert_eq!(recorded, &expected, "{indication} x {}: the rules rate exactly as the data says", product_type.code());
+        Ok(())
     }
 
     fn status(&self, plan: &str) -> Option<PlanStatus> {
@@ -135,8 +139,8 @@ impl World {
     }
 
     fn override_as(&mut self, who: &'static str, signer: &str, meaning: SignatureMeaning, plan: &str) -> Result<(), String> {
-        let signature = Signature { signer: id(signer), meaning, signed_at: self.now };
-        self.submit(Who::Staff(who), Command::OverrideEvidenceBlock { plan: id(plan), signature })
+        let signature = SignatureRequest::own(id(signer), meaning);
+        self.submit(Who::Staff(who), Command::OverrideEvidenceBlock { plan: id(plan), signature, reason: "the patient was told the evidence".into() })
     }
 
     fn director_override(&mut self, plan: &str) -> Result<(), String> {

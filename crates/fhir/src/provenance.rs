@@ -121,7 +121,9 @@ fn astm_signature_type(meaning: SignatureMeaning) -> (&'static str, &'static str
         SignatureMeaning::Release | SignatureMeaning::ExceptionalRelease => ("1.2.840.10065.1.12.1.5", "Verification Signature"),
         SignatureMeaning::ConsentWitness => ("1.2.840.10065.1.12.1.11", "Consent Witness Signature"),
         SignatureMeaning::AdministrationWitness => ("1.2.840.10065.1.12.1.9", "Event Witness Signature"),
-        SignatureMeaning::CustodyTransfer | SignatureMeaning::EvidenceOverride => ("1.2.840.10065.1.12.1.1", "Author's Signature"),
+        SignatureMeaning::CustodyTransfer | SignatureMeaning::EvidenceOverride | SignatureMeaning::TemperatureException => {
+            ("1.2.840.10065.1.12.1.1", "Author's Signature")
+        }
     }
 }
 
@@ -187,7 +189,7 @@ mod tests {
             site: Some("lab".parse().expect("id")),
             kind: "unit_released".into(),
             targets,
-            signatures: vec![Signature { signer: "qa_1".parse().expect("id"), meaning: SignatureMeaning::Release, signed_at: Timestamp(1_780_000_000_000_000) }],
+            signatures: vec![Signature { signer: "qa_1".parse().expect("id"), meaning: SignatureMeaning::Release, signed_at: Timestamp(1_780_000_000_000_000), proof: celltrace_domain::model::SignatureProof::Submitter }],
         }
     }
 

@@ -361,6 +361,7 @@ pub fn adverse_event(state: &State, ae: &AdverseEvent) -> Value {
         Relatedness::Unlikely => concept(AE_CAUSALITY, "Unlikely", "Unlikely", "unlikely"),
         // WHO-UMC has no "not related" category.
         Relatedness::Unrelated => text_concept("not related"),
+        Relatedness::NotAssessed => text_concept("not yet assessed"),
     };
     let unit = ae.unit.as_ref().and_then(|u| state.units.get(u));
     let suspect = unit.map(|u| {
@@ -483,6 +484,7 @@ mod tests {
             location: None,
             in_transit: None,
             allocated_to: None,
+            requests: Vec::new(),
             administered_in: None,
             discard_reason: None,
             created_at: Timestamp(1_780_000_000_000_000),

@@ -7,7 +7,7 @@
 use celltrace_domain::command::{Actor, Command, NewUnit, Submission};
 use celltrace_domain::model::*;
 use celltrace_domain::time::{Date, Timestamp};
-use celltrace_domain::{decide, Event, State};
+use celltrace_domain::{decide, Event, ReferenceData, State};
 use celltrace_fhir::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -25,8 +25,8 @@ where
     s.parse().expect("test id")
 }
 
-fn sig(who: &str, meaning: SignatureMeaning, at: Timestamp) -> Signature {
-    Signature { signer: id(who), meaning, signed_at: at }
+fn sig(who: &str, meaning: SignatureMeaning) -> SignatureRequest {
+    SignatureRequest::own(id(who), meaning)
 }
 
 struct World {
@@ -50,13 +50,37 @@ impl World {
             self.ledger.push((seq, actor.clone(), self.now, e));
         }
     }
+
+    /// Submits `command` as `submitter` with `signer`'s signature proven by
+    /// the grant `signer` records first (a second person re-entering their password).
+    fn submit_cosigned(&mut self, submitter: &str, signer: &str, meaning: SignatureMeaning, mut command: Command) {
+        let grant = format!("grant-{}", self.n + 1);
+        let command_digest = command.signing_digest(&id(submitter), &id(SITE));
+        self.submit(signer, Command::IssueSigningGrant {
+            grant: id(&grant),
+            meaning,
+            submitter: id(submitter),
+            command_digest,
+            method: AuthenticationMethod::Password,
+        });
+        assert!(command.attach_grant(&id(signer), meaning, id(&grant)), "the command asks {signer} to sign");
+        // The form is submitted a minute after the signer authenticated, not an hour.
+        self.now = Timestamp(self.now.0 - 3_600_000_000 + 60_000_000);
+        self.submit(submitter, command);
+    }
+
+    /// Lets `days` pass.
+    fn wait(&mut self, days: i64) {
+        self.now = self.now.plus_days(days);
+    }
 }
 
 /// A clinic with staff, an autologous path from collection to administration
 /// and follow-up with an adverse event, and an allogeneic cord blood unit
 /// released by exceptional release to a patient who later withdrew consent.
 fn world() -> World {
-    let mut w = World { state: State::default(), now: Timestamp(1_780_000_000_000_000), n: 0, ledger: Vec::new() };
+    let state = State { reference: ReferenceData::new(std::sync::Arc::new(celltrace_reference::ReferenceData::shipped().expect("reference"))), ..State::default() };
+    let mut w = World { state, now: Timestamp(1_780_000_000_000_000), n: 0, ledger: Vec::new() };
     w.submit("system", Command::RegisterSite {
         site: id(SITE),
         name: "Main Clinic & Lab".into(),
@@ -105,14 +129,13 @@ fn world() -> World {
     w.submit("dr_khoury", Command::CreatePlan {
         plan: id("plan-ana"),
         patient: id("p_ana"),
-        indication: Indication { icd10: "M17.11".into(), name: "Unilateral primary osteoarthritis, right knee".into() },
+        indication: "M17.11".into(),
         product_type: ProductType::AutologousBoneMarrow,
         route: "intra-articular".into(),
         sessions: 1,
         dose: Quantity { milli: 6_000, unit: "mL".into() },
         cost_quote: Money { minor: 500_000, currency: "AED".into() },
-        evidence: EvidenceRating { status: EvidenceStatus::Approved, summary: "test".into(), sources: vec![], data_version: "t".into() },
-        trial: None,
+        trial: Some(Trial { registration: "NCT09990001".into(), ethics_approval: "IEC-TEST-1".into() }),
     });
     w.submit("dr_khoury", Command::AssessEligibility {
         plan: id("plan-ana"),
@@ -120,14 +143,13 @@ fn world() -> World {
         criteria: vec![Criterion { code: "no_infection".into(), description: "No active infection".into(), met: true, detail: "afebrile".into() }],
         valid_days: 60,
     });
-    let witness_at = Timestamp(w.now.0 + 1);
-    w.submit("dr_khoury", Command::RecordConsent {
+    w.submit_cosigned("dr_khoury", "nurse2", SignatureMeaning::ConsentWitness, Command::RecordConsent {
         plan: id("plan-ana"),
         consent: id("plan-ana-consent-1"),
-        template: "autologous-bm".into(),
-        template_version: "3".into(),
+        template: "celltrace-consent".into(),
+        template_version: "2026.1".into(),
         language: Language::En,
-        witness: Some(sig("nurse2", SignatureMeaning::ConsentWitness, witness_at)),
+        witness: Some(sig("nurse2", SignatureMeaning::ConsentWitness)),
     });
     let collected = Timestamp(w.now.0 + 1_000_000);
     w.submit("nurse.omar", Command::RecordCollection {
@@ -156,25 +178,24 @@ fn world() -> World {
         parameters: vec![("spin".into(), "12 min".into())],
     });
     for (test, value, spec) in [("viability", "92 %", ">= 70 %"), ("CD34+ count", "1.2 million", ">= 1 million")] {
-        w.submit("tech", Command::RecordQcResult { unit: id("u-ana-bmac"), test: test.into(), value: value.into(), specification: spec.into(), in_spec: true });
+        w.submit("tech", Command::RecordQcResult { unit: id("u-ana-bmac"), test: test.into(), value: value.into(), specification: spec.into(), outcome: QcOutcome::InSpecification });
     }
     w.submit("tech", Command::StoreUnit {
         unit: id("u-ana-bmac"),
         location: StorageLocation { freezer: "F1".into(), rack: "R2".into(), r#box: "B3".into(), position: "A4".into() },
     });
-    let released = Timestamp(w.now.0 + 1);
-    w.submit("qa", Command::ReleaseUnit { unit: id("u-ana-bmac"), signature: sig("qa", SignatureMeaning::Release, released) });
+    w.submit("qa", Command::ReleaseUnit { unit: id("u-ana-bmac"), signature: sig("qa", SignatureMeaning::Release) });
     w.submit("qa", Command::DiscardUnit { unit: id("u_ana_spare"), reason: "Not needed; destroyed per SOP".into() });
-    let administered = Timestamp(w.now.0 + 1);
-    w.submit("nurse.omar", Command::AdministerUnit {
+    w.submit_cosigned("nurse.omar", "nurse2", SignatureMeaning::AdministrationWitness, Command::AdministerUnit {
         administration: id("adm-u-ana-bmac"),
         unit: id("u-ana-bmac"),
         patient: id("p_ana"),
         plan: id("plan-ana"),
         dose: Quantity { milli: 6_000, unit: "mL".into() },
         body_site: "right knee".into(),
-        witness: sig("nurse2", SignatureMeaning::AdministrationWitness, administered),
+        witness: sig("nurse2", SignatureMeaning::AdministrationWitness),
     });
+    w.wait(90);
     w.submit("nurse.omar", Command::RecordFollowUp {
         plan: id("plan-ana"),
         visit: id("plan-ana-3m"),
@@ -183,6 +204,7 @@ fn world() -> World {
         score_milli: Some(3_500),
         notes: "Walks without a cane.".into(),
     });
+    w.wait(91);
     w.submit("nurse.omar", Command::RecordFollowUp {
         plan: id("plan-ana"),
         visit: id("plan_ana_6m"),
@@ -222,32 +244,30 @@ fn world() -> World {
         collected_at: cord,
         expires_at: Timestamp(cord.0 + 3650 * Timestamp::DAY),
     });
-    w.submit("tech", Command::RecordQcResult { unit: id("u-cord-1"), test: "TNC  count".into(), value: "0.9e9".into(), specification: ">= 1.0e9".into(), in_spec: false });
-    let exceptional = Timestamp(w.now.0 + 1);
-    w.submit("qa", Command::ExceptionalRelease {
+    w.submit("tech", Command::RecordQcResult { unit: id("u-cord-1"), test: "TNC  count".into(), value: "0.9e9".into(), specification: ">= 1.0e9".into(), outcome: QcOutcome::OutOfSpecification });
+    w.submit_cosigned("qa", "dr_khoury", SignatureMeaning::ExceptionalRelease, Command::ExceptionalRelease {
         unit: id("u-cord-1"),
-        qa: sig("qa", SignatureMeaning::ExceptionalRelease, exceptional),
-        physician: sig("dr_khoury", SignatureMeaning::ExceptionalRelease, exceptional),
+        qa: sig("qa", SignatureMeaning::ExceptionalRelease),
+        physician: sig("dr_khoury", SignatureMeaning::ExceptionalRelease),
         justification: "No other matched unit".into(),
         patient_informed: true,
     });
     w.submit("dr_khoury", Command::CreatePlan {
         plan: id("plan-ben"),
         patient: id("p-ben"),
-        indication: Indication { icd10: "D61.9".into(), name: "Aplastic anaemia, unspecified".into() },
+        indication: "D61.9".into(),
         product_type: ProductType::CordBloodHpc,
         route: "iv".into(),
         sessions: 1,
         dose: Quantity { milli: 25_000, unit: "mL".into() },
         cost_quote: Money { minor: 100, currency: "USD".into() },
-        evidence: EvidenceRating { status: EvidenceStatus::Approved, summary: String::new(), sources: vec![], data_version: "t".into() },
         trial: None,
     });
     w.submit("dr_khoury", Command::RecordConsent {
         plan: id("plan-ben"),
         consent: id("plan-ben-consent-1"),
-        template: "cord-blood".into(),
-        template_version: "1".into(),
+        template: "celltrace-consent".into(),
+        template_version: "2026.1".into(),
         language: Language::Ar,
         witness: None,
     });

@@ -90,13 +90,6 @@ pub(crate) fn command(cells: &mut Cells<'_>) -> Option<(Command, bool, bool)> {
         cells.fail("instrument", format!("no {} question is answered on this row; fill its item:<id> cells", instrument.id));
         return None;
     }
-    let scores = match registry_scores(instrument, &answers) {
-        Ok(scores) => scores,
-        Err(e) => {
-            cells.fail("instrument", format!("the answers cannot be scored: {e}"));
-            return None;
-        }
-    };
     let language_from_patient = matches!(language, Some(None));
     let visit_from_file = cells.optional("visit_id").is_some();
     Some((
@@ -105,9 +98,7 @@ pub(crate) fn command(cells: &mut Cells<'_>) -> Option<(Command, bool, bool)> {
             visit: visit?,
             time_point: time_point?,
             instrument: instrument.id.clone(),
-            instrument_version: instrument.version.clone(),
             answers,
-            scores,
             language: language?.unwrap_or(Language::En),
         },
         language_from_patient,

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use engine::{AtomicError, Engine, EngineOptions, EngineStats, Receipt, SubmitError};
+pub use engine::{AtomicError, Engine, EngineOptions, EngineStats, Receipt, Secret, SubmitError};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,7 +272,7 @@ mod tests {
             let mut before = migrations(db.backend());
             before.migrations.to_mut().retain(|m| m.version < 4);
             before.run(db.pool()).await.expect("the schema as it was");
-            let engine = Engine::start(db.clone(), EngineOptions::new(key.clone()));
+            let engine = Engine::start(db.clone(), EngineOptions::new(key.clone(), celltrace_testkit::reference()));
             let at = now();
             for sub in clinic(at).into_iter().chain(released_unit(1, at)) {
                 engine.submit(sub).await.expect("accepted on the old schema");

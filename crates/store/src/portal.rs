@@ -22,6 +22,11 @@ fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
+/// The SHA-256 a one-time code is kept as (after [`normalise_code`]).
+pub fn code_hash(code: &str) -> Vec<u8> {
+    hash(&normalise_code(code))
+}
+
 /// Codes are read off paper: case and separators do not matter.
 pub fn normalise_code(code: &str) -> String {
     code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()

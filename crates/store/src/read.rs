@@ -110,6 +110,20 @@ impl Database {
         rows.iter().map(stored_entity).collect()
     }
 
+    /// Every plan of a patient or donor (an index lookup by person).
+    pub async fn plans_of(&self, person: &str) -> Result<Vec<celltrace_domain::model::Plan>, StoreError> {
+        let rows = sqlx::query("SELECT kind, id, site, person, status, reference, body, last_seq FROM entities WHERE person = $1 AND kind = 'plan' ORDER BY id")
+            .bind(person.to_owned())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let e = stored_entity(r)?;
+                serde_json::from_str(&e.body).map_err(|err| StoreError::Corrupt(format!("{}: {err}", e.key)))
+            })
+            .collect()
+    }
+
     /// How many entities of each kind exist.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query("SELECT kind, COUNT(*) FROM entities GROUP BY kind ORDER BY kind")

@@ -10,7 +10,7 @@ use celltrace_domain::model::{Unit, UnitStatus};
 use celltrace_domain::{EntityKey, EntityKind};
 use celltrace_ledger::SigningKey;
 use celltrace_store::{verify, AtomicError, Database, Engine, EngineOptions, SubmitError};
-use celltrace_testkit::{administer, clinic, now, released_unit, TestDb};
+use celltrace_testkit::{administer, clinic, now, reference, released_unit, witness_grant, TestDb};
 
 fn key() -> SigningKey {
     SigningKey::from_bytes(&[9; 32])
@@ -18,7 +18,7 @@ fn key() -> SigningKey {
 
 async fn engine(db: &TestDb) -> Engine {
     let database = Database::open(&db.url).await.expect("open");
-    Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, signing_key: key() })
+    Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, signing_key: key(), reference: reference() })
 }
 
 async fn submit_all(engine: &Engine, subs: Vec<celltrace_domain::Submission>) {
@@ -70,6 +70,8 @@ async fn a_rejected_command_changes_nothing_and_says_why() {
         // The wrong patient's wristband: unit u-1 belongs to p-1's plan.
         submit_all(&engine, released_unit(2, at)).await;
         let head = engine.database().head().await.expect("head").seq.max(head.seq);
+        submit_all(&engine, vec![witness_grant(1, "nurse", "nurse2", at)]).await;
+        let head = head + 1;
         let mut wrong = administer(1, "nurse", "nurse2", at);
         if let Command::AdministerUnit { patient, .. } = &mut wrong.command {
             *patient = "p-2".parse().expect("id");
@@ -181,6 +183,7 @@ async fn a_unit_is_administered_once_under_concurrency() {
             submit_all(&engine, released_unit(n, at)).await;
         }
         for n in 0..10 {
+            submit_all(&engine, vec![witness_grant(n, "nurse", "nurse2", at), witness_grant(n, "nurse2", "nurse", at)]).await;
             let (a, b) = tokio::join!(
                 engine.submit(administer(n, "nurse", "nurse2", at)),
                 engine.submit(administer(n, "nurse2", "nurse", at))
@@ -190,7 +193,7 @@ async fn a_unit_is_administered_once_under_concurrency() {
             let codes: Vec<String> = [a, b]
                 .into_iter()
                 .filter_map(|r| match r {
-                    Err(SubmitError::Rejected(r)) => Some(r.code),
+                    Err(SubmitError::Rejected(r)) => Some(r.code.as_str().to_owned()),
                     _ => None,
                 })
                 .collect();
@@ -443,7 +446,7 @@ async fn an_atomic_batch_writes_every_command_and_can_use_what_it_creates() {
             assert_eq!(unit.status, UnitStatus::Released, "{}", db.backend);
         }
         // Ordinary submissions still go through around it.
-        submit_all(&engine, vec![administer(1, "nurse", "nurse2", at)]).await;
+        submit_all(&engine, vec![witness_grant(1, "nurse", "nurse2", at), administer(1, "nurse", "nurse2", at)]).await;
         assert!(engine.submit_atomic(Vec::new()).await.expect("empty batch").is_empty());
         assert_verifies(&engine).await;
         db.drop_database().await;

@@ -94,10 +94,19 @@ pub fn submission(actor: &str, at: Timestamp, command: Command) -> Submission {
     }
 }
 
-/// A signature by `signer`.
-pub fn signature(signer: &str, meaning: SignatureMeaning, at: Timestamp) -> Signature {
-    Signature { signer: id(signer), meaning, signed_at: at }
+/// The submitter's own signature.
+pub fn signature(signer: &str, meaning: SignatureMeaning) -> SignatureRequest {
+    SignatureRequest::own(id(signer), meaning)
 }
+
+/// The reference data celltrace ships, for engines under test.
+pub fn reference() -> std::sync::Arc<dyn celltrace_domain::Reference> {
+    static SHIPPED: std::sync::OnceLock<std::sync::Arc<celltrace_reference::ReferenceData>> = std::sync::OnceLock::new();
+    SHIPPED.get_or_init(|| std::sync::Arc::new(celltrace_reference::ReferenceData::shipped().expect("the shipped reference data parses"))).clone()
+}
+
+/// The consent template and version celltrace ships.
+pub const CONSENT: (&str, &str) = ("celltrace-consent", "2026.1");
 
 /// The planned dose of fixture plans.
 pub fn dose() -> Quantity {
@@ -153,14 +162,13 @@ pub fn released_unit(n: u32, at: Timestamp) -> Vec<Submission> {
         submission("doc", at, Command::CreatePlan {
             plan: id(&plan),
             patient: id(&patient),
-            indication: Indication { icd10: "M77.10".into(), name: "Lateral epicondylitis, unspecified elbow".into() },
+            indication: "M77.10".into(),
             product_type: ProductType::Prp,
             route: "intratendinous".into(),
             sessions: 1,
             dose: dose(),
             cost_quote: Money { minor: 50_000, currency: "USD".into() },
             // Test data: a trial keeps the fixture plan active without an override.
-            evidence: EvidenceRating { status: EvidenceStatus::Unproven, summary: "test".into(), sources: vec![], data_version: "test".into() },
             trial: Some(Trial { registration: "NCT00000001".into(), ethics_approval: "TEST-ETHICS-1".into() }),
         }),
         submission("doc", at, Command::AssessEligibility {
@@ -172,8 +180,8 @@ pub fn released_unit(n: u32, at: Timestamp) -> Vec<Submission> {
         submission("doc", at, Command::RecordConsent {
             plan: id(&plan),
             consent: id(&format!("{plan}-c")),
-            template: "consent-prp".into(),
-            template_version: "1".into(),
+            template: CONSENT.0.into(),
+            template_version: CONSENT.1.into(),
             language: Language::En,
             witness: None,
         }),
@@ -195,23 +203,40 @@ pub fn released_unit(n: u32, at: Timestamp) -> Vec<Submission> {
             test: "platelet concentration".into(),
             value: "1100".into(),
             specification: ">= 1000".into(),
-            in_spec: true,
+            outcome: QcOutcome::InSpecification,
         }),
-        submission("qa", at, Command::ReleaseUnit { unit: id(&unit), signature: signature("qa", SignatureMeaning::Release, at) }),
+        submission("qa", at, Command::ReleaseUnit { unit: id(&unit), signature: signature("qa", SignatureMeaning::Release) }),
     ]
 }
 
-/// Administering unit `u-{n}` to its patient, by `nurse` witnessed by `witness`.
-pub fn administer(n: u32, nurse: &str, witness: &str, at: Timestamp) -> Submission {
-    submission(nurse, at, Command::AdministerUnit {
+fn administration(n: u32, nurse: &str, witness: &str) -> Command {
+    Command::AdministerUnit {
         administration: id(&format!("adm-{n}-{nurse}")),
         unit: id(&format!("u-{n}")),
         patient: id(&format!("p-{n}")),
         plan: id(&format!("plan-{n}")),
         dose: dose(),
         body_site: "right elbow".into(),
-        witness: signature(witness, SignatureMeaning::AdministrationWitness, at),
+        witness: SignatureRequest::granted(id(witness), SignatureMeaning::AdministrationWitness, id(&format!("grant-{n}-{nurse}"))),
+    }
+}
+
+/// The witness's signing grant for [`administer`]`(n, nurse, witness, at)`:
+/// submit it first (the witness re-entering their password, in the web).
+pub fn witness_grant(n: u32, nurse: &str, witness: &str, at: Timestamp) -> Submission {
+    submission(witness, at, Command::IssueSigningGrant {
+        grant: id(&format!("grant-{n}-{nurse}")),
+        meaning: SignatureMeaning::AdministrationWitness,
+        submitter: id(nurse),
+        command_digest: administration(n, nurse, witness).signing_digest(&id(nurse), &id(SITE)),
+        method: AuthenticationMethod::Password,
     })
+}
+
+/// Administering unit `u-{n}` to its patient, by `nurse` witnessed by
+/// `witness`, whose grant [`witness_grant`] records.
+pub fn administer(n: u32, nurse: &str, witness: &str, at: Timestamp) -> Submission {
+    submission(nurse, at, administration(n, nurse, witness))
 }
 
 /// Now, in microseconds.

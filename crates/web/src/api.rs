@@ -202,8 +202,8 @@ async fn submit(State(state): State<AppState>, headers: HeaderMap, body: Result<
         })
         .into_response(),
         Err(SubmitError::Rejected(r)) => {
-            let status = if r.code == "forbidden" { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY };
-            error(status, &r.code, r.message)
+            let status = StatusCode::from_u16(r.code.http_status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            error(status, r.code.as_str(), r.message)
         }
         Err(SubmitError::Store(e)) => {
             tracing::error!("command {id} failed in storage: {e}");

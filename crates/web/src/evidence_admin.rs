@@ -35,7 +35,7 @@ struct EvidencePage {
 }
 
 async fn render(state: &AppState, viewer: &auth::Viewer, notice: Option<String>, error: Option<String>) -> Response {
-    let data = match crate::path_forms::evidence_in_force(state.db()).await {
+    let data = match crate::path_forms::evidence_in_force(state).await {
         Ok(d) => d,
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("The evidence data is not readable: {e}")),
     };

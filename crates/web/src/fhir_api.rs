@@ -233,7 +233,7 @@ async fn record_reads(state: &AppState, reader: &Reader, visible: &DomainState, 
             actor: Actor::Staff(reader.staff.id.clone()),
             site: person.site.clone(),
             at: Timestamp(crate::now_micros()),
-            command: Command::RecordRecordViewed { person: person.id.clone(), view: format!("FHIR {view}") },
+            command: Command::RecordRecordViewed { person: person.id.clone(), view: format!("FHIR {view}"), via_unit: None },
         };
         state.engine.submit(submission).await.map_err(|e| outcome(StatusCode::SERVICE_UNAVAILABLE, IssueType::Exception, &e.to_string()))?;
     }

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use celltrace_domain::command::{Actor, Command, Submission};
-use celltrace_domain::ids::{AdverseEventId, CommandId, PersonId};
+use celltrace_domain::ids::{AdverseEventId, CommandId, PersonId, SigningGrantId};
 use celltrace_domain::model::*;
 use celltrace_domain::time::{Date, Timestamp};
 use celltrace_domain::EntityKind;
@@ -184,14 +184,64 @@ pub(crate) fn csrf_ok(viewer: &Viewer, values: &Values) -> Result<(), Response> 
     viewer.check_csrf(&value(values, "csrf"))
 }
 
-/// The viewer's own e-signature: they re-enter their password.
-pub(crate) async fn own_signature(state: &AppState, viewer: &Viewer, values: &Values, meaning: SignatureMeaning) -> Result<Signature, String> {
+/// The viewer's own e-signature: they re-enter their password (the rules
+/// then record it as the submitter's, at the server's time).
+pub(crate) async fn own_signature(state: &AppState, viewer: &Viewer, values: &Values, meaning: SignatureMeaning) -> Result<SignatureRequest, String> {
     let password = value(values, "signature_password");
     if password.is_empty() {
         return Err("Re-enter your password to sign.".into());
     }
     let signer = auth::check_signer(state, &viewer.staff.username, &password).await?;
-    Ok(Signature { signer, meaning, signed_at: Timestamp(now_micros()) })
+    Ok(SignatureRequest::own(signer, meaning))
+}
+
+/// A second person who signs in the same form with their own username and
+/// password: proven by a signing grant they record for this very command.
+pub(crate) struct Cosigner {
+    pub(crate) signer: celltrace_domain::ids::StaffId,
+    pub(crate) meaning: SignatureMeaning,
+}
+
+/// Checks a second person's password for a signature of `meaning`.
+pub(crate) async fn cosigner(state: &AppState, username: &str, password: &str, meaning: SignatureMeaning) -> Result<Cosigner, String> {
+    let signer = auth::check_signer(state, username, password).await?;
+    Ok(Cosigner { signer, meaning })
+}
+
+/// Submits `command` as the viewer together with each co-signer's grant,
+/// all or nothing: the grants bind the co-signers' authentication to the
+/// command's exact content, and the rules spend each once.
+pub(crate) async fn submit_cosigned(state: &AppState, viewer: &Viewer, mut command: Command, cosigners: &[Cosigner]) -> Result<(), Result<String, Response>> {
+    let fail = |e: String| Err(auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e));
+    let at = Timestamp(now_micros());
+    let digest = command.signing_digest(&viewer.staff.id, &viewer.site.id);
+    let mut subs = Vec::new();
+    for c in cosigners {
+        let (Ok(grant), Ok(id)) = (SigningGrantId::parse(&format!("sg-{}", uuid::Uuid::now_v7().simple())), CommandId::parse(&uuid::Uuid::now_v7().to_string())) else {
+            return Err(fail("cannot make an identifier".into()));
+        };
+        subs.push(Submission {
+            id,
+            actor: Actor::Staff(c.signer.clone()),
+            site: viewer.site.id.clone(),
+            at,
+            command: Command::IssueSigningGrant {
+                grant: grant.clone(),
+                meaning: c.meaning,
+                submitter: viewer.staff.id.clone(),
+                command_digest: digest.clone(),
+                method: AuthenticationMethod::Password,
+            },
+        });
+        command.attach_grant(&c.signer, c.meaning, grant);
+    }
+    let Ok(id) = CommandId::parse(&uuid::Uuid::now_v7().to_string()) else { return Err(fail("cannot make an identifier".into())) };
+    subs.push(Submission { id, actor: Actor::Staff(viewer.staff.id.clone()), site: viewer.site.id.clone(), at, command });
+    match state.engine.submit_atomic(subs).await {
+        Ok(_) => Ok(()),
+        Err(celltrace_store::AtomicError::Rejected { rejection, .. }) => Err(Ok(rejection.message)),
+        Err(celltrace_store::AtomicError::Store(e)) => Err(Err(auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("Nothing was recorded: {e}")))),
+    }
 }
 
 pub(crate) async fn site_unit(state: &AppState, viewer: &Viewer, id: &str) -> Result<Unit, Response> {
@@ -276,12 +326,6 @@ async fn person_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Re
 
 // ---------- adverse event ----------
 
-/// The CTCAE table shipped with this build, parsed once.
-pub(crate) fn ctcae() -> Option<&'static celltrace_outcomes::ctcae::CtcaeTable> {
-    static TABLE: std::sync::OnceLock<Option<celltrace_outcomes::ctcae::CtcaeTable>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| celltrace_outcomes::ctcae::CtcaeTable::shipped().ok()).as_ref()
-}
-
 const SERIOUSNESS: &[(&str, &str)] = &[
     ("death", "Resulted in death"),
     ("life_threatening", "Life-threatening"),
@@ -302,7 +346,8 @@ async fn adverse_fields(state: &AppState, person: &Person) -> Vec<Field> {
         .filter_map(|r| serde_json::from_str::<Plan>(&r.body).ok())
         .map(|p| (p.id.to_string(), format!("{} — {}", p.product_type.code(), p.indication.name)))
         .collect();
-    let mut plan_options = vec![(String::new(), "Not linked to a plan".to_owned())];
+    // No default: a serious event must name its plan, and the rules refuse it otherwise.
+    let mut plan_options = vec![(String::new(), "Choose… (or: not linked to a plan)".to_owned())];
     plan_options.extend(plans);
     let mut plan_field = field("plan", "Treatment plan", "select", false);
     plan_field.options = plan_options;
@@ -310,13 +355,15 @@ async fn adverse_fields(state: &AppState, person: &Person) -> Vec<Field> {
         plan_field,
         {
             let mut term = field("term", "CTCAE term", "datalist", true).help("Start typing: the CTCAE v5.0 terms are offered, e.g. Injection site reaction, Joint effusion, Fever.");
-            term.options = ctcae().map(|t| t.terms().iter().map(|t| (t.term.clone(), t.soc.clone())).collect()).unwrap_or_default();
+            term.options = state.reference.ctcae().terms().iter().map(|t| (t.term.clone(), t.soc.clone())).collect();
             term
         },
         field("grade", "CTCAE grade", "select", true).options(&[("1", "1 — mild"), ("2", "2 — moderate"), ("3", "3 — severe or medically significant"), ("4", "4 — life-threatening"), ("5", "5 — death")]),
         field("onset", "Onset date", "date", true),
         field("seriousness", "Seriousness criteria (tick all that apply)", "checkboxes", false).options(SERIOUSNESS),
-        field("relatedness", "Relation to the product", "select", true).options(&[("unrelated", "Unrelated"), ("unlikely", "Unlikely"), ("possible", "Possible"), ("probable", "Probable"), ("definite", "Definite")]),
+        field("relatedness", "Relation to the product", "select", true)
+            .options(&[("not_assessed", "Not yet assessed"), ("unrelated", "Unrelated"), ("unlikely", "Unlikely"), ("possible", "Possible"), ("probable", "Probable"), ("definite", "Definite")])
+            .default("not_assessed"),
         field("action", "Action taken", "text", true),
         field("outcome", "Outcome", "text", true),
         field("description", "What happened", "textarea", true),
@@ -362,15 +409,8 @@ async fn adverse_submit(State(state): State<AppState>, Can { viewer, .. }: Can<R
         Err(e) => return again(format!("Onset date: {e}")),
     };
     let Ok(grade) = value(&values, "grade").parse::<u8>() else { return again("Choose a CTCAE grade.".into()) };
-    let Some(table) = ctcae() else { return again("The CTCAE table is not readable; ask an administrator.".into()) };
-    let Some(term) = table.term(&value(&values, "term")) else {
-        return again(format!("CTCAE term: '{}' is not a CTCAE v5.0 term. Pick one of the offered terms (or the SOC's 'Other, specify' term).", value(&values, "term")));
-    };
-    if term.grade(grade).is_none() {
-        let allowed: Vec<String> = (1..=5).filter_map(|g| term.grade(g).map(|text| format!("{g}: {text}"))).collect();
-        return again(format!("CTCAE grade: {} has no grade {grade}. Its grades are: {}", term.term, allowed.join(" | ")));
-    }
-    let term_name = term.term.clone();
+    // Whether the term exists and allows this grade is the rules' question (the same for every entry path).
+    let term_name = value(&values, "term");
     let seriousness: Result<BTreeSet<Seriousness>, _> = values_of(&values, "seriousness")
         .into_iter()
         .map(|s| serde_json::from_value(serde_json::Value::String(s)))
@@ -410,13 +450,20 @@ fn qc_fields() -> Vec<Field> {
         field("test", "Test", "text", true).help("e.g. viability, cell count, sterility, endotoxin, mycoplasma, identity markers"),
         field("value", "Result", "text", true),
         field("specification", "Specification", "text", true).help("e.g. >= 70 %"),
-        field("in_spec", "Within specification", "select", true).options(&[("yes", "Yes, within specification"), ("no", "No, out of specification")]),
+        field("outcome", "Outcome", "select", true).options(&[("", "Choose…"), ("in_specification", "Within specification"), ("out_of_specification", "Out of specification"), ("pending", "Pending (sample sent, result not in yet)")]),
     ]
 }
 
 pub(crate) fn unit_intro(unit: &Unit) -> Vec<String> {
     let mut intro = vec![format!("Unit {} {} · {} · expires {}", unit.din, unit.product_code, unit.status.label(), when(unit.expires_at))];
-    intro.extend(unit.qc.iter().map(|q| format!("{} {}: {} (spec {})", if q.in_spec { "✔" } else { "✘" }, q.test, q.value, q.specification)));
+    intro.extend(unit.qc.iter().map(|q| {
+        let mark = match q.outcome() {
+            QcOutcome::InSpecification => "✔",
+            QcOutcome::OutOfSpecification => "✘",
+            QcOutcome::Pending => "⧗ pending:",
+        };
+        format!("{mark} {}: {} (spec {})", q.test, q.value, q.specification)
+    }));
     intro
 }
 
@@ -467,7 +514,10 @@ async fn qc_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Record
         test: value(&values, "test"),
         value: value(&values, "value"),
         specification: value(&values, "specification"),
-        in_spec: value(&values, "in_spec") == "yes",
+        outcome: match choice(&values, "outcome") {
+            Ok(outcome) => outcome,
+            Err(_) => return again("Outcome: choose within specification, out of specification or pending.".into()),
+        },
     };
     match submit(&state, &viewer, command).await {
         Ok(()) => Redirect::to(&format!("/units/{id}")).into_response(),

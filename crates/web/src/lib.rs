@@ -29,6 +29,8 @@ use celltrace_store::{Database, Engine};
 pub struct AppState {
     /// The command path (and through it the database).
     pub engine: Engine,
+    /// The reference data the rules consult, for forms and pages that show it.
+    pub reference: std::sync::Arc<celltrace_reference::ReferenceData>,
 }
 
 impl AppState {

@@ -122,7 +122,14 @@ pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permissio
 /// Records in the ledger that the viewer saw a patient's identifying data;
 /// the page is not shown if the record cannot be written.
 pub(crate) async fn record_view(state: &AppState, viewer: &auth::Viewer, person: &PersonId, view: &str) -> Result<(), Response> {
-    match submit_as(state, &viewer.staff.id, &viewer.site.id, Command::RecordRecordViewed { person: person.clone(), view: view.to_owned() }).await {
+    record_view_via(state, viewer, person, view, None).await
+}
+
+/// Records a read of a patient's identity shown on a unit of this site
+/// (an autologous label), which staff without patient access may see.
+pub(crate) async fn record_view_via(state: &AppState, viewer: &auth::Viewer, person: &PersonId, view: &str, unit: Option<&UnitId>) -> Result<(), Response> {
+    let command = Command::RecordRecordViewed { person: person.clone(), view: view.to_owned(), via_unit: unit.cloned() };
+    match submit_as(state, &viewer.staff.id, &viewer.site.id, command).await {
         Ok(_) => Ok(()),
         Err(Ok(message)) => Err(auth::refusal(StatusCode::FORBIDDEN, &message)),
         Err(Err(r)) => Err(r),
@@ -892,8 +899,11 @@ fn unit_actions(viewer: &auth::Viewer, unit: &Unit) -> Vec<(String, &'static str
             actions.push((format!("/units/{}/qc", unit.id), "Record a QC result"));
         }
         if viewer.can(Permission::Release) && !unit.qc.is_empty() {
-            if unit.qc.iter().all(|q| q.in_spec) {
+            let latest = unit.latest_qc();
+            if latest.iter().all(|q| q.in_spec && !q.pending) {
                 actions.push((format!("/units/{}/release", unit.id), "Release with e-signature"));
+            } else if latest.iter().any(|q| q.pending) {
+                actions.push((format!("/units/{}/exceptional-release", unit.id), "Exceptional release (results pending)"));
             } else {
                 actions.push((format!("/units/{}/exceptional-release", unit.id), "Exceptional release (out of specification)"));
             }
@@ -906,7 +916,7 @@ fn unit_actions(viewer: &auth::Viewer, unit: &Unit) -> Vec<(String, &'static str
 /// and MRN: that is a read of the patient's record.
 async fn record_label_view(state: &AppState, viewer: &auth::Viewer, unit: &Unit, view: &str) -> Result<(), Response> {
     match &unit.intended_use {
-        IntendedUse::Autologous { patient } => record_view(state, viewer, patient, &format!("{view} of unit {}", unit.id)).await,
+        IntendedUse::Autologous { patient } => record_view_via(state, viewer, patient, &format!("{view} of unit {}", unit.id), Some(&unit.id)).await,
         IntendedUse::Allogeneic => Ok(()),
     }
 }
@@ -1062,24 +1072,26 @@ async fn ledger_verify(State(state): State<AppState>, Can { viewer, .. }: Can<Vi
 
 // ---------- bedside ----------
 
-fn bedside_page(viewer: &auth::Viewer, wristband: String, unit_scan: String, verdict: Option<Verdict>, confirm: Option<Confirm>, recorded: Option<String>) -> Response {
+fn bedside_page(viewer: &auth::Viewer, scan: &ScanForm, plans: Vec<(String, String)>, verdict: Option<Verdict>, confirm: Option<Confirm>, recorded: Option<String>) -> Response {
     render(BedsidePage {
         layout: Some(Layout::new(viewer, "bedside")),
         csrf: viewer.session.csrf_token.clone(),
-        wristband,
-        unit_scan,
+        wristband: scan.wristband.clone(),
+        unit_scan: scan.unit_scan.clone(),
         verdict,
         confirm,
         recorded,
         witness_statement: SignatureMeaning::AdministrationWitness.statement(),
+        plans,
+        plan: scan.plan.clone(),
     })
 }
 
 async fn bedside_form(Can { viewer, .. }: Can<Administer>) -> Response {
-    bedside_page(&viewer, String::new(), String::new(), None, None, None)
+    bedside_page(&viewer, &ScanForm::default(), Vec::new(), None, None, None)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct ScanForm {
     #[serde(default)]
     csrf: String,
@@ -1087,85 +1099,106 @@ struct ScanForm {
     wristband: String,
     #[serde(default)]
     unit_scan: String,
+    /// The plan the nurse names: never guessed when the patient has several.
+    #[serde(default)]
+    plan: String,
 }
 
 fn stop(message: String) -> Verdict {
     Verdict { passed: false, failures: vec![message], checks: Vec::new() }
 }
 
+fn plan_label(plan: &Plan) -> String {
+    format!("{} — {} ({}, {})", plan.indication.name, plan.product_type.code(), plan.route, format!("{:?}", plan.status).to_lowercase())
+}
+
+/// Scans the wristband and the unit, lets the nurse name the plan, and shows
+/// every check the rules will make, computed by the rules themselves.
 async fn bedside_check(State(state): State<AppState>, Can { viewer, .. }: Can<Administer>, Form(form): Form<ScanForm>) -> Response {
     if let Err(r) = viewer.check_csrf(&form.csrf) {
         return r;
     }
     let db = state.db();
     let site = viewer.site.id.as_str();
-    let page = |verdict: Verdict, confirm: Option<Confirm>| bedside_page(&viewer, form.wristband.clone(), form.unit_scan.clone(), Some(verdict), confirm, None);
+    let page = |plans: Vec<(String, String)>, verdict: Verdict, confirm: Option<Confirm>| bedside_page(&viewer, &form, plans, Some(verdict), confirm, None);
     let patient_row = match db.resolve_scan(site, &form.wristband).await {
         Ok(Resolution::Patient(p)) => p,
-        Ok(Resolution::Unit(_)) => return page(stop("The first scan is a unit label: scan the patient's wristband first.".into()), None),
-        Err(e) => return page(stop(format!("Wristband: {e}")), None),
+        Ok(Resolution::Unit(_)) => return page(Vec::new(), stop("The first scan is a unit label: scan the patient's wristband first.".into()), None),
+        Err(e) => return page(Vec::new(), stop(format!("Wristband: {e}")), None),
     };
     let unit_row = match db.resolve_scan(site, &form.unit_scan).await {
         Ok(Resolution::Unit(u)) => u,
-        Ok(Resolution::Patient(_)) => return page(stop("The second scan is a wristband: scan the unit's label.".into()), None),
-        Err(e) => return page(stop(format!("Unit label: {e}")), None),
+        Ok(Resolution::Patient(_)) => return page(Vec::new(), stop("The second scan is a wristband: scan the unit's label.".into()), None),
+        Err(e) => return page(Vec::new(), stop(format!("Unit label: {e}")), None),
     };
-    let (Ok(person), Ok(unit)) = (serde_json::from_str::<Person>(&patient_row.body), serde_json::from_str::<Unit>(&unit_row.body)) else {
-        return unavailable("stored record is not readable");
+    let (person, unit) = match (serde_json::from_str::<Person>(&patient_row.body), serde_json::from_str::<Unit>(&unit_row.body)) {
+        (Ok(p), Ok(u)) => (p, u),
+        (Err(e), _) | (_, Err(e)) => return unavailable(format!("a stored record is not readable: {e}")),
     };
     if let Err(r) = record_view(&state, &viewer, &person.id, "bedside verification").await {
         return r;
     }
-    // The plan this unit is for: the patient's plan of the same product type at this site.
-    let plans: Vec<Plan> = match db.list(EntityKind::Plan, Some(site), None, 5000).await {
-        Ok(rows) => rows.iter().filter(|r| r.person.as_deref() == Some(person.id.as_str())).filter_map(|r| serde_json::from_str(&r.body).ok()).collect(),
+    let plans: Vec<Plan> = match db.plans_of(person.id.as_str()).await {
+        Ok(plans) => plans.into_iter().filter(|p| p.site == viewer.site.id).collect(),
         Err(e) => return unavailable(e),
     };
-    let plan = plans
-        .iter()
-        .find(|p| p.product_type == unit.product_type && p.status == PlanStatus::Active)
-        .or_else(|| plans.iter().find(|p| p.product_type == unit.product_type))
-        .or_else(|| plans.first());
-    let Some(plan) = plan else {
-        return page(stop(format!("{} has no treatment plan at this site: do not administer.", person.name)), None);
+    let choices: Vec<(String, String)> = plans.iter().map(|p| (p.id.to_string(), plan_label(p))).collect();
+    let chosen = if form.plan.is_empty() {
+        match plans.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        }
+    } else {
+        plans.iter().find(|p| p.id.as_str() == form.plan)
+    };
+    let Some(plan) = chosen else {
+        let message = if plans.is_empty() {
+            format!("{} has no treatment plan at this site: do not administer.", person.name)
+        } else {
+            format!("{} has {} plans at this site: choose the plan this unit is given for, then check again.", person.name, plans.len())
+        };
+        return page(choices, stop(message), None);
     };
     let now = Timestamp(now_micros());
-    let mut checks: Vec<(String, bool, String)> = bedside_checks(&unit, &person.id, plan, &plan.dose, now)
+    let (Ok(id), Ok(administration)) = (new_command_id(), AdministrationId::parse(&format!("adm-{}", uuid::Uuid::now_v7().simple()))) else {
+        return unavailable("cannot make an identifier");
+    };
+    let preview = Submission {
+        id,
+        actor: Actor::Staff(viewer.staff.id.clone()),
+        site: viewer.site.id.clone(),
+        at: now,
+        command: Command::AdministerUnit {
+            administration,
+            unit: unit.id.clone(),
+            patient: person.id.clone(),
+            plan: plan.id.clone(),
+            dose: plan.dose.clone(),
+            body_site: String::new(),
+            witness: SignatureRequest::own(viewer.staff.id.clone(), SignatureMeaning::AdministrationWitness),
+        },
+    };
+    let decision_state = match state.engine.state_for(&preview).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let checks: Vec<(String, bool, String)> = bedside_checks(&decision_state, &viewer.site.id, &unit, &person.id, plan, &plan.dose, now)
         .into_iter()
-        .map(|c| (c.title.to_owned(), c.passed, c.message))
+        .map(|c| (c.title, c.passed, c.message))
         .collect();
-    let here = unit.site == viewer.site.id && unit.in_transit.is_none();
-    checks.push(("Unit received at this site".into(), here, format!("STOP: unit {} is not at {} (it is at {}{}).", unit.din, viewer.site.name, unit.site, if unit.in_transit.is_some() { ", in transit" } else { "" })));
-    let not_given = unit.administered_in.is_none();
-    checks.push(("Not already administered".into(), not_given, format!("STOP: unit {} has already been administered.", unit.din)));
-    match evidence_now(db, plan).await {
-        Ok(verdict) => checks.push(("Evidence guard with the data in force".into(), verdict.is_ok(), verdict.err().unwrap_or_default())),
-        Err(e) => checks.push(("Evidence guard with the data in force".into(), false, format!("STOP: the evidence data cannot be read ({e}); do not administer."))),
-    }
     let passed = checks.iter().all(|c| c.1);
     let failures = checks.iter().filter(|c| !c.1).map(|c| c.2.clone()).collect();
     let confirm = passed.then(|| Confirm {
         patient: person.id.to_string(),
         patient_name: person.name.clone(),
         plan: plan.id.to_string(),
+        plan_label: plan_label(plan),
         unit: unit.id.to_string(),
         unit_label: format!("{} {}", unit.din, unit.product_code),
         dose: plan.dose.to_string(),
         route: plan.route.clone(),
     });
-    page(Verdict { passed, failures, checks }, confirm)
-}
-
-/// The evidence guard at the bedside: the plan against the data in force now.
-async fn evidence_now(db: &celltrace_store::Database, plan: &Plan) -> Result<Result<(), String>, String> {
-    let data = crate::path_forms::evidence_in_force(db).await?;
-    let Some(entry) = data.indication_by_code(&plan.indication.icd10) else {
-        return Ok(Err(format!("STOP: the evidence data in force (version {}) has no indication for {}; the physician must review the plan.", data.version(), plan.indication.icd10)));
-    };
-    let Some(rating) = data.rating(&entry.id, plan.product_type) else {
-        return Ok(Err(format!("STOP: the evidence data in force has no rating for {} and {}.", entry.id, plan.product_type.code())));
-    };
-    Ok(celltrace_domain::evidence_still_allows(plan, &rating))
+    page(choices, Verdict { passed, failures, checks }, confirm)
 }
 
 #[derive(Deserialize)]
@@ -1190,8 +1223,8 @@ async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: C
     if let Err(r) = viewer.check_csrf(&form.csrf) {
         return r;
     }
-    let retry = |message: String| bedside_page(&viewer, String::new(), String::new(), Some(stop(message)), None, None);
-    let witness = match auth::check_signer(&state, &form.witness, &form.witness_password).await {
+    let retry = |message: String| bedside_page(&viewer, &ScanForm::default(), Vec::new(), Some(stop(message)), None, None);
+    let witness = match crate::forms::cosigner(&state, &form.witness, &form.witness_password, SignatureMeaning::AdministrationWitness).await {
         Ok(w) => w,
         Err(message) => return retry(message),
     };
@@ -1200,14 +1233,10 @@ async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: C
         Ok(None) => return retry("The plan is unknown; scan again.".into()),
         Err(e) => return unavailable(e),
     };
-    match evidence_now(state.db(), &plan).await {
-        Ok(Ok(())) => {}
-        Ok(Err(message)) => return retry(message),
-        Err(e) => return retry(format!("STOP: the evidence data cannot be read ({e}); do not administer.")),
-    }
-    let (Ok(unit), Ok(patient), Ok(administration)) = (form.unit.parse(), form.patient.parse(), AdministrationId::parse(&format!("adm-{}", uuid::Uuid::now_v7()))) else {
+    let (Ok(unit), Ok(patient), Ok(administration)) = (form.unit.parse(), form.patient.parse(), AdministrationId::parse(&format!("adm-{}", uuid::Uuid::now_v7().simple()))) else {
         return retry("The form was damaged; scan again.".into());
     };
+    // Every bedside check runs again in the rules, with the evidence data in force.
     let command = Command::AdministerUnit {
         administration,
         unit,
@@ -1215,11 +1244,12 @@ async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: C
         plan: plan.id.clone(),
         dose: plan.dose.clone(),
         body_site: form.body_site.clone(),
-        witness: Signature { signer: witness, meaning: SignatureMeaning::AdministrationWitness, signed_at: Timestamp(now_micros()) },
+        witness: SignatureRequest::own(witness.signer.clone(), SignatureMeaning::AdministrationWitness),
     };
-    match submit_as(&state, &viewer.staff.id, &viewer.site.id, command).await {
-        Ok(_) => bedside_page(&viewer, String::new(), String::new(), None, None, Some(format!("Administration recorded for plan {} at {} UTC.", plan.id, when(Timestamp(now_micros()))))),
+    match crate::forms::submit_cosigned(&state, &viewer, command, &[witness]).await {
+        Ok(()) => bedside_page(&viewer, &ScanForm::default(), Vec::new(), None, None, Some(format!("Administration recorded for {} at {} UTC.", plan_label(&plan), when(Timestamp(now_micros()))))),
         Err(Ok(message)) => retry(message),
         Err(Err(r)) => r,
     }
 }
+

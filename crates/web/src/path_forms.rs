@@ -79,7 +79,8 @@ const CRITERIA: &[(&str, &str)] = &[
 fn eligibility_spec(plan: &Plan) -> Spec {
     let mut fields: Vec<Field> = CRITERIA
         .iter()
-        .map(|(code, label)| field(code, label, "select", true).options(&[("met", "Met"), ("failed", "Not met"), ("na", "Not applicable")]).default("met"))
+        // No answer is chosen for the assessor: each criterion is answered on purpose.
+        .map(|(code, label)| field(code, label, "select", true).options(&[("", "Choose…"), ("met", "Met"), ("failed", "Not met"), ("na", "Not applicable")]))
         .collect();
     fields.push(field("findings", "Findings", "textarea", false).help("What supports the answers (results, dates)."));
     fields.push(field("valid_days", "Days the assessment stays current", "number", true).default("90"));
@@ -103,6 +104,9 @@ async fn eligibility_submit(State(state): State<AppState>, Can { viewer, .. }: C
     };
     let again = |e: String| render_form(&viewer, eligibility_spec(&plan), Some(&values), Some(e));
     let Ok(valid_days) = value(&values, "valid_days").parse::<u32>() else { return again("Days the assessment stays current: enter a whole number.".into()) };
+    if let Some(e) = missing_required(&eligibility_spec(&plan).fields, &values) {
+        return again(e);
+    }
     let findings = value(&values, "findings");
     let criteria = CRITERIA
         .iter()
@@ -158,14 +162,7 @@ async fn consent_submit(State(state): State<AppState>, Can { viewer, .. }: Can<R
     if let Some(e) = missing {
         return again(e);
     }
-    if !celltrace_i18n::consent_version_known(&value(&values, "template_version")) {
-        return again(format!(
-            "Template version {} is not one this installation holds; the current version is {}. The patient must read the version they sign.",
-            value(&values, "template_version"),
-            celltrace_i18n::CONSENT_VERSION
-        ));
-    }
-    let witness = match auth::check_signer(&state, &value(&values, "witness"), &value(&values, "witness_password")).await {
+    let witness = match cosigner(&state, &value(&values, "witness"), &value(&values, "witness_password"), SignatureMeaning::ConsentWitness).await {
         Ok(w) => w,
         Err(e) => return again(e),
     };
@@ -176,9 +173,13 @@ async fn consent_submit(State(state): State<AppState>, Can { viewer, .. }: Can<R
         template: value(&values, "template"),
         template_version: value(&values, "template_version"),
         language,
-        witness: Some(Signature { signer: witness, meaning: SignatureMeaning::ConsentWitness, signed_at: Timestamp(now_micros()) }),
+        witness: Some(SignatureRequest::own(witness.signer.clone(), SignatureMeaning::ConsentWitness)),
     };
-    finish(&state, &viewer, command, patient_page(&plan), again).await
+    match submit_cosigned(&state, &viewer, command, &[witness]).await {
+        Ok(()) => Redirect::to(&patient_page(&plan)).into_response(),
+        Err(Ok(message)) => again(message),
+        Err(Err(r)) => r,
+    }
 }
 
 // ---------- collection ----------
@@ -451,6 +452,8 @@ fn receive_spec(shipment: &Shipment) -> Spec {
             field("max", "Highest allowed temperature (°C)", "number", true).default("-150"),
             field("log_file", "Temperature log file (CSV from the data logger)", "file", false).help("The logger's export: time,temperature_c, one reading per line."),
             field("log", "Or paste the temperature log", "textarea", false).help("Excursions outside the limits are found and recorded with the receipt."),
+            field("no_log_reason", "No temperature record: why", "textarea", false)
+                .help("Only when there is no logger file: the units are then accepted as a signed exception, with your reason."),
         ],
         signature: Some(SignatureMeaning::CustodyTransfer),
         submit: "Sign and receive",
@@ -524,20 +527,24 @@ async fn receive_submit(State(state): State<AppState>, Can { viewer, .. }: Can<V
         return again("Enter the temperature limits as numbers.".into());
     };
     let log = value(&values, "log");
-    let excursions = if log.is_empty() {
-        Vec::new()
-    } else {
-        match celltrace_domain::temperature::excursions(&log, min, max) {
-            Ok(found) => found.iter().map(ToString::to_string).collect(),
-            Err(lines) => return again(format!("The temperature log could not be read; nothing was recorded: {}", lines.join("; "))),
-        }
-    };
     let signature = match own_signature(&state, &viewer, &values, SignatureMeaning::CustodyTransfer).await {
         Ok(s) => s,
         Err(e) => return again(e),
     };
+    let temperature_log = if log.is_empty() {
+        // No logger file: the receiver accepts the units only as a signed exception with a reason.
+        TemperatureLog::Missing {
+            reason: value(&values, "no_log_reason"),
+            exception: SignatureRequest::own(signature.signer.clone(), SignatureMeaning::TemperatureException),
+        }
+    } else {
+        match celltrace_domain::temperature::excursions(&log, min, max) {
+            Ok(found) => TemperatureLog::Read { excursions: found.iter().map(ToString::to_string).collect() },
+            Err(lines) => return again(format!("The temperature log could not be read; nothing was recorded: {}", lines.join("; "))),
+        }
+    };
     let first_unit = shipment.units.first().map(|u| format!("/units/{u}")).unwrap_or_else(|| "/".into());
-    let command = Command::ReceiveShipment { shipment: shipment.id.clone(), condition_ok: value(&values, "condition") == "ok", excursions, signature };
+    let command = Command::ReceiveShipment { shipment: shipment.id.clone(), condition_ok: value(&values, "condition") == "ok", temperature_log, signature };
     finish(&state, &viewer, command, first_unit, again).await
 }
 
@@ -626,29 +633,12 @@ pub fn plan_links(viewer: &Viewer, plan: &Plan) -> Vec<(String, &'static str)> {
 // ---------- plan and the evidence guard ----------
 
 /// The evidence data in force: what an administrator last loaded into the
-/// ledger, else the data shipped with this build. Parsed once per version.
-pub async fn evidence_in_force(db: &celltrace_store::Database) -> Result<std::sync::Arc<celltrace_evidence::EvidenceData>, String> {
+/// ledger, else the data shipped with this build (parsed once per version
+/// by the reference data the rules use too).
+pub async fn evidence_in_force(state: &AppState) -> Result<std::sync::Arc<celltrace_evidence::EvidenceData>, String> {
     use celltrace_domain::model::EvidenceDataset;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static SHIPPED: OnceLock<Result<Arc<celltrace_evidence::EvidenceData>, String>> = OnceLock::new();
-    static LOADED: Mutex<Option<(String, Arc<celltrace_evidence::EvidenceData>)>> = Mutex::new(None);
-    let dataset: Option<EvidenceDataset> = db.get(EntityKind::Catalogue, EvidenceDataset::ID).await.map_err(|e| e.to_string())?;
-    let Some(dataset) = dataset else {
-        return SHIPPED.get_or_init(|| celltrace_evidence::EvidenceData::shipped().map(Arc::new).map_err(|e| e.to_string())).clone();
-    };
-    if let Ok(cache) = LOADED.lock() {
-        if let Some((_, data)) = cache.as_ref().filter(|(v, _)| *v == dataset.version) {
-            return Ok(data.clone());
-        }
-    }
-    let data = Arc::new(
-        celltrace_evidence::EvidenceData::parse(&dataset.indications, &dataset.status, &dataset.approved_products)
-            .map_err(|e| format!("the loaded evidence data (version {}) does not parse: {e}", dataset.version))?,
-    );
-    if let Ok(mut cache) = LOADED.lock() {
-        *cache = Some((dataset.version.clone(), data.clone()));
-    }
-    Ok(data)
+    let dataset: Option<EvidenceDataset> = state.db().get(EntityKind::Catalogue, EvidenceDataset::ID).await.map_err(|e| e.to_string())?;
+    state.reference.evidence_data(dataset.as_ref())
 }
 
 const PRODUCT_CHOICES: &[(&str, &str)] = &[
@@ -663,7 +653,7 @@ const PRODUCT_CHOICES: &[(&str, &str)] = &[
 
 fn plan_spec(person: &Person, data: &celltrace_evidence::EvidenceData) -> Spec {
     let mut indication = field("indication", "Indication", "select", true);
-    indication.options = data.indications().iter().map(|i| (i.id.clone(), format!("{} ({})", i.name, i.primary_code()))).collect();
+    indication.options = data.indications().iter().map(|i| (i.primary_code().to_owned(), format!("{} ({})", i.name, i.primary_code()))).collect();
     Spec {
         title: format!("Order a treatment plan: {}", person.name),
         intro: vec![format!(
@@ -694,7 +684,7 @@ async fn plan_form(State(state): State<AppState>, Can { viewer, .. }: Can<Record
         Ok(p) => p,
         Err(r) => return r,
     };
-    match evidence_in_force(state.db()).await {
+    match evidence_in_force(&state).await {
         Ok(data) => render_form(&viewer, plan_spec(&person, &data), None, None),
         Err(e) => auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("The evidence data is not readable: {e}")),
     }
@@ -708,7 +698,7 @@ async fn plan_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Reco
         Ok(p) => p,
         Err(r) => return r,
     };
-    let data = match evidence_in_force(state.db()).await {
+    let data = match evidence_in_force(&state).await {
         Ok(d) => d,
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("The evidence data is not readable: {e}")),
     };
@@ -718,9 +708,7 @@ async fn plan_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Reco
     if let Some(e) = missing {
         return again(e);
     }
-    let Some(entry) = data.indication(&value(&values, "indication")) else { return again("Choose an indication from the list.".into()) };
     let Some(product_type) = celltrace_evidence::parse_product_type(&value(&values, "product_type")) else { return again("Choose a product type.".into()) };
-    let Some(evidence) = data.rating(&entry.id, product_type) else { return again("The evidence data has no rating for this pair; ask an administrator.".into()) };
     let Some(dose) = quantity(&values, "dose", "dose_unit") else { return again("Dose per session: enter a number above zero.".into()) };
     let Ok(sessions) = value(&values, "sessions").parse::<u32>() else { return again("Sessions: enter a whole number.".into()) };
     let Ok(cost) = value(&values, "cost").parse::<f64>() else { return again("Cost quoted to the patient: enter a number.".into()) };
@@ -732,13 +720,13 @@ async fn plan_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Reco
     let command = Command::CreatePlan {
         plan,
         patient: person.id.clone(),
-        indication: entry.to_domain(),
+        // The rules rate the plan with the data in force; the form only names the condition.
+        indication: value(&values, "indication"),
         product_type,
         route: value(&values, "route"),
         sessions,
         dose,
         cost_quote: Money { minor: (cost * 100.0).round() as i64, currency: value(&values, "currency") },
-        evidence,
         trial,
     };
     finish(&state, &viewer, command, format!("/patients/{}", person.id), again).await
@@ -762,7 +750,14 @@ fn override_spec(plan: &Plan) -> Spec {
     if let Some(reason) = &plan.blocked_reason {
         intro.push(reason.clone());
     }
-    Spec { title: "Override the evidence block".into(), intro, action: format!("/plans/{}/override", plan.id), fields: Vec::new(), signature: Some(SignatureMeaning::EvidenceOverride), submit: "Sign the override" }
+    Spec {
+        title: "Override the evidence block".into(),
+        intro,
+        action: format!("/plans/{}/override", plan.id),
+        fields: vec![field("reason", "Reason for the override", "textarea", true).help("Why this patient should have this treatment despite its evidence status; recorded with your signature.")],
+        signature: Some(SignatureMeaning::EvidenceOverride),
+        submit: "Sign the override",
+    }
 }
 
 async fn override_form(State(state): State<AppState>, Can { viewer, .. }: Can<RecordClinical>, Path(id): Path<String>) -> Response {
@@ -785,7 +780,7 @@ async fn override_submit(State(state): State<AppState>, Can { viewer, .. }: Can<
         Ok(s) => s,
         Err(e) => return again(e),
     };
-    finish(&state, &viewer, Command::OverrideEvidenceBlock { plan: plan.id.clone(), signature }, patient_page(&plan), again).await
+    finish(&state, &viewer, Command::OverrideEvidenceBlock { plan: plan.id.clone(), signature, reason: value(&values, "reason") }, patient_page(&plan), again).await
 }
 
 fn donation_spec(person: &Person) -> Spec {
@@ -892,7 +887,7 @@ async fn follow_up_submit(State(state): State<AppState>, Can { viewer, .. }: Can
 
 fn exceptional_spec(unit: &Unit) -> Spec {
     let mut intro = unit_intro(unit);
-    intro.push("Out of specification: release only with the physician's and your signatures, after the patient has been informed.".into());
+    intro.push("Out of specification, or results still pending: release only with the physician's and your signatures, after the patient has been informed.".into());
     Spec {
         title: "Exceptional release".into(),
         intro,
@@ -928,7 +923,7 @@ async fn exceptional_submit(State(state): State<AppState>, Can { viewer, .. }: C
     if let Some(e) = missing {
         return again(e);
     }
-    let physician = match auth::check_signer(&state, &value(&values, "physician"), &value(&values, "physician_password")).await {
+    let physician = match cosigner(&state, &value(&values, "physician"), &value(&values, "physician_password"), SignatureMeaning::ExceptionalRelease).await {
         Ok(p) => p,
         Err(e) => return again(e),
     };
@@ -938,12 +933,16 @@ async fn exceptional_submit(State(state): State<AppState>, Can { viewer, .. }: C
     };
     let command = Command::ExceptionalRelease {
         unit: unit.id.clone(),
-        physician: Signature { signer: physician, meaning: SignatureMeaning::ExceptionalRelease, signed_at: Timestamp(now_micros()) },
+        physician: SignatureRequest::own(physician.signer.clone(), SignatureMeaning::ExceptionalRelease),
         qa,
         justification: value(&values, "justification"),
         patient_informed: value(&values, "patient_informed") == "yes",
     };
-    finish(&state, &viewer, command, format!("/units/{id}"), again).await
+    match submit_cosigned(&state, &viewer, command, &[physician]).await {
+        Ok(()) => Redirect::to(&format!("/units/{id}")).into_response(),
+        Err(Ok(message)) => again(message),
+        Err(Err(r)) => r,
+    }
 }
 
 /// Routes of the follow-up and exceptional-release forms.

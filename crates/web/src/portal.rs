@@ -578,7 +578,7 @@ async fn submit_as_patient(state: &AppState, patient: &Patient, site: &celltrace
 
 /// Records in the ledger that the patient read their own record.
 async fn record_read(state: &AppState, patient: &Patient, view: &str) -> Result<(), Response> {
-    submit_as_patient(state, patient, &patient.person.site, Command::RecordRecordViewed { person: patient.person.id.clone(), view: view.to_owned() })
+    submit_as_patient(state, patient, &patient.person.site, Command::RecordRecordViewed { person: patient.person.id.clone(), view: view.to_owned(), via_unit: None })
         .await
         .map(|_| ())
 }
@@ -1007,10 +1007,6 @@ async fn questionnaire_submit(
     if definition.items.iter().any(|i| !answers.contains_key(&i.id)) {
         return questionnaire_page(&patient, &plan, &time_point, definition, &answers, Some(patient.t.msg("questionnaire-incomplete")));
     }
-    let scores = match crate::questionnaires::registry_scores(definition, &answers) {
-        Ok(s) => s,
-        Err(e) => return auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
-    };
     let visit = match celltrace_domain::ids::VisitId::parse(&format!("visit-{}", uuid::Uuid::now_v7())) {
         Ok(v) => v,
         Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
@@ -1020,9 +1016,7 @@ async fn questionnaire_submit(
         visit,
         time_point: time_point.clone(),
         instrument: definition.id.clone(),
-        instrument_version: definition.version.clone(),
         answers,
-        scores,
         language: language_of(patient.t.lang),
     };
     match submit_as_patient(&state, &patient, &plan.site, command).await {

@@ -275,11 +275,7 @@ async fn paper_submit(
     if answers.is_empty() {
         return again("No answer was entered. Enter what the patient marked on the paper form; leave blank what they left blank.".into());
     }
-    // Blank items on paper stay blank: scoring applies the instrument's missing-item rule.
-    let scores = match registry_scores(definition, &answers) {
-        Ok(s) => s,
-        Err(e) => return again(e.to_string()),
-    };
+    // Blank items on paper stay blank: the rules score the answers with the instrument's missing-item rule.
     let language = form
         .iter()
         .find(|(k, _)| k == "language")
@@ -301,9 +297,7 @@ async fn paper_submit(
             visit,
             time_point: time_point.clone(),
             instrument: definition.id.clone(),
-            instrument_version: definition.version.clone(),
             answers: answers.clone(),
-            scores,
             language,
         },
     };

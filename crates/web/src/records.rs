@@ -193,7 +193,7 @@ async fn adverse_event_report(State(state): State<AppState>, Can { viewer, .. }:
         Some(u) => db.get(EntityKind::Unit, u.as_str()).await.unwrap_or(None),
         None => None,
     };
-    let grade_text = crate::forms::ctcae().and_then(|t| t.term(&ae.term)).and_then(|t| t.grade(ae.grade)).unwrap_or("").to_owned();
+    let grade_text = state.reference.ctcae().term(&ae.term).and_then(|t| t.grade(ae.grade)).unwrap_or("").to_owned();
     let age = person.as_ref().map(|p| p.date_of_birth.years_until(ae.onset).to_string()).unwrap_or_default();
     let seriousness: Vec<String> = ae.seriousness.iter().map(|s| format!("{s:?}").to_lowercase().replace('_', " ")).collect();
     let rows = vec![

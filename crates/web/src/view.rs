@@ -277,6 +277,7 @@ pub struct Confirm {
     pub patient: String,
     pub patient_name: String,
     pub plan: String,
+    pub plan_label: String,
     pub unit: String,
     pub unit_label: String,
     pub dose: String,
@@ -294,4 +295,8 @@ pub struct BedsidePage {
     pub confirm: Option<Confirm>,
     pub recorded: Option<String>,
     pub witness_statement: &'static str,
+    /// The patient's plans to choose from (id, label), once the wristband is scanned.
+    pub plans: Vec<(String, String)>,
+    /// The plan chosen.
+    pub plan: String,
 }

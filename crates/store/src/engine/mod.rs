@@ -18,7 +18,8 @@ mod sqlite;
 use pool::lock_head;
 
 use crate::{hash32, Backend, Database, StoreError};
-use celltrace_domain::{decide, Claim, EntityKey, Event, Rejection, State, Submission};
+use celltrace_domain::ids::{PersonId, StaffId};
+use celltrace_domain::{decide, Claim, EntityKey, Event, Lookup, Reference, ReferenceData, Rejection, RejectionCode, State, Submission};
 use celltrace_ledger::{Checkpoint, Entry, Head, Record, SigningKey};
 use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -73,17 +74,64 @@ pub struct EngineOptions {
     pub checkpoint_every: u64,
     /// The deployment's checkpoint signing key.
     pub signing_key: SigningKey,
+    /// The reference data the rules consult (evidence, schedules, instruments).
+    pub reference: Arc<dyn Reference>,
 }
 
 impl EngineOptions {
-    /// Defaults with the given key.
-    pub fn new(signing_key: SigningKey) -> EngineOptions {
-        EngineOptions { max_batch: 256, checkpoint_every: 1024, signing_key }
+    /// Defaults with the given key and reference data.
+    pub fn new(signing_key: SigningKey, reference: Arc<dyn Reference>) -> EngineOptions {
+        EngineOptions { max_batch: 256, checkpoint_every: 1024, signing_key, reference }
     }
 }
 
+/// A secret that goes with an accepted command and is stored beside the
+/// ledger, never in it, in the same transaction: the command's event says
+/// that a password was set or a portal code issued; the hash lives here.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// A member of staff's new argon2id password hash.
+    Password {
+        /// Whose.
+        staff: StaffId,
+        /// The PHC string.
+        hash: String,
+        /// Whether every session of the person ends (an administrator's reset).
+        end_sessions: bool,
+    },
+    /// A patient's one-time portal code (its SHA-256), replacing any earlier one.
+    PortalCode {
+        /// The patient.
+        person: PersonId,
+        /// SHA-256 of the normalised code.
+        code_hash: Vec<u8>,
+        /// Who handed it over.
+        issued_by: StaffId,
+        /// The language the portal opens in.
+        language: String,
+        /// Until when it works, microseconds since the epoch.
+        expires_at: i64,
+    },
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Secret::Password { staff, .. } => write!(f, "Secret::Password({staff}, ***)"),
+            Secret::PortalCode { person, .. } => write!(f, "Secret::PortalCode({person}, ***)"),
+        }
+    }
+}
+
+/// A submission and the secret it carries, if any.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) submission: Submission,
+    pub(crate) secret: Option<Secret>,
+}
+
 enum Job {
-    Submit(Box<Submission>, oneshot::Sender<Result<Receipt, SubmitError>>),
+    Submit(Box<Request>, oneshot::Sender<Result<Receipt, SubmitError>>),
     /// Committed alone in its own transaction, never grouped with other submissions,
     /// so one refusal rolls back exactly this batch and nobody else's work.
     Atomic(Vec<Submission>, oneshot::Sender<Result<Vec<Receipt>, AtomicError>>),
@@ -111,6 +159,7 @@ pub struct Engine {
     jobs: mpsc::Sender<Job>,
     db: Database,
     counters: Arc<Counters>,
+    reference: ReferenceData,
 }
 
 impl Engine {
@@ -129,8 +178,9 @@ impl Engine {
             },
             Backend::Postgres => BatchCommitter::Pool(db.clone()),
         };
+        let reference = ReferenceData::new(options.reference.clone());
         tokio::spawn(writer(db.clone(), committer, options, rx, counters.clone()));
-        Engine { jobs, db, counters }
+        Engine { jobs, db, counters, reference }
     }
 
     /// Batches and submissions handled so far.
@@ -148,12 +198,30 @@ impl Engine {
 
     /// Decides and durably records one submission.
     pub async fn submit(&self, submission: Submission) -> Result<Receipt, SubmitError> {
+        self.send(Request { submission, secret: None }).await
+    }
+
+    /// Decides and durably records one submission together with the secret
+    /// it carries (a password or portal code hash), both or neither.
+    pub async fn submit_with_secret(&self, submission: Submission, secret: Secret) -> Result<Receipt, SubmitError> {
+        self.send(Request { submission, secret: Some(secret) }).await
+    }
+
+    async fn send(&self, request: Request) -> Result<Receipt, SubmitError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job::Submit(Box::new(submission), reply))
-            .await
-            .map_err(|_| StoreError::Closed)?;
+        self.jobs.send(Job::Submit(Box::new(request), reply)).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The state `decide` would see for `submission` now (read only), so a
+    /// page can show exactly the checks the rules make, e.g. at the bedside.
+    pub async fn state_for(&self, submission: &Submission) -> Result<State, StoreError> {
+        pool::read_state(&self.db, &self.reference, submission).await
+    }
+
+    /// The reference data the rules consult, for adapters that show it.
+    pub fn reference(&self) -> &ReferenceData {
+        &self.reference
     }
 
     /// Decides `subs` in order, each against the state the ones before it
@@ -185,17 +253,18 @@ enum BatchCommitter {
 }
 
 impl BatchCommitter {
-    async fn batch(&mut self, subs: Vec<Submission>) -> Vec<Result<Receipt, SubmitError>> {
+    async fn batch(&mut self, reference: &ReferenceData, requests: Vec<Request>) -> Vec<Result<Receipt, SubmitError>> {
         match self {
-            BatchCommitter::Pool(db) => commit_batch(db, &subs).await,
-            BatchCommitter::Thread(thread) => thread.batch(subs).await,
+            BatchCommitter::Pool(db) => commit_batch(db, reference, &requests).await,
+            BatchCommitter::Thread(thread) => thread.batch(reference.clone(), requests).await,
         }
     }
 
-    async fn atomic(&mut self, subs: Vec<Submission>) -> Result<Vec<Receipt>, AtomicError> {
+    async fn atomic(&mut self, reference: &ReferenceData, subs: Vec<Submission>) -> Result<Vec<Receipt>, AtomicError> {
+        let requests: Vec<Request> = subs.into_iter().map(|submission| Request { submission, secret: None }).collect();
         match self {
-            BatchCommitter::Pool(db) => commit_atomic(db, &subs).await,
-            BatchCommitter::Thread(thread) => thread.atomic(subs).await,
+            BatchCommitter::Pool(db) => commit_atomic(db, reference, &requests).await,
+            BatchCommitter::Thread(thread) => thread.atomic(reference.clone(), requests).await,
         }
     }
 }
@@ -207,6 +276,7 @@ async fn writer(
     mut rx: mpsc::Receiver<Job>,
     counters: Arc<Counters>,
 ) {
+    let reference = ReferenceData::new(options.reference.clone());
     let mut uncovered: u64 = 0;
     // An atomic job met while gathering a group waits here for its own turn.
     let mut held: Option<Job> = None;
@@ -222,7 +292,7 @@ async fn writer(
         if let Job::Atomic(subs, reply) = job {
             counters.batches.fetch_add(1, Ordering::Relaxed);
             counters.submissions.fetch_add(subs.len() as u64, Ordering::Relaxed);
-            let outcome = committer.atomic(subs).await;
+            let outcome = committer.atomic(&reference, subs).await;
             if let Ok(receipts) = &outcome {
                 uncovered += receipts.iter().map(|r| r.last_seq + 1 - r.first_seq).sum::<u64>();
             }
@@ -233,8 +303,8 @@ async fn writer(
             let mut next = Some(job);
             while let Some(job) = next.take() {
                 match job {
-                    Job::Submit(sub, reply) => {
-                        submissions.push(*sub);
+                    Job::Submit(request, reply) => {
+                        submissions.push(*request);
                         replies.push(reply);
                     }
                     Job::Checkpoint(reply) => checkpoint_replies.push(reply),
@@ -250,7 +320,7 @@ async fn writer(
             if !submissions.is_empty() {
                 counters.batches.fetch_add(1, Ordering::Relaxed);
                 counters.submissions.fetch_add(submissions.len() as u64, Ordering::Relaxed);
-                let outcomes = committer.batch(submissions).await;
+                let outcomes = committer.batch(&reference, submissions).await;
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     if let Ok(receipt) = &outcome {
                         uncovered += receipt.last_seq + 1 - receipt.first_seq;
@@ -330,12 +400,15 @@ pub fn claim_rejection(claim: &Claim) -> Rejection {
         "username" => format!("The username '{}' is taken; choose another.", claim.value),
         "mrn" => format!("Medical record number {} is already registered at this site.", claim.value),
         "fin" => format!("Facility identification number {} belongs to another site.", claim.value),
+        "signing_grant" => format!("Signing grant {} was already used; the signer authenticates again for this signature.", claim.value),
+        "api_token" => "This API token is already issued; make a new one.".to_owned(),
         other => format!("{other} '{}' is already taken.", claim.value),
     };
     let code = match claim.namespace {
-        "administration" => "already_administered",
-        "release" => "already_released",
-        _ => "already_taken",
+        "administration" => RejectionCode::AlreadyAdministered,
+        "release" => RejectionCode::AlreadyReleased,
+        "signing_grant" => RejectionCode::SigningGrantUsed,
+        _ => RejectionCode::AlreadyTaken,
     };
     Rejection::new(code, message)
 }
@@ -358,6 +431,8 @@ pub(crate) trait CommandTx {
     async fn lock_head(&mut self) -> Result<Head, StoreError>;
     /// Loads the projections of `keys` that exist into `state`.
     async fn load_entities(&mut self, keys: &[EntityKey], state: &mut State) -> Result<(), StoreError>;
+    /// Loads the records an index finds for `lookup` into `state`.
+    async fn load_lookup(&mut self, lookup: &Lookup, state: &mut State) -> Result<(), StoreError>;
     /// Which of these command ids are already recorded.
     async fn known_commands(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError>;
     /// Which of these `(namespace, value)` claims are already taken.
@@ -377,16 +452,21 @@ pub(crate) struct Written {
     pub(crate) claims: Vec<(Claim, u64)>,
     pub(crate) commands: Vec<(String, u64, u64)>,
     pub(crate) subjects: BTreeSet<(EntityKey, u64)>,
+    /// Secrets of the accepted submissions, stored beside the ledger.
+    pub(crate) secrets: Vec<Secret>,
 }
+
+/// A batch decided: the state after it, what it writes, and each submission's outcome.
+type Decided = (State, Written, Vec<Result<Receipt, Rejection>>);
 
 /// Decides every submission in order against `base`, skipping `excluded`.
 fn decide_batch(
     base: &State,
     head: Head,
-    subs: &[Submission],
+    requests: &[Request],
     known_commands: &HashSet<String>,
     excluded: &HashMap<usize, Rejection>,
-) -> (State, Written, Vec<Result<Receipt, Rejection>>) {
+) -> Result<Decided, StoreError> {
     let mut state = base.clone();
     let mut head = head;
     let mut written = Written {
@@ -395,11 +475,12 @@ fn decide_batch(
         claims: Vec::new(),
         commands: Vec::new(),
         subjects: BTreeSet::new(),
+        secrets: Vec::new(),
     };
     let mut batch_claims: HashSet<(&'static str, String)> = HashSet::new();
     let mut batch_commands: HashSet<&str> = HashSet::new();
-    let mut outcomes = Vec::with_capacity(subs.len());
-    for (i, sub) in subs.iter().enumerate() {
+    let mut outcomes = Vec::with_capacity(requests.len());
+    for (i, Request { submission: sub, secret }) in requests.iter().enumerate() {
         if let Some(rejection) = excluded.get(&i) {
             outcomes.push(Err(rejection.clone()));
             continue;
@@ -407,7 +488,7 @@ fn decide_batch(
         let id = sub.id.as_str();
         if known_commands.contains(id) || !batch_commands.insert(id) {
             outcomes.push(Err(Rejection::new(
-                "duplicate_command",
+                RejectionCode::DuplicateCommand,
                 format!("Command {id} was already recorded; it is not applied twice."),
             )));
             continue;
@@ -428,8 +509,10 @@ fn decide_batch(
         let first_seq = head.seq + 1;
         for event in &events {
             state.apply(event);
-            // Plain data with string-keyed maps only: serialising cannot fail.
-            let payload = serde_json::to_vec(event).unwrap_or_default();
+            // Plain data with string-keyed maps cannot fail to encode; if it
+            // ever did, the batch fails: an empty payload is never chained.
+            let payload = serde_json::to_vec(event)
+                .map_err(|e| StoreError::Invalid(format!("event {} cannot be encoded: {e}; nothing was recorded", event.kind())))?;
             let entry = head.append(Record {
                 recorded_at: sub.at.0,
                 actor: actor.clone(),
@@ -450,23 +533,27 @@ fn decide_batch(
             written.entries.push((entry, id.to_owned()));
         }
         written.commands.push((id.to_owned(), first_seq, head.seq));
+        written.secrets.extend(secret.iter().cloned());
         outcomes.push(Ok(Receipt { first_seq, last_seq: head.seq, events }));
     }
-    (state, written, outcomes)
+    Ok((state, written, outcomes))
 }
 
 /// Commits a batch; if the batch as a whole fails, each submission is retried
 /// alone so one bad submission cannot fail its neighbours.
-async fn commit_batch<C: Committer>(committer: &mut C, subs: &[Submission]) -> Vec<Result<Receipt, SubmitError>> {
-    match try_commit(committer, subs).await {
+async fn commit_batch<C: Committer>(committer: &mut C, reference: &ReferenceData, requests: &[Request]) -> Vec<Result<Receipt, SubmitError>> {
+    match try_commit(committer, reference, requests).await {
         Ok(outcomes) => outcomes.into_iter().map(|o| o.map_err(SubmitError::Rejected)).collect(),
-        Err(e) if subs.len() == 1 => vec![Err(SubmitError::Store(e))],
+        Err(e) if requests.len() == 1 => vec![Err(SubmitError::Store(e))],
         Err(e) => {
-            tracing::warn!("batch of {} failed ({e}); retrying one by one", subs.len());
-            let mut out = Vec::with_capacity(subs.len());
-            for sub in subs {
-                out.push(match try_commit(committer, std::slice::from_ref(sub)).await {
-                    Ok(mut o) => o.pop().unwrap_or_else(|| Err(Rejection::new("internal", "no outcome"))).map_err(SubmitError::Rejected),
+            tracing::warn!("batch of {} failed ({e}); retrying one by one", requests.len());
+            let mut out = Vec::with_capacity(requests.len());
+            for request in requests {
+                out.push(match try_commit(committer, reference, std::slice::from_ref(request)).await {
+                    Ok(mut o) => match o.pop() {
+                        Some(outcome) => outcome.map_err(SubmitError::Rejected),
+                        None => Err(SubmitError::Store(StoreError::Invalid("a submission got no outcome".into()))),
+                    },
                     Err(e) => Err(SubmitError::Store(e)),
                 });
             }
@@ -475,27 +562,31 @@ async fn commit_batch<C: Committer>(committer: &mut C, subs: &[Submission]) -> V
     }
 }
 
-/// Opens the transaction, locks the head and loads what `subs` need.
+/// Opens the transaction, locks the head and loads what the requests need:
+/// the entities they name, those the first ones lead to, and what the
+/// indexes find for their lookups; the rules get the reference data.
 async fn begin_decisions<'c, C: Committer>(
     committer: &'c mut C,
-    subs: &[Submission],
+    reference: &ReferenceData,
+    requests: &[Request],
 ) -> Result<(C::Tx<'c>, Head, State, HashSet<String>), StoreError> {
     let mut tx = committer.begin().await?;
     let head = tx.lock_head().await?;
 
-    let mut keys: BTreeSet<EntityKey> = subs.iter().flat_map(Submission::keys).collect();
-    let mut base = State::default();
+    let subs = requests.iter().map(|r| &r.submission);
+    let mut keys: BTreeSet<EntityKey> = subs.clone().flat_map(Submission::keys).collect();
+    let mut base = State { reference: reference.clone(), ..State::default() };
     tx.load_entities(&keys.iter().cloned().collect::<Vec<_>>(), &mut base).await?;
-    let dependent: Vec<EntityKey> = subs
-        .iter()
-        .flat_map(|s| s.dependent_keys(&base))
-        .filter(|k| keys.insert(k.clone()))
-        .collect();
+    let dependent: Vec<EntityKey> = subs.clone().flat_map(|s| s.dependent_keys(&base)).filter(|k| keys.insert(k.clone())).collect();
     if !dependent.is_empty() {
         tx.load_entities(&dependent, &mut base).await?;
     }
+    let lookups: BTreeSet<Lookup> = subs.clone().flat_map(Submission::lookups).collect();
+    for lookup in &lookups {
+        tx.load_lookup(lookup, &mut base).await?;
+    }
 
-    let ids: Vec<&str> = subs.iter().map(|s| s.id.as_str()).collect();
+    let ids: Vec<&str> = subs.map(|s| s.id.as_str()).collect();
     let known_commands = tx.known_commands(&ids).await?;
     Ok((tx, head, base, known_commands))
 }
@@ -507,14 +598,14 @@ async fn taken_claims(tx: &mut impl CommandTx, written: &Written) -> Result<Hash
     tx.taken_claims(&wanted).await
 }
 
-async fn try_commit<C: Committer>(committer: &mut C, subs: &[Submission]) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
-    let (mut tx, head, base, known_commands) = begin_decisions(committer, subs).await?;
+async fn try_commit<C: Committer>(committer: &mut C, reference: &ReferenceData, requests: &[Request]) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+    let (mut tx, head, base, known_commands) = begin_decisions(committer, reference, requests).await?;
 
     // Decide, then check the claims against the database; a submission whose
     // claim is taken is refused and the rest decided again without it.
     let mut excluded: HashMap<usize, Rejection> = HashMap::new();
     let (state, written, outcomes) = loop {
-        let (state, written, outcomes) = decide_batch(&base, head, subs, &known_commands, &excluded);
+        let (state, written, outcomes) = decide_batch(&base, head, requests, &known_commands, &excluded)?;
         let taken = taken_claims(&mut tx, &written).await?;
         if taken.is_empty() {
             break (state, written, outcomes);
@@ -545,9 +636,9 @@ async fn try_commit<C: Committer>(committer: &mut C, subs: &[Submission]) -> Res
 
 /// The all-or-nothing path: the same decisions and writes as `try_commit`,
 /// but the first refusal rolls back the whole transaction.
-async fn commit_atomic<C: Committer>(committer: &mut C, subs: &[Submission]) -> Result<Vec<Receipt>, AtomicError> {
-    let (mut tx, head, base, known_commands) = begin_decisions(committer, subs).await?;
-    let (state, written, outcomes) = decide_batch(&base, head, subs, &known_commands, &HashMap::new());
+async fn commit_atomic<C: Committer>(committer: &mut C, reference: &ReferenceData, requests: &[Request]) -> Result<Vec<Receipt>, AtomicError> {
+    let (mut tx, head, base, known_commands) = begin_decisions(committer, reference, requests).await?;
+    let (state, written, outcomes) = decide_batch(&base, head, requests, &known_commands, &HashMap::new())?;
     let mut receipts = Vec::with_capacity(outcomes.len());
     let mut refused = None;
     for (index, outcome) in outcomes.into_iter().enumerate() {

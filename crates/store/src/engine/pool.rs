@@ -2,9 +2,9 @@
 //! where a pool is all there is, such as signing checkpoints). Multi-row
 //! statements keep round trips to the server few.
 
-use super::{pow2_chunks, seq_i64, seq_u64, CommandTx, Committer, Written};
+use super::{pow2_chunks, seq_i64, seq_u64, CommandTx, Committer, Secret, Written};
 use crate::{hash32, placeholders, Database, StoreError};
-use celltrace_domain::{Claim, EntityKey, EntityKind, State};
+use celltrace_domain::{Claim, EntityKey, EntityKind, Lookup, State};
 use celltrace_ledger::{Entry, Head};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -28,6 +28,22 @@ impl CommandTx for PoolTx {
 
     async fn load_entities(&mut self, keys: &[EntityKey], state: &mut State) -> Result<(), StoreError> {
         load_entities(&mut self.0, keys, state).await
+    }
+
+    async fn load_lookup(&mut self, lookup: &Lookup, state: &mut State) -> Result<(), StoreError> {
+        let rows = match lookup {
+            Lookup::PlansOf(person) => {
+                sqlx::query("SELECT kind, id, body FROM entities WHERE person = $1 AND kind = 'plan'")
+                    .bind(person.to_string())
+                    .fetch_all(&mut *self.0)
+                    .await?
+            }
+        };
+        for row in rows {
+            let (key, body) = entity_row(&row)?;
+            state.load(&key, &body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+        Ok(())
     }
 
     async fn known_commands(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError> {
@@ -60,6 +76,22 @@ impl CommandTx for PoolTx {
     async fn rollback(self) -> Result<(), StoreError> {
         Ok(self.0.rollback().await?)
     }
+}
+
+/// The state `decide` would see for `submission` now, read in one
+/// transaction without locking the chain head (nothing is written).
+pub(crate) async fn read_state(db: &Database, reference: &celltrace_domain::ReferenceData, submission: &celltrace_domain::Submission) -> Result<State, StoreError> {
+    let mut tx = PoolTx(db.pool().begin().await?);
+    let mut state = State { reference: reference.clone(), ..State::default() };
+    let keys = submission.keys();
+    tx.load_entities(&keys, &mut state).await?;
+    let dependent: Vec<EntityKey> = submission.dependent_keys(&state).into_iter().filter(|k| !keys.contains(k)).collect();
+    tx.load_entities(&dependent, &mut state).await?;
+    for lookup in submission.lookups() {
+        tx.load_lookup(&lookup, &mut state).await?;
+    }
+    tx.rollback().await?;
+    Ok(state)
 }
 
 /// Locks the chain head for this transaction and reads it.
@@ -156,6 +188,9 @@ async fn write_all(tx: &mut Transaction<'static, Any>, state: &State, written: &
     write_claims(tx, &written.claims).await?;
     write_commands(tx, &written.commands).await?;
     write_subjects(tx, &written.subjects).await?;
+    for secret in &written.secrets {
+        write_secret(tx, secret).await?;
+    }
     if let Some((last, _)) = written.entries.last() {
         sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(seq_i64(last.seq)?)
@@ -268,4 +303,60 @@ async fn write_subjects(tx: &mut Transaction<'static, Any>, subjects: &BTreeSet<
         query.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// Stores a secret beside the ledger (same statements on both backends).
+pub(crate) async fn write_secret(tx: &mut Transaction<'static, Any>, secret: &Secret) -> Result<(), StoreError> {
+    for (sql, binds) in secret_statements(secret) {
+        let mut query = sqlx::query(sql);
+        for value in binds {
+            query = match value {
+                SecretValue::Text(t) => query.bind(t),
+                SecretValue::Bytes(b) => query.bind(b),
+                SecretValue::Int(i) => query.bind(i),
+            };
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// A value bound into a secret's statement.
+pub(crate) enum SecretValue {
+    Text(String),
+    Bytes(Vec<u8>),
+    Int(i64),
+}
+
+/// The statements that store a secret, written once for both connections
+/// (the pool here, the SQLite writer thread's own connection there).
+pub(crate) fn secret_statements(secret: &Secret) -> Vec<(&'static str, Vec<SecretValue>)> {
+    use SecretValue::*;
+    match secret {
+        Secret::Password { staff, hash, end_sessions } => {
+            let mut statements = vec![(
+                "INSERT INTO credentials (staff_id, password_hash, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (staff_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+                vec![Text(staff.to_string()), Text(hash.clone()), Int(now_micros())],
+            )];
+            if *end_sessions {
+                statements.push(("DELETE FROM sessions WHERE staff_id = $1", vec![Text(staff.to_string())]));
+            }
+            statements
+        }
+        Secret::PortalCode { person, code_hash, issued_by, language, expires_at } => vec![(
+            "INSERT INTO portal_accounts (person_id, code_hash, code_expires_at, code_issued_by, password_hash, language, updated_at) \
+             VALUES ($1, $2, $3, $4, NULL, $5, $6) \
+             ON CONFLICT (person_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, \
+             code_issued_by = excluded.code_issued_by, updated_at = excluded.updated_at",
+            vec![Text(person.to_string()), Bytes(code_hash.clone()), Int(*expires_at), Text(issued_by.to_string()), Text(language.clone()), Int(now_micros())],
+        )],
+    }
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }

@@ -4,9 +4,10 @@
 //! async driver's round trip per statement, is what lets a batch cost little
 //! more than SQLite itself.
 
-use super::{commit_atomic, commit_batch, seq_i64, seq_u64, AtomicError, CommandTx, Committer, Receipt, SubmitError, Written};
+use super::pool::{secret_statements, SecretValue};
+use super::{commit_atomic, commit_batch, seq_i64, seq_u64, AtomicError, CommandTx, Committer, Receipt, Request, SubmitError, Written};
 use crate::{hash32, StoreError, SQLITE_SETTINGS};
-use celltrace_domain::{EntityKey, State, Submission};
+use celltrace_domain::{EntityKey, EntityKind, Lookup, ReferenceData, State};
 use celltrace_ledger::Head;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashSet;
@@ -15,8 +16,8 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 enum Work {
-    Batch(Vec<Submission>, oneshot::Sender<Vec<Result<Receipt, SubmitError>>>),
-    Atomic(Vec<Submission>, oneshot::Sender<Result<Vec<Receipt>, AtomicError>>),
+    Batch(ReferenceData, Vec<Request>, oneshot::Sender<Vec<Result<Receipt, SubmitError>>>),
+    Atomic(ReferenceData, Vec<Request>, oneshot::Sender<Result<Vec<Receipt>, AtomicError>>),
 }
 
 /// Handle to the writer thread; the thread ends when the handle is dropped.
@@ -38,18 +39,18 @@ impl WriterThread {
         WriterThread { work }
     }
 
-    pub(super) async fn batch(&self, subs: Vec<Submission>) -> Vec<Result<Receipt, SubmitError>> {
-        let count = subs.len();
+    pub(super) async fn batch(&self, reference: ReferenceData, requests: Vec<Request>) -> Vec<Result<Receipt, SubmitError>> {
+        let count = requests.len();
         let (reply, answer) = oneshot::channel();
-        if self.work.send(Work::Batch(subs, reply)).is_err() {
+        if self.work.send(Work::Batch(reference, requests, reply)).is_err() {
             return (0..count).map(|_| Err(SubmitError::Store(StoreError::Closed))).collect();
         }
         answer.await.unwrap_or_else(|_| (0..count).map(|_| Err(SubmitError::Store(StoreError::Closed))).collect())
     }
 
-    pub(super) async fn atomic(&self, subs: Vec<Submission>) -> Result<Vec<Receipt>, AtomicError> {
+    pub(super) async fn atomic(&self, reference: ReferenceData, requests: Vec<Request>) -> Result<Vec<Receipt>, AtomicError> {
         let (reply, answer) = oneshot::channel();
-        self.work.send(Work::Atomic(subs, reply)).map_err(|_| StoreError::Closed)?;
+        self.work.send(Work::Atomic(reference, requests, reply)).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -77,16 +78,16 @@ fn run(path: &PathBuf, queue: &mpsc::Receiver<Work>) {
     }
     while let Ok(work) = queue.recv() {
         match (&mut committer, work) {
-            (Ok(committer), Work::Batch(subs, reply)) => {
-                let _ = reply.send(runtime.block_on(commit_batch(committer, &subs)));
+            (Ok(committer), Work::Batch(reference, requests, reply)) => {
+                let _ = reply.send(runtime.block_on(commit_batch(committer, &reference, &requests)));
             }
-            (Ok(committer), Work::Atomic(subs, reply)) => {
-                let _ = reply.send(runtime.block_on(commit_atomic(committer, &subs)));
+            (Ok(committer), Work::Atomic(reference, requests, reply)) => {
+                let _ = reply.send(runtime.block_on(commit_atomic(committer, &reference, &requests)));
             }
-            (Err(e), Work::Batch(subs, reply)) => {
-                let _ = reply.send(subs.iter().map(|_| Err(SubmitError::Store(StoreError::Invalid(e.to_string())))).collect());
+            (Err(e), Work::Batch(_, requests, reply)) => {
+                let _ = reply.send(requests.iter().map(|_| Err(SubmitError::Store(StoreError::Invalid(e.to_string())))).collect());
             }
-            (Err(e), Work::Atomic(_, reply)) => {
+            (Err(e), Work::Atomic(_, _, reply)) => {
                 let _ = reply.send(Err(AtomicError::Store(StoreError::Invalid(e.to_string()))));
             }
         }
@@ -136,6 +137,20 @@ impl CommandTx for SqliteTx<'_> {
             let body: Option<String> = select.query_row(params![key.kind.as_str(), key.id], |r| r.get(0)).optional()?;
             if let Some(body) = body {
                 state.load(key, &body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_lookup(&mut self, lookup: &Lookup, state: &mut State) -> Result<(), StoreError> {
+        match lookup {
+            Lookup::PlansOf(person) => {
+                let mut select = self.conn.prepare_cached("SELECT id, body FROM entities WHERE person = ?1 AND kind = 'plan'")?;
+                let rows = select.query_map(params![person.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+                for row in rows {
+                    let (id, body) = row?;
+                    state.load(&EntityKey { kind: EntityKind::Plan, id }, &body).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                }
             }
         }
         Ok(())
@@ -214,6 +229,19 @@ impl CommandTx for SqliteTx<'_> {
         let mut insert = self.conn.prepare_cached("INSERT INTO entry_subjects (kind, id, seq) VALUES (?1, ?2, ?3)")?;
         for (key, seq) in &written.subjects {
             insert.execute(params![key.kind.as_str(), key.id, seq_i64(*seq)?])?;
+        }
+        for secret in &written.secrets {
+            for (sql, binds) in secret_statements(secret) {
+                let values: Vec<rusqlite::types::Value> = binds
+                    .into_iter()
+                    .map(|v| match v {
+                        SecretValue::Text(t) => rusqlite::types::Value::Text(t),
+                        SecretValue::Bytes(b) => rusqlite::types::Value::Blob(b),
+                        SecretValue::Int(i) => rusqlite::types::Value::Integer(i),
+                    })
+                    .collect();
+                self.conn.prepare_cached(sql)?.execute(rusqlite::params_from_iter(values))?;
+            }
         }
         if let Some((last, _)) = written.entries.last() {
             self.conn
