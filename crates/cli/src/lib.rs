@@ -11,6 +11,7 @@ pub mod label;
 pub mod evidence;
 pub mod import;
 pub mod products;
+pub mod tokens;
 
 use std::sync::{Arc, OnceLock};
 

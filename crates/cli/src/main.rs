@@ -2,7 +2,6 @@
 
 use celltrace::config::{Config, Overrides};
 use celltrace::{bench, demo, evidence, import, isbt, keys, label, products};
-use celltrace_domain::ids::StaffId;
 use celltrace_domain::time::Timestamp;
 use celltrace_store::{verify, Database, Engine};
 use clap::{Parser, Subcommand};
@@ -164,7 +163,7 @@ enum IsbtCmd {
 
 #[derive(Subcommand)]
 enum TokenCmd {
-    /// Create a token for a member of staff; it is printed once and stored only as a hash.
+    /// Issue a token to a member of staff (a ledger event); it is printed once and recorded only as a hash.
     Create {
         /// Staff id the token acts as.
         #[arg(long)]
@@ -172,6 +171,23 @@ enum TokenCmd {
         /// What the token is for.
         #[arg(long, default_value = "api")]
         label: String,
+        /// Days until it stops working (no expiry when absent).
+        #[arg(long)]
+        expires_days: Option<u32>,
+    },
+    /// Revoke a token by its id (tok-...); it stops working at once on every server.
+    Revoke {
+        /// The token's id, as `token list` shows it.
+        token: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// List a member of staff's tokens (never the tokens themselves).
+    List {
+        /// Staff id.
+        #[arg(long)]
+        staff: String,
     },
 }
 
@@ -322,17 +338,25 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Token { action: TokenCmd::Create { staff, label } } => {
+        Cmd::Token { action } => {
             let db = open(&config).await?;
-            let staff = StaffId::parse(&staff).map_err(|e| e.to_string())?;
-            if db.get::<celltrace_domain::model::Staff>(celltrace_domain::EntityKind::Staff, staff.as_str()).await.map_err(|e| e.to_string())?.is_none() {
-                return Err(format!("there is no staff account '{staff}'"));
+            let engine = start_engine(&config, db).await?;
+            match action {
+                TokenCmd::Create { staff, label, expires_days } => {
+                    let (id, token) = celltrace::tokens::create(&engine, &staff, &label, expires_days).await?;
+                    eprintln!("issued API token {id} to {staff}; it is shown once:");
+                    println!("{token}");
+                }
+                TokenCmd::Revoke { token, reason } => {
+                    celltrace::tokens::revoke(&engine, &token, &reason).await?;
+                    println!("revoked {token}");
+                }
+                TokenCmd::List { staff } => {
+                    for line in celltrace::tokens::list(&engine, &staff).await? {
+                        println!("{line}");
+                    }
+                }
             }
-            let mut bytes = [0u8; 32];
-            getrandom::getrandom(&mut bytes).map_err(|e| e.to_string())?;
-            let token = format!("ct_{}", hex::encode(bytes));
-            db.add_api_token(&token, &staff, &label, now().0).await.map_err(|e| e.to_string())?;
-            println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::PublicKey => {

@@ -28,7 +28,7 @@ async fn acknowledged_commands_survive_sigkill() {
             engine.submit(sub).await.expect("clinic");
         }
         let token = format!("ct_test_{}", db.backend);
-        database.add_api_token(&token, &"nurse".parse().expect("id"), "crash test", 0).await.expect("token");
+        engine.submit(celltrace_testkit::api_token(&token, "nurse", now())).await.expect("token");
         drop(engine);
 
         let mut rng = Lcg(0x5eed);

@@ -20,7 +20,9 @@ async fn demo() -> (TestDb, Database, Router) {
     let engine = Engine::start(database.clone(), celltrace::engine_options(celltrace_ledger::SigningKey::from_bytes(&[3; 32])).expect("reference data"));
     celltrace::demo::load(&engine, now()).await.expect("demo");
     for (token, staff) in [("auditor-token", "auditor"), ("nurse-token", "nurse.fatima"), ("logistics-token", "log.khan")] {
-        database.add_api_token(token, &staff.parse().expect("id"), "fhir test", now().0).await.expect("token");
+        let mut issue = celltrace_testkit::api_token(token, staff, now());
+        issue.site = "dubai-clinic".parse().expect("id");
+        engine.submit(issue).await.expect("token");
     }
     (db, database, celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference().expect("reference data") }))
 }

@@ -38,8 +38,9 @@ async fn two_servers_one_administration() {
     for s in setup {
         s.await.expect("setup");
     }
-    database.add_api_token("ct_race_a", &"nurse".parse().expect("id"), "race a", 0).await.expect("token");
-    database.add_api_token("ct_race_b", &"nurse2".parse().expect("id"), "race b", 0).await.expect("token");
+    for (token, staff) in [("ct_race_a", "nurse"), ("ct_race_b", "nurse2")] {
+        engine.submit(celltrace_testkit::api_token(token, staff, now())).await.expect("token");
+    }
     drop(engine);
 
     let a = Server::start(&db).await;

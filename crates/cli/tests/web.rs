@@ -303,7 +303,9 @@ async fn bedside_app() -> (TestDb, Router) {
     }
     let hash = celltrace_web::auth::hash_password("nurse password 1").expect("hash");
     for staff in ["nurse", "nurse2", "logistics", "tech", "qa", "doc"] {
-        database.set_password_hash(&staff.parse().expect("id"), &hash, 0).await.expect("password");
+        let set = submission("system", now(), Command::SetPassword { staff: staff.parse().expect("id"), change: celltrace_domain::model::PasswordChange::Initial });
+        let secret = celltrace_store::Secret::Password { staff: staff.parse().expect("id"), hash: hash.clone(), end_sessions: false };
+        engine.submit_with_secret(set, secret).await.expect("password");
     }
     (db, celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference().expect("reference data") }))
 }

@@ -116,7 +116,8 @@ pub struct ProjectionRow {
     pub key: EntityKey,
     /// Site it belongs to (for site-scoped queries).
     pub site: String,
-    /// The patient or donor it concerns, if any.
+    /// The person it concerns, if any: the patient or donor of a clinical
+    /// record, the member of staff who owns an API token.
     pub person: Option<String>,
     /// Its status word, for work queues.
     pub status: String,
@@ -716,10 +717,11 @@ impl State {
             EntityKind::ApiToken => {
                 let t = self.api_tokens.get(key.id.as_str())?;
                 let status = if t.revoked.is_some() { "revoked" } else { "active" };
+                // Listed by their owner (the `person` column is whoever a record concerns).
                 Some(ProjectionRow {
                     key: key.clone(),
                     site: "all".to_owned(),
-                    person: None,
+                    person: Some(t.staff.to_string()),
                     status: status.to_owned(),
                     reference: Some(t.token_hash.clone()),
                     body: serde_json::to_string(t).unwrap_or_default(),

@@ -39,20 +39,6 @@ impl Database {
         row.map(|r| StaffId::parse(&r.try_get::<String, _>(0)?).map_err(corrupt)).transpose()
     }
 
-    /// Stores (or replaces) a member of staff's password hash.
-    pub async fn set_password_hash(&self, staff: &StaffId, password_hash: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO credentials (staff_id, password_hash, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (staff_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-        )
-        .bind(staff.to_string())
-        .bind(password_hash.to_owned())
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     /// A member of staff's password hash, if one is set.
     pub async fn password_hash(&self, staff: &StaffId) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT password_hash FROM credentials WHERE staff_id = $1")

@@ -3,7 +3,7 @@
 //! chose, and portal sessions. Secrets are kept only as hashes.
 
 use crate::{Database, StoreError};
-use celltrace_domain::ids::{PersonId, StaffId};
+use celltrace_domain::ids::PersonId;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -33,34 +33,6 @@ pub fn normalise_code(code: &str) -> String {
 }
 
 impl Database {
-    /// Issues a one-time code for `person`, replacing any earlier code. The
-    /// password, if one is set, stays valid until the code is used.
-    pub async fn issue_portal_code(
-        &self,
-        person: &PersonId,
-        code: &str,
-        issued_by: &StaffId,
-        language: &str,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO portal_accounts (person_id, code_hash, code_expires_at, code_issued_by, password_hash, language, updated_at) \
-             VALUES ($1, $2, $3, $4, NULL, $5, $6) \
-             ON CONFLICT (person_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at, \
-             code_issued_by = excluded.code_issued_by, updated_at = excluded.updated_at",
-        )
-        .bind(person.to_string())
-        .bind(hash(&normalise_code(code)))
-        .bind(expires_at)
-        .bind(issued_by.to_string())
-        .bind(language.to_owned())
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     /// Uses `person`'s one-time code to set their password. The code works
     /// once: the conditional update lets only one of two racing uses win.
     /// Returns whether the code was right and unexpired.
@@ -76,22 +48,6 @@ impl Database {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Sets a patient's password directly (demo data and imports; patients
-    /// set their own through a one-time code).
-    pub async fn set_portal_password(&self, person: &PersonId, password_hash: &str, language: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO portal_accounts (person_id, password_hash, language, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (person_id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at",
-        )
-        .bind(person.to_string())
-        .bind(password_hash.to_owned())
-        .bind(language.to_owned())
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
     }
 
     /// A patient's password hash, if they have set one.

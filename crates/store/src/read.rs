@@ -183,37 +183,41 @@ impl Database {
         Ok(state)
     }
 
-    /// Stores a new API token for a member of staff and returns its hash id.
-    /// The caller hands the token to the person once; only its hash is kept.
-    pub async fn add_api_token(&self, token: &str, staff: &StaffId, label: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO api_tokens (token_hash, staff_id, label, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash(token))
-            .bind(staff.to_string())
-            .bind(label.to_owned())
-            .bind(now)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// The member of staff an API token belongs to, unless unknown or revoked.
-    pub async fn staff_for_token(&self, token: &str) -> Result<Option<StaffId>, StoreError> {
-        let row = sqlx::query("SELECT staff_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+    /// The member of staff an API token acts as: its record (issued in the
+    /// ledger) must exist, not be revoked or expired at `now`, and its owner's
+    /// account must be active, so a revocation or deactivation takes effect at
+    /// once on every server.
+    pub async fn staff_for_token(&self, token: &str, now: i64) -> Result<Option<StaffId>, StoreError> {
+        let row = sqlx::query("SELECT body FROM entities WHERE kind = 'api_token' AND reference = $1")
             .bind(token_hash(token))
             .fetch_optional(self.pool())
             .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => {
-                let id: String = r.try_get(0)?;
-                StaffId::parse(&id).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
-            }
+        let Some(row) = row else { return Ok(None) };
+        let body: String = row.try_get(0)?;
+        let record: celltrace_domain::model::ApiToken =
+            serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("an API token record: {e}")))?;
+        if !record.usable(celltrace_domain::time::Timestamp(now)) {
+            return Ok(None);
         }
+        let staff: Option<celltrace_domain::model::Staff> = self.get(EntityKind::Staff, record.staff.as_str()).await?;
+        Ok(staff.filter(|s| s.active).map(|s| s.id))
+    }
+
+    /// The API tokens issued to a member of staff, newest first.
+    pub async fn tokens_of(&self, staff: &StaffId) -> Result<Vec<celltrace_domain::model::ApiToken>, StoreError> {
+        let rows = sqlx::query("SELECT body FROM entities WHERE kind = 'api_token' AND person = $1 ORDER BY last_seq DESC")
+            .bind(staff.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.try_get::<String, _>(0)?).map_err(|e| StoreError::Corrupt(format!("an API token record: {e}"))))
+            .collect()
     }
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
-    // Tokens are 256-bit random values, so a plain hash is enough to keep them
-    // useless if the table leaks; passwords get argon2id elsewhere.
-    Sha256::digest(token.as_bytes()).to_vec()
+/// The SHA-256 of an API token, hex: what the ledger's token record keeps.
+/// Tokens are 256-bit random values, so a plain hash is enough to keep them
+/// useless if the table leaks; passwords get argon2id elsewhere.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }

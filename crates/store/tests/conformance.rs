@@ -9,7 +9,7 @@ use celltrace_domain::command::Command;
 use celltrace_domain::model::{Unit, UnitStatus};
 use celltrace_domain::{EntityKey, EntityKind};
 use celltrace_ledger::SigningKey;
-use celltrace_store::{verify, AtomicError, Database, Engine, EngineOptions, SubmitError};
+use celltrace_store::{verify, AtomicError, Database, Engine, EngineOptions, Secret, SubmitError};
 use celltrace_testkit::{administer, clinic, now, reference, released_unit, witness_grant, TestDb};
 
 fn key() -> SigningKey {
@@ -350,10 +350,21 @@ async fn a_portal_code_works_once_before_it_expires_and_sessions_end() {
     for db in TestDb::all().await {
         let engine = engine(&db).await;
         let database = engine.database();
+        let at = now();
+        submit_all(&engine, clinic(at)).await;
+        submit_all(&engine, released_unit(1, at).into_iter().take(1).collect()).await;
         let person: PersonId = "p-1".parse().expect("id");
         let nurse: StaffId = "nurse".parse().expect("id");
-        let t = 1_000_000_000;
-        database.issue_portal_code(&person, "K7Q4-M2XP-9D", &nurse, "ar", t + 100, t).await.expect("issue");
+        let t = at.0;
+        // Granting portal access is a ledger event; the code's hash is stored beside it, together.
+        let grant = |code: &str, language: &str, expires_at: i64| {
+            let secret = Secret::PortalCode { person: person.clone(), code_hash: celltrace_store::portal::code_hash(code), issued_by: nurse.clone(), language: language.into(), expires_at };
+            (celltrace_testkit::submission("nurse", at, Command::GrantPortalAccess { person: person.clone() }), secret)
+        };
+        let (sub, secret) = grant("K7Q4-M2XP-9D", "ar", t + 100);
+        engine.submit_with_secret(sub, secret).await.expect("issue");
+        let trail = database.trail(&EntityKey::new(EntityKind::Person, "p-1")).await.expect("trail");
+        assert!(trail.iter().any(|(e, _)| e.record.kind == "portal_access_granted"), "{}: the grant is in the patient's trail", db.backend);
         assert_eq!(database.portal_password_hash(&person).await.expect("read"), None, "no password before the code is used");
         assert_eq!(database.portal_language(&person).await.expect("read").as_deref(), Some("ar"));
         assert!(!database.redeem_portal_code(&person, "K7Q4-M2XP-9E", "hash-1", t + 1).await.expect("redeem"), "a wrong code");
@@ -369,7 +380,8 @@ async fn a_portal_code_works_once_before_it_expires_and_sessions_end() {
         assert!(!database.redeem_portal_code(&person, "K7Q4-M2XP-9D", "hash-c", t + 3).await.expect("redeem"), "used up");
 
         // A new code replaces the old one and keeps the password until used; an expired one does nothing.
-        database.issue_portal_code(&person, "AAAA-BBBB-CC", &nurse, "en", t + 10, t + 5).await.expect("reissue");
+        let (sub, secret) = grant("AAAA-BBBB-CC", "en", t + 10);
+        engine.submit_with_secret(sub, secret).await.expect("reissue");
         assert_eq!(database.portal_password_hash(&person).await.expect("read").as_deref(), Some(stored.as_str()));
         assert!(!database.redeem_portal_code(&person, "AAAA-BBBB-CC", "hash-d", t + 10).await.expect("redeem"), "expired");
         database.set_portal_language(&person, "hi", t + 11).await.expect("language");

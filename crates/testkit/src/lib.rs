@@ -105,6 +105,20 @@ pub fn reference() -> std::sync::Arc<dyn celltrace_domain::Reference> {
     SHIPPED.get_or_init(|| std::sync::Arc::new(celltrace_reference::ReferenceData::shipped().expect("the shipped reference data parses"))).clone()
 }
 
+/// The local operator issues the API token `token` to `staff` (a ledger
+/// event recording only its SHA-256, as `celltrace token create` does).
+pub fn api_token(token: &str, staff: &str, at: Timestamp) -> Submission {
+    use sha2::{Digest, Sha256};
+    let token_hash: String = Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    submission("system", at, Command::IssueApiToken {
+        token: id(&format!("tok-{}", &token_hash[..16])),
+        staff: id(staff),
+        label: "test".into(),
+        token_hash,
+        expires_at: None,
+    })
+}
+
 /// The consent template and version celltrace ships.
 pub const CONSENT: (&str, &str) = ("celltrace-consent", "2026.1");
 

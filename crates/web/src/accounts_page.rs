@@ -118,8 +118,10 @@ async fn staff_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Man
         Err(Ok(message)) => return again(message),
         Err(Err(r)) => return r,
     }
-    match state.db().set_password_hash(&staff, &hash, crate::now_micros()).await {
+    let secret = celltrace_store::Secret::Password { staff: staff.clone(), hash, end_sessions: false };
+    match crate::forms::submit_with_secret(&state, &viewer, Command::SetPassword { staff, change: celltrace_domain::model::PasswordChange::Initial }, secret).await {
         Ok(()) => Redirect::to("/admin/staff").into_response(),
-        Err(e) => auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("The account was created but its password was not stored: {e}. Set it again.")),
+        Err(Ok(message)) => auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &format!("The account was created but its password was refused: {message}")),
+        Err(Err(r)) => r,
     }
 }

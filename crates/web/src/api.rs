@@ -144,11 +144,11 @@ async fn ledger_head(State(state): State<AppState>) -> Response {
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, Response> {
     let token = crate::auth::bearer_token(headers).ok_or_else(|| {
-            error(StatusCode::UNAUTHORIZED, "unauthenticated", "Send an API token as 'Authorization: Bearer TOKEN'; an administrator creates one with 'celltrace token create'.")
+            error(StatusCode::UNAUTHORIZED, "unauthenticated", "Send an API token as 'Authorization: Bearer TOKEN'; an administrator issues one with 'celltrace token create'.")
         })?;
-    match state.db().staff_for_token(token).await {
+    match state.db().staff_for_token(token, now_micros()).await {
         Ok(Some(staff)) => Ok(Actor::Staff(staff)),
-        Ok(None) => Err(error(StatusCode::UNAUTHORIZED, "unauthenticated", "This API token is unknown or revoked.")),
+        Ok(None) => Err(error(StatusCode::UNAUTHORIZED, "unauthenticated", "This API token is unknown, revoked or expired, or its owner's account is deactivated.")),
         Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, "database", e.to_string())),
     }
 }

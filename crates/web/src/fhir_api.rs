@@ -63,7 +63,7 @@ async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Reader, Respons
     let token = crate::auth::bearer_token(headers).ok_or_else(|| {
             outcome(StatusCode::UNAUTHORIZED, IssueType::Login, "Send an API token as 'Authorization: Bearer TOKEN'; an administrator creates one with 'celltrace token create'.")
         })?;
-    let staff_id = match state.db().staff_for_token(token).await {
+    let staff_id = match state.db().staff_for_token(token, crate::now_micros()).await {
         Ok(Some(id)) => id,
         Ok(None) => return Err(outcome(StatusCode::UNAUTHORIZED, IssueType::Login, "This API token is unknown or revoked.")),
         Err(e) => return Err(unavailable(e)),

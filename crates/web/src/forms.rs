@@ -180,6 +180,18 @@ pub(crate) async fn submit(state: &AppState, viewer: &Viewer, command: Command) 
     }
 }
 
+/// Submits `command` as the viewer with the secret it carries (a password
+/// or portal code hash), recorded together or not at all.
+pub(crate) async fn submit_with_secret(state: &AppState, viewer: &Viewer, command: Command, secret: celltrace_store::Secret) -> Result<(), Result<String, Response>> {
+    let id = CommandId::parse(&uuid::Uuid::now_v7().to_string()).map_err(|e| Err(auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())))?;
+    let submission = Submission { id, actor: Actor::Staff(viewer.staff.id.clone()), site: viewer.site.id.clone(), at: Timestamp(now_micros()), command };
+    match state.engine.submit_with_secret(submission, secret).await {
+        Ok(_) => Ok(()),
+        Err(SubmitError::Rejected(r)) => Err(Ok(r.message)),
+        Err(SubmitError::Store(e)) => Err(Err(auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("Nothing was recorded: {e}")))),
+    }
+}
+
 pub(crate) fn csrf_ok(viewer: &Viewer, values: &Values) -> Result<(), Response> {
     viewer.check_csrf(&value(values, "csrf"))
 }

@@ -379,24 +379,28 @@ async fn setup(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
             memberships: vec![Membership { site: site.clone(), roles: [Role::Administrator].into_iter().collect() }],
         },
     ];
-    for command in commands {
+    let hash = match auth::hash_password(&form.password) {
+        Ok(h) => h,
+        Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    };
+    // The first password is a ledger event too (its hash is stored beside, in the same transaction).
+    let password = (Command::SetPassword { staff: staff.clone(), change: PasswordChange::Initial }, celltrace_store::Secret::Password { staff: staff.clone(), hash, end_sessions: false });
+    let steps = commands.into_iter().map(|c| (c, None)).chain(std::iter::once((password.0, Some(password.1))));
+    for (command, secret) in steps {
         let id = match new_command_id() {
             Ok(id) => id,
             Err(r) => return r,
         };
         let submission = Submission { id, actor: system.clone(), site: site.clone(), at: now, command };
-        match state.engine.submit(submission).await {
+        let outcome = match secret {
+            Some(secret) => state.engine.submit_with_secret(submission, secret).await,
+            None => state.engine.submit(submission).await,
+        };
+        match outcome {
             Ok(_) => {}
             Err(SubmitError::Rejected(r)) => return setup_page(&headers, Some(r.message), form, StatusCode::UNPROCESSABLE_ENTITY).await,
             Err(SubmitError::Store(e)) => return unavailable(e),
         }
-    }
-    let hash = match auth::hash_password(&form.password) {
-        Ok(h) => h,
-        Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
-    };
-    if let Err(e) = db.set_password_hash(&staff, &hash, now.0).await {
-        return unavailable(e);
     }
     Redirect::to("/login").into_response()
 }

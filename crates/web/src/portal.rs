@@ -1304,11 +1304,18 @@ async fn issue_code(State(state): State<AppState>, Can { viewer, .. }: Can<Recor
     let now = now_micros();
     let expires_at = now + CODE_MICROS;
     let lang = lang_of(person.language);
-    if let Err(e) = state.db().issue_portal_code(&person.id, &code, &viewer.staff.id, lang.code(), expires_at, now).await {
-        return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
-    }
-    if let Err(r) = crate::pages::record_view(&state, &viewer, &person.id, "portal access code issued").await {
-        return r;
+    // Granting portal access is a ledger event; the code's hash is stored beside it, together.
+    let secret = celltrace_store::Secret::PortalCode {
+        person: person.id.clone(),
+        code_hash: celltrace_store::portal::code_hash(&code),
+        issued_by: viewer.staff.id.clone(),
+        language: lang.code().to_owned(),
+        expires_at,
+    };
+    match crate::forms::submit_with_secret(&state, &viewer, Command::GrantPortalAccess { person: person.id.clone() }, secret).await {
+        Ok(()) => {}
+        Err(Ok(message)) => return auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &message),
+        Err(Err(r)) => return r,
     }
     let page = CodePage {
         layout: Some(crate::view::Layout::new(&viewer, "patients")),
