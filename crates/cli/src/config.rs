@@ -15,6 +15,14 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// Path of the checkpoint signing key file.
     pub signing_key: Option<PathBuf>,
+    /// The URL people reach celltrace at (links, Secure cookies, HSTS).
+    pub public_url: Option<String>,
+    /// Seconds a client may take to send a request's headers.
+    pub header_timeout_seconds: Option<u64>,
+    /// Seconds a request may take.
+    pub request_timeout_seconds: Option<u64>,
+    /// Requests handled at once before new ones are refused with 503.
+    pub max_concurrent_requests: Option<usize>,
 }
 
 /// The settings in force.
@@ -26,6 +34,10 @@ pub struct Config {
     pub listen: String,
     /// Path of the checkpoint signing key file.
     pub signing_key: PathBuf,
+    /// The URL people reach celltrace at; `http://LISTEN` unless configured.
+    pub public_url: String,
+    /// Limits of the HTTP service.
+    pub limits: celltrace_web::layers::Limits,
 }
 
 /// Flags that override everything else.
@@ -52,6 +64,9 @@ pub enum ConfigError {
         /// Cause.
         source: std::io::Error,
     },
+    /// A setting has a value celltrace cannot use.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
     /// The file is not valid TOML or has unknown keys.
     #[error("the configuration file {path} is not valid: {message}")]
     Parse {
@@ -74,9 +89,29 @@ impl Config {
         let pick = |flag: Option<String>, var: &str, file: Option<String>, default: &str| {
             flag.or_else(|| env(var).filter(|v| !v.is_empty())).or(file).unwrap_or_else(|| default.to_owned())
         };
+        let listen = pick(flags.listen.clone(), "CELLTRACE_LISTEN", file.listen, "127.0.0.1:8080");
+        let public_url = pick(None, "CELLTRACE_PUBLIC_URL", file.public_url, &format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) || public_url.contains(char::is_whitespace) {
+            return Err(ConfigError::Invalid(format!("public_url '{public_url}' must start with http:// or https:// and contain no spaces")));
+        }
+        let number = |var: &str, file: Option<u64>, default: u64| -> Result<u64, ConfigError> {
+            match env(var).filter(|v| !v.is_empty()) {
+                Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid(format!("{var}='{v}' is not a whole number"))),
+                None => Ok(file.unwrap_or(default)),
+            }
+        };
+        let defaults = celltrace_web::layers::Limits::default();
+        let limits = celltrace_web::layers::Limits {
+            header_read: std::time::Duration::from_secs(number("CELLTRACE_HEADER_TIMEOUT_SECONDS", file.header_timeout_seconds, defaults.header_read.as_secs())?.max(1)),
+            request: std::time::Duration::from_secs(number("CELLTRACE_REQUEST_TIMEOUT_SECONDS", file.request_timeout_seconds, defaults.request.as_secs())?.max(1)),
+            concurrent_requests: usize::try_from(number("CELLTRACE_MAX_CONCURRENT_REQUESTS", file.max_concurrent_requests.map(|n| n as u64), defaults.concurrent_requests as u64)?.max(1)).unwrap_or(defaults.concurrent_requests),
+            body_bytes: defaults.body_bytes,
+        };
         Ok(Config {
             database_url: pick(flags.database_url.clone(), "CELLTRACE_DATABASE_URL", file.database_url, "celltrace.db"),
-            listen: pick(flags.listen.clone(), "CELLTRACE_LISTEN", file.listen, "127.0.0.1:8080"),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            limits,
+            listen,
             signing_key: PathBuf::from(pick(
                 flags.signing_key.as_ref().map(|p| p.display().to_string()),
                 "CELLTRACE_SIGNING_KEY",
@@ -109,6 +144,11 @@ mod tests {
         let defaults = Config::load(&Overrides::default(), no_env).expect("defaults");
         assert_eq!(defaults.database_url, "celltrace.db");
         assert_eq!(defaults.listen, "127.0.0.1:8080");
+        assert_eq!(defaults.public_url, "http://127.0.0.1:8080");
+        let bad = |k: &str| (k == "CELLTRACE_PUBLIC_URL").then(|| "javascript://evil.example".to_owned());
+        assert!(Config::load(&Overrides::default(), bad).is_err(), "only http(s) public URLs");
+        let slow = |k: &str| (k == "CELLTRACE_HEADER_TIMEOUT_SECONDS").then(|| "2".to_owned());
+        assert_eq!(Config::load(&Overrides::default(), slow).expect("limits").limits.header_read.as_secs(), 2);
 
         let flags = Overrides { config_file: Some(file.clone()), ..Overrides::default() };
         let from_file = Config::load(&flags, no_env).expect("file");

@@ -31,3 +31,12 @@ pub fn reference() -> Result<Arc<celltrace_reference::ReferenceData>, String> {
 pub fn engine_options(key: celltrace_ledger::SigningKey) -> Result<celltrace_store::EngineOptions, String> {
     Ok(celltrace_store::EngineOptions::new(key, reference()?))
 }
+
+/// The web application's state over `engine`, reached at `public_url`, with
+/// the shipped reference data and the default limits.
+///
+/// # Errors
+/// As [`reference`].
+pub fn web_state(engine: celltrace_store::Engine, public_url: &str) -> Result<celltrace_web::AppState, String> {
+    Ok(celltrace_web::AppState { engine, reference: reference()?, config: Arc::new(celltrace_web::WebConfig::new(public_url)) })
+}

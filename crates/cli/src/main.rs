@@ -191,6 +191,29 @@ enum TokenCmd {
     },
 }
 
+/// Completes on Ctrl-C or SIGTERM (what service managers and containers send).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stop with Ctrl-C");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CELLTRACE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
@@ -213,12 +236,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The site a command-line load is recorded at: the first registered one
-/// (the operator's installation), or an error saying what to do first.
+/// The site a command-line load is recorded at: the first by name (the
+/// operator's installation), or an error saying what to do first.
 async fn first_site(db: &Database, what: &str) -> Result<celltrace_domain::ids::SiteId, String> {
-    let rows = db.list(celltrace_domain::EntityKind::Site, None, None, 1).await.map_err(|e| e.to_string())?;
-    let id = rows.first().map(|s| s.key.id.clone()).ok_or_else(|| format!("register a site before {what}"))?;
-    celltrace_domain::ids::SiteId::parse(&id).map_err(|e| e.to_string())
+    let sites = db.reader().sites().await.map_err(|e| e.to_string())?;
+    sites.into_iter().next().map(|s| s.id).ok_or_else(|| format!("register a site before {what}"))
 }
 
 async fn open(config: &Config) -> Result<Database, String> {
@@ -277,17 +299,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
             let address = listener.local_addr().map_err(|e| e.to_string())?;
-            println!("celltrace is serving {} on http://{address}/", db.display_url());
-            if let Ok(key) = keys::load(&config.signing_key) {
-                let _ = celltrace_web::pages::VERIFYING_KEY.set(key.verifying_key());
-            }
-            let app = celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference()? });
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-                .map_err(|e| e.to_string())?;
+            println!("celltrace is serving {} on http://{address}/ (public address {})", db.display_url(), config.public_url);
+            let mut web = celltrace_web::WebConfig::new(&config.public_url);
+            web.limits = config.limits.clone();
+            web.verifying_key = keys::load(&config.signing_key).ok().map(|k| k.verifying_key());
+            let limits = web.limits.clone();
+            let app = celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference()?, config: std::sync::Arc::new(web) });
+            celltrace_web::serve::serve(listener, app, &limits, stop_signal()).await.map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Demo => {

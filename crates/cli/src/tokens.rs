@@ -7,7 +7,6 @@ use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::ids::{ApiTokenId, CommandId, SiteId, StaffId};
 use celltrace_domain::model::{ApiToken, Staff};
 use celltrace_domain::time::Timestamp;
-use celltrace_domain::EntityKind;
 use celltrace_store::{Engine, SubmitError};
 
 /// A new random token (256 bits) and its public id.
@@ -36,7 +35,8 @@ async fn submit(engine: &Engine, site: SiteId, command: Command) -> Result<(), S
 async fn staff_site(engine: &Engine, staff: &StaffId) -> Result<SiteId, String> {
     let account: Staff = engine
         .database()
-        .get(EntityKind::Staff, staff.as_str())
+        .reader()
+        .get::<Staff>(staff.as_str())
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("there is no staff account '{staff}'"))?;
@@ -65,7 +65,8 @@ pub async fn revoke(engine: &Engine, token: &str, reason: &str) -> Result<(), St
     let id = ApiTokenId::parse(token).map_err(|e| e.to_string())?;
     let record: ApiToken = engine
         .database()
-        .get(EntityKind::ApiToken, id.as_str())
+        .reader()
+        .get::<ApiToken>(id.as_str())
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("there is no API token '{id}' (tokens are named tok-..., see 'celltrace token list')"))?;
@@ -79,7 +80,7 @@ pub async fn revoke(engine: &Engine, token: &str, reason: &str) -> Result<(), St
 /// A storage failure.
 pub async fn list(engine: &Engine, staff: &str) -> Result<Vec<String>, String> {
     let staff = StaffId::parse(staff).map_err(|e| e.to_string())?;
-    let tokens = engine.database().tokens_of(&staff).await.map_err(|e| e.to_string())?;
+    let tokens = engine.database().reader().tokens_of(&staff).await.map_err(|e| e.to_string())?;
     let now = Timestamp(celltrace_web::now_micros());
     Ok(tokens
         .iter()

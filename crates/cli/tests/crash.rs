@@ -79,7 +79,7 @@ async fn acknowledged_commands_survive_sigkill() {
             total_acked += acked.len();
             let check = Database::connect(&db.url).await.expect("reopen");
             for id in &acked {
-                assert!(check.command(id).await.expect("query").is_some(), "{} round {round}: acknowledged command {id} was lost", db.backend);
+                assert!(check.reader().command(id).await.expect("query").is_some(), "{} round {round}: acknowledged command {id} was lost", db.backend);
             }
             check.close().await;
             let verified = celltrace(&db, &["verify"]);

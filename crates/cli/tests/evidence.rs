@@ -72,7 +72,8 @@ async fn loading_evidence_data_is_all_or_nothing_and_recorded() {
 
         let database = celltrace_store::Database::connect(&db.url).await.expect("db");
         let dataset: celltrace_domain::model::EvidenceDataset = database
-            .get(celltrace_domain::EntityKind::Catalogue, celltrace_domain::model::EvidenceDataset::ID)
+            .reader()
+            .evidence_dataset()
             .await
             .expect("read")
             .expect("recorded");

@@ -24,7 +24,7 @@ async fn demo() -> (TestDb, Database, Router) {
         issue.site = "dubai-clinic".parse().expect("id");
         engine.submit(issue).await.expect("token");
     }
-    (db, database, celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference().expect("reference data") }))
+    (db, database, celltrace_web::router(celltrace::web_state(engine, "http://celltrace.test").expect("web state")))
 }
 
 async fn get(app: &Router, path: &str, token: Option<&str>) -> (StatusCode, Value) {
@@ -119,6 +119,6 @@ async fn tokens_sites_paging_and_audited_reads() {
     assert!(!entries(&units).is_empty());
     let (status, layla) = get(&app, "/fhir/Patient/p-layla", Some("auditor-token")).await;
     assert_eq!((status, layla["id"].as_str()), (StatusCode::OK, Some("p-layla")));
-    let trail = database.trail(&celltrace_domain::EntityKey::new(celltrace_domain::EntityKind::Person, "p-layla")).await.expect("trail");
+    let trail = database.reader().trail(&celltrace_domain::EntityKey::new(celltrace_domain::EntityKind::Person, "p-layla")).await.expect("trail");
     assert!(trail.iter().any(|(e, _)| e.record.kind == "record_viewed" && e.record.actor == "staff:auditor"), "the FHIR read is recorded");
 }

@@ -7,7 +7,6 @@
 mod common;
 
 use celltrace_domain::model::{Person, Plan, Unit};
-use celltrace_domain::EntityKind;
 use celltrace_store::{Database, Engine};
 use celltrace_testkit::{clinic, now, released_unit, TestDb, SITE};
 use common::{celltrace, text};
@@ -64,23 +63,23 @@ async fn a_clinic_imports_patients_units_and_answers() {
 
         // A dry run checks and records nothing.
         let patients = write(&db, "patients.csv", PATIENTS);
-        let head = database.head().await.expect("head");
+        let head = database.reader().head().await.expect("head");
         let out = import(&db, "patients", &patients, &["--dry-run"]);
         assert!(out.status.success(), "{}: {}", db.backend, text(&out));
         assert!(text(&out).contains("nothing was recorded"), "{}", text(&out));
-        assert_eq!(database.head().await.expect("head"), head);
+        assert_eq!(database.reader().head().await.expect("head"), head);
 
         let out = import(&db, "patients", &patients, &[]);
         assert!(out.status.success(), "{}: {}", db.backend, text(&out));
         assert!(text(&out).contains("imported 3 patients"), "{}", text(&out));
         assert!(text(&out).contains("rows/s"), "{}", text(&out));
-        let arabic: Person = database.get(EntityKind::Person, "p-2").await.expect("read").expect("p-2 imported");
+        let arabic: Person = database.reader().get::<celltrace_domain::model::Person>("p-2").await.expect("read").expect("p-2 imported");
         assert_eq!(arabic.name, "علي, محمد");
         assert_verifies(&db);
 
         // Bad rows: every one named with its line and column, nothing recorded.
         let bad = write(&db, "bad.csv", BAD_PATIENTS);
-        let head = database.head().await.expect("head");
+        let head = database.reader().head().await.expect("head");
         for extra in [&["--dry-run"][..], &[]] {
             let out = import(&db, "patients", &bad, extra);
             let report = text(&out);
@@ -91,8 +90,8 @@ async fn a_clinic_imports_patients_units_and_answers() {
             assert!(!report.contains("line 2,") && !report.contains("line 4,"), "{report}");
             assert!(report.contains("3 of 5 row(s) are bad; nothing was imported"), "{report}");
         }
-        assert_eq!(database.head().await.expect("head"), head, "{}: a bad file changed the ledger", db.backend);
-        assert!(database.get::<Person>(EntityKind::Person, "p-10").await.expect("read").is_none());
+        assert_eq!(database.reader().head().await.expect("head"), head, "{}: a bad file changed the ledger", db.backend);
+        assert!(database.reader().get::<celltrace_domain::model::Person>("p-10").await.expect("read").is_none());
 
         // Rule refusals and clashes with the records are listed per row too.
         let clash = write(
@@ -112,7 +111,7 @@ p-24,patient,MRN-23,Twin B,1970-01-02,female,en\n",
             assert!(report.contains(expected), "{}: '{expected}' missing from:\n{report}", db.backend);
         }
         assert!(!report.contains("line 5:"), "{report}");
-        assert_eq!(database.head().await.expect("head"), head);
+        assert_eq!(database.reader().head().await.expect("head"), head);
 
         // Units need plans with consent, which clinics record in celltrace.
         {
@@ -134,7 +133,7 @@ u-2,={din}{flags},=<E0001V00,cord-blood-hpc,d-1,,cord_blood,80.5,mL,2026-01-05,2
         );
         let out = import(&db, "units", &units, &[]);
         assert!(out.status.success(), "{}: {}", db.backend, text(&out));
-        let unit: Unit = database.get(EntityKind::Unit, "u-2").await.expect("read").expect("u-2 imported");
+        let unit: Unit = database.reader().get::<celltrace_domain::model::Unit>("u-2").await.expect("read").expect("u-2 imported");
         assert_eq!(unit.din, "A999826100002");
         assert_eq!(unit.product_code, "E0001V00");
         assert_verifies(&db);
@@ -148,13 +147,13 @@ u-3,A999826100003,E0001V00,cord-blood-hpc,nobody,,cord_blood,80,mL,2026-01-05,20
 u-4,A999826100001,E0001V00,cord-blood-hpc,d-1,,cord_blood,80,mL,2026-01-05,2099-02-05\n\
 u-5,A999826100006,E0001V00,cord-blood-hpc,d-1,,cord_blood,80,mL,2026-01-05,2099-02-05\n",
         );
-        let head = database.head().await.expect("head");
+        let head = database.reader().head().await.expect("head");
         let out = import(&db, "units", &bad_units, &[]);
         let report = text(&out);
         assert!(!out.status.success(), "{report}");
         assert!(report.contains("line 2:") && report.contains("line 3: DIN A999826100001"), "{}: {report}", db.backend);
         assert!(!report.contains("line 4"), "{report}");
-        assert_eq!(database.head().await.expect("head"), head);
+        assert_eq!(database.reader().head().await.expect("head"), head);
 
         // Answers outside their time point's window are refused as in every entry path:
         // no 3-month answer before any administration. Nothing of the file is recorded.
@@ -165,16 +164,16 @@ u-5,A999826100006,E0001V00,cord-blood-hpc,d-1,,cord_blood,80,mL,2026-01-05,2099-
 plan-1,baseline,nprs,en,7,\n\
 plan-1,3m,pgic,,,6\n",
         );
-        let head = database.head().await.expect("head");
+        let head = database.reader().head().await.expect("head");
         let out = import(&db, "answers", &early, &[]);
         assert!(!out.status.success(), "{}", text(&out));
         assert!(text(&out).contains("line 3: No administration is recorded yet: the 3m follow-up opens"), "{}", text(&out));
-        assert_eq!(database.head().await.expect("head"), head, "{}: all or nothing", db.backend);
+        assert_eq!(database.reader().head().await.expect("head"), head, "{}: all or nothing", db.backend);
         // The baseline answers alone, in the patient's language.
         let answers = write(&db, "answers.csv", "plan,time_point,instrument,item:pain\nplan-1,baseline,nprs,7\n");
         let out = import(&db, "answers", &answers, &[]);
         assert!(out.status.success(), "{}: {}", db.backend, text(&out));
-        let plan: Plan = database.get(EntityKind::Plan, "plan-1").await.expect("read").expect("plan");
+        let plan: Plan = database.reader().get::<celltrace_domain::model::Plan>("plan-1").await.expect("read").expect("plan");
         assert_eq!(plan.responses.len(), 1, "{}", db.backend);
         assert_eq!(plan.responses[0].scores.get("NPRS"), Some(&Some(7000)), "the rules scored the answers");
         // The same answers again are refused: one answer per time point and instrument.
@@ -205,7 +204,7 @@ async fn a_two_thousand_row_file_imports_in_one_transaction() {
         let out = import(&db, "patients", &file, &[]);
         assert!(out.status.success(), "{}: {}", db.backend, text(&out));
         let database = Database::connect(&db.url).await.expect("connect");
-        assert!(database.get::<Person>(EntityKind::Person, "bulk-1999").await.expect("read").is_some());
+        assert!(database.reader().get::<celltrace_domain::model::Person>("bulk-1999").await.expect("read").is_some());
         database.close().await;
         assert_verifies(&db);
         db.drop_database().await;

@@ -6,8 +6,6 @@
 
 mod common;
 
-use celltrace_domain::model::Unit;
-use celltrace_domain::EntityKind;
 use celltrace_store::Database;
 use celltrace_testkit::TestDb;
 use common::{celltrace, text};
@@ -20,17 +18,16 @@ async fn every_demo_label_reads_back_exactly() {
     let loaded = celltrace(&db, &["demo"]);
     assert!(loaded.status.success(), "{}", text(&loaded));
     let database = Database::connect(&db.url).await.expect("open");
-    let units = database.list(EntityKind::Unit, None, None, 1000).await.expect("units");
+    let units = database.load_state().await.expect("state").units.into_values().collect::<Vec<_>>();
     assert!(units.len() >= 20, "the demo has {} units", units.len());
 
     let mut expected = Vec::new();
     let mut files = Vec::new();
-    for row in &units {
-        let unit: Unit = serde_json::from_str(&row.body).expect("unit");
+    for unit in &units {
         let png = db.dir.path().join(format!("{}.png", unit.id));
         let made = celltrace(&db, &["label", unit.id.as_str(), "--png", png.to_str().expect("path")]);
         assert!(made.status.success(), "label of {}: {}", unit.id, text(&made));
-        let data = celltrace::label::label_data(&database, &unit).await.expect("label data");
+        let data = celltrace::label::label_data(&database, unit).await.expect("label data");
         let linear: BTreeSet<String> = celltrace_labels::barcodes(&data).expect("bar codes").into_iter().map(|b| b.data).collect();
         let matrix = celltrace_labels::compound_message(&data).expect("compound message");
         expected.push((unit.id.to_string(), linear, matrix));

@@ -98,7 +98,7 @@ async fn tokens_are_ledger_grants_that_stop_at_once() {
         let again = celltrace(&db, &["token", "revoke", &id, "--reason", "twice"]);
         assert!(!again.status.success() && text(&again).contains("already revoked"), "{}", text(&again));
         assert!(text(&celltrace(&db, &["token", "list", "--staff", "nurse"])).contains("revoked"));
-        let trail = engine.database().trail(&celltrace_domain::EntityKey::new(celltrace_domain::EntityKind::Staff, "nurse")).await.expect("trail");
+        let trail = engine.database().reader().trail(&celltrace_domain::EntityKey::new(celltrace_domain::EntityKind::Staff, "nurse")).await.expect("trail");
         let kinds: Vec<&str> = trail.iter().map(|(e, _)| e.record.kind.as_str()).collect();
         for kind in ["api_token_issued", "staff_deactivated", "staff_reactivated"] {
             assert!(kinds.contains(&kind), "{}: {kind} in the account's trail: {kinds:?}", db.backend);

@@ -84,7 +84,7 @@ fn evidence_data_is_checked_replaced_by_new_versions_only_and_projected() {
 
     // The projection row round-trips, so `verify` can rebuild and compare it.
     let key = EntityKey::new(EntityKind::Catalogue, EvidenceDataset::ID);
-    let row = state.row(&key).expect("projected");
+    let row = state.row(&key).expect("encodes").expect("projected");
     assert_eq!(row.reference.as_deref(), Some("2026.11.2"));
     let mut rebuilt = State::default();
     rebuilt.load(&key, &row.body).expect("loads");

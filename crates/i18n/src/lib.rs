@@ -351,7 +351,7 @@ mod tests {
     #[test]
     fn every_message_formats_in_every_language_without_errors() {
         let catalog = Catalog::load().expect("shipped messages parse");
-        let sample: Vec<(&str, Arg)> = ["name", "status", "date", "version", "trial", "site", "from", "to", "step", "test", "result", "din", "product", "condition", "route", "sessions", "cost", "language", "template", "due", "instrument", "time_point", "count", "day", "month", "year", "code", "dose", "score", "physician", "clinic"]
+        let sample: Vec<(&str, Arg)> = ["name", "status", "date", "version", "trial", "site", "from", "to", "step", "test", "result", "din", "product", "condition", "route", "sessions", "cost", "language", "template", "due", "instrument", "time_point", "count", "day", "month", "year", "code", "dose", "score", "physician", "clinic", "reference"]
             .into_iter()
             .map(|n| (n, Arg::Text("x".into())))
             .collect();

@@ -100,37 +100,6 @@ impl Database {
         Ok(())
     }
 
-    /// Records a failed sign-in and returns how many failures `username` has since `since`.
-    pub async fn record_login_failure(&self, username: &str, now: i64, since: i64) -> Result<u64, StoreError> {
-        let username = username.trim().to_lowercase();
-        sqlx::query("INSERT INTO login_failures (username, at) VALUES ($1, $2)")
-            .bind(username.clone())
-            .bind(now)
-            .execute(self.pool())
-            .await?;
-        self.login_failures(&username, since).await
-    }
-
-    /// Failed sign-ins of `username` since `since`.
-    pub async fn login_failures(&self, username: &str, since: i64) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $2")
-            .bind(username.trim().to_lowercase())
-            .bind(since)
-            .fetch_one(self.pool())
-            .await?
-            .try_get(0)?;
-        seq_u64(n)
-    }
-
-    /// Forgets the failures of `username` (after a successful sign-in).
-    pub async fn clear_login_failures(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
-            .bind(username.trim().to_lowercase())
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     /// A deployment setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_owned()).fetch_optional(self.pool()).await?;

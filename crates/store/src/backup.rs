@@ -76,17 +76,18 @@ const TABLES: &[Table] = &[
         &[("person_id", Column::Text), ("password_hash", Column::OptText), ("language", Column::Text), ("updated_at", Column::Int)],
         "person_id",
     ),
+    // The read model is copied as it stands, so the copy is ready to serve.
     (
-        "api_tokens",
-        &[
-            ("token_hash", Column::Blob),
-            ("staff_id", Column::Text),
-            ("label", Column::Text),
-            ("created_at", Column::Int),
-            ("revoked_at", Column::OptInt),
-        ],
-        "token_hash",
+        "entity_index",
+        &[("name", Column::Text), ("value", Column::Text), ("sort", Column::Text), ("kind", Column::Text), ("id", Column::Text)],
+        "name, value, sort, kind, id",
     ),
+    (
+        "person_names",
+        &[("pos", Column::Int), ("id", Column::Text), ("site", Column::Text), ("kind", Column::Text), ("name_key", Column::Text)],
+        "pos",
+    ),
+    ("entity_counts", &[("kind", Column::Text), ("count", Column::Int)], "kind"),
 ];
 
 /// Writes a consistent copy of `db` to a new SQLite file at `path`.
@@ -113,6 +114,8 @@ async fn copy_to_sqlite(db: &Database, target: &str) -> Result<(), StoreError> {
     let mut src = db.pool().begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *src).await?;
     let mut dst = out.pool().begin().await?;
+    // The new file's own settings (written as it was created) give way to the source's.
+    sqlx::query("DELETE FROM settings").execute(&mut *dst).await?;
     for (table, columns, order) in TABLES {
         copy_table(&mut src, &mut dst, table, columns, order).await?;
     }

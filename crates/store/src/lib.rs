@@ -12,7 +12,9 @@ pub mod din;
 pub mod engine;
 pub mod portal;
 pub mod read;
+mod rebuild;
 pub mod scan;
+pub mod throttle;
 pub mod verify;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -23,6 +25,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use engine::{AtomicError, Engine, EngineOptions, EngineStats, Receipt, Secret, SubmitError};
+pub use read::{Cursor, Lineage, Matches, Page, Reader};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,11 +69,19 @@ pub const SQLITE_SETTINGS: [(&str, &str); 4] =
     [("journal_mode", "WAL"), ("synchronous", "FULL"), ("foreign_keys", "ON"), ("busy_timeout", "10000")];
 
 /// A connection pool to the deployment's database.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Database {
     pool: AnyPool,
+    reader: Reader,
     backend: Backend,
     url: String,
+}
+
+/// Prints the backend and the URL with any password hidden, never the secret.
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("backend", &self.backend).field("url", &redact_url(&self.url)).finish()
+    }
 }
 
 /// Turns what a person typed (a path, or a URL) into a connection URL.
@@ -104,12 +115,16 @@ fn migrations(backend: Backend) -> Migrator {
             (2, "accounts", include_str!("../migrations/sqlite/0002_accounts.sql")),
             (3, "portal", include_str!("../migrations/sqlite/0003_portal.sql")),
             (4, "leaner writes", include_str!("../migrations/sqlite/0004_leaner_writes.sql")),
+            (5, "read model", include_str!("../migrations/sqlite/0005_read_model.sql")),
+            (6, "throttling", include_str!("../migrations/sqlite/0006_throttling.sql")),
         ],
         Backend::Postgres => &[
             (1, "ledger and projections", include_str!("../migrations/postgres/0001_ledger_and_projections.sql")),
             (2, "accounts", include_str!("../migrations/postgres/0002_accounts.sql")),
             (3, "portal", include_str!("../migrations/postgres/0003_portal.sql")),
             (4, "leaner writes", include_str!("../migrations/postgres/0004_leaner_writes.sql")),
+            (5, "read model", include_str!("../migrations/postgres/0005_read_model.sql")),
+            (6, "throttling", include_str!("../migrations/postgres/0006_throttling.sql")),
         ],
     };
     Migrator {
@@ -128,31 +143,53 @@ fn migrations(backend: Backend) -> Migrator {
 }
 
 impl Database {
-    /// Opens (creating a SQLite file if needed) without migrating.
+    /// Opens (creating a SQLite file if needed) without migrating: a pool
+    /// for writes and one for request reads that cannot write.
     pub async fn connect(location: &str) -> Result<Database, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(location)?;
-        let options = AnyConnectOptions::from_str(&url)?;
-        let max = match backend {
-            Backend::Sqlite => 4,
-            Backend::Postgres => 8,
+        let pool = Self::new_pool(backend, &url, false).await?;
+        let reader = Reader::new(Self::new_pool(backend, &url, true).await?, backend);
+        Ok(Database { pool, reader, backend, url })
+    }
+
+    async fn new_pool(backend: Backend, url: &str, read_only: bool) -> Result<AnyPool, StoreError> {
+        let options = AnyConnectOptions::from_str(url)?;
+        let max = match (backend, read_only) {
+            (Backend::Sqlite, false) => 4,
+            (Backend::Sqlite, true) => 8,
+            (Backend::Postgres, _) => 8,
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
+            .min_connections(0)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        for (name, value) in SQLITE_SETTINGS {
-                            conn.execute(format!("PRAGMA {name} = {value}").as_str()).await?;
+                    match backend {
+                        Backend::Sqlite => {
+                            for (name, value) in SQLITE_SETTINGS {
+                                conn.execute(format!("PRAGMA {name} = {value}").as_str()).await?;
+                            }
+                            if read_only {
+                                conn.execute("PRAGMA query_only = ON").await?;
+                            }
                         }
+                        Backend::Postgres if read_only => {
+                            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY").await?;
+                        }
+                        Backend::Postgres => {}
                     }
                     Ok(())
                 })
-            })
-            .connect_with(options)
-            .await?;
-        Ok(Database { pool, backend, url })
+            });
+        // The write pool connects now, so a wrong location fails at once; readers connect when first used.
+        Ok(if read_only { pool.connect_lazy_with(options) } else { pool.connect_with(options).await? })
+    }
+
+    /// The read-only handle for request handlers.
+    pub fn reader(&self) -> &Reader {
+        &self.reader
     }
 
     /// Opens and brings the schema up to date.
@@ -162,10 +199,12 @@ impl Database {
         Ok(db)
     }
 
-    /// Applies the embedded migrations of this backend.
+    /// Applies the embedded migrations of this backend, then builds the read
+    /// model's index from the stored projections if this version of
+    /// celltrace computes it differently from the one that wrote it.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrations(self.backend).run(&self.pool).await?;
-        Ok(())
+        rebuild::read_model_if_outdated(self).await
     }
 
     /// The pool, for adapters that read.
@@ -189,9 +228,10 @@ impl Database {
         redact_url(&self.url)
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.reader.pool().close().await;
     }
 }
 
@@ -260,25 +300,66 @@ mod tests {
         assert_eq!(redact_url("postgres://ct@db/ct"), "postgres://ct@db/ct");
     }
 
-    /// A database written before migration 4 (the leaner write schema) keeps
-    /// every entry and projection through the table rebuilds, verifies, and
-    /// its ledger still refuses edits, deletions and gaps.
+    /// Turns a database back into what celltrace wrote before migration 5 (the
+    /// read model): no index entries, names or counts, the old entity indexes
+    /// and the old token table, and migration 5 not yet recorded.
+    async fn as_before_the_read_model(db: &Database) {
+        let (names, tokens) = match db.backend() {
+            Backend::Sqlite => (
+                &["DROP TABLE person_names_fts", "DROP TABLE person_names"][..],
+                "CREATE TABLE api_tokens (token_hash BLOB PRIMARY KEY, staff_id TEXT NOT NULL, label TEXT NOT NULL, \
+                 created_at INTEGER NOT NULL, revoked_at INTEGER)",
+            ),
+            Backend::Postgres => (
+                &["DROP TABLE person_names"][..],
+                "CREATE TABLE api_tokens (token_hash BYTEA PRIMARY KEY, staff_id TEXT NOT NULL, label TEXT NOT NULL, \
+                 created_at BIGINT NOT NULL, revoked_at BIGINT)",
+            ),
+        };
+        let undo = [
+            "DROP TABLE entity_index",
+            "DROP TABLE entity_counts",
+            "DROP TABLE read_generations",
+            "DROP INDEX ledger_by_site",
+            "DROP INDEX entities_by_last_seq",
+            "CREATE INDEX entities_by_site ON entities (kind, site, status)",
+            "CREATE INDEX entities_by_person ON entities (person)",
+            "CREATE INDEX entities_by_reference ON entities (kind, reference)",
+            tokens,
+            "DELETE FROM settings WHERE key = 'read_model'",
+            "DELETE FROM _sqlx_migrations WHERE version >= 5",
+            "DROP TABLE throttles",
+            "CREATE TABLE login_failures (username TEXT NOT NULL, at BIGINT NOT NULL)",
+        ];
+        for statement in names.iter().chain(&undo) {
+            sqlx::query(statement).execute(db.pool()).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+    }
+
+    /// A database written before the read model keeps every entry and
+    /// projection, gets its index entries, names and counts built from the
+    /// projections (which verify then recomputes and accepts), and its ledger
+    /// still refuses edits, deletions and gaps.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_database_from_before_the_leaner_schema_upgrades_intact() {
+    async fn a_database_from_before_the_read_model_upgrades_intact() {
         use celltrace_testkit::{clinic, now, released_unit, TestDb};
         let key = celltrace_ledger::SigningKey::from_bytes(&[9; 32]);
         for test_db in TestDb::all().await {
-            let db = Database::connect(&test_db.url).await.expect("connect");
-            let mut before = migrations(db.backend());
-            before.migrations.to_mut().retain(|m| m.version < 4);
-            before.run(db.pool()).await.expect("the schema as it was");
+            let db = Database::open(&test_db.url).await.expect("open");
             let engine = Engine::start(db.clone(), EngineOptions::new(key.clone(), celltrace_testkit::reference()));
             let at = now();
             for sub in clinic(at).into_iter().chain(released_unit(1, at)) {
-                engine.submit(sub).await.expect("accepted on the old schema");
+                engine.submit(sub).await.expect("accepted");
             }
             engine.checkpoint().await.expect("checkpoint");
             drop(engine);
+            let index_rows = |db: Database| async move {
+                let row = sqlx::query("SELECT COUNT(*) FROM entity_index").fetch_one(db.pool()).await.expect("count");
+                sqlx::Row::try_get::<i64, _>(&row, 0).expect("count")
+            };
+            let index_before = index_rows(db.clone()).await;
+            assert!(index_before > 0, "{}: the engine writes index entries", test_db.backend);
+            as_before_the_read_model(&db).await;
             let counts = |db: Database| async move {
                 let mut counts = Vec::new();
                 for table in ["ledger", "entities", "claims", "commands", "entry_subjects"] {
@@ -291,8 +372,11 @@ mod tests {
 
             db.migrate().await.expect("upgrade");
             assert_eq!(counts(db.clone()).await, rows_before, "{}: every row kept", test_db.backend);
+            assert_eq!(index_rows(db.clone()).await, index_before, "{}: the index rebuilt as the engine wrote it", test_db.backend);
             let report = verify::verify(&db, &key.verifying_key()).await.expect("verify");
             assert!(report.ok(), "{}: {:#?}", test_db.backend, report.findings);
+            let patient = db.reader().person_by_mrn(celltrace_testkit::SITE, "MRN-1").await.expect("lookup");
+            assert!(patient.is_some(), "{}: a patient is found by MRN after the upgrade", test_db.backend);
             assert!(sqlx::query("UPDATE ledger SET actor = 'x' WHERE seq = 1").execute(db.pool()).await.is_err());
             assert!(sqlx::query("DELETE FROM ledger WHERE seq = 2").execute(db.pool()).await.is_err());
             let gap = sqlx::query(

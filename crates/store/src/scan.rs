@@ -1,18 +1,18 @@
 //! Scan resolution: what a bar-code scanner (or a keyboard) typed, resolved
 //! to a unit or a patient at a site, or a precise reason why not.
 
-use crate::read::{stored_entity, StoredEntity};
-use crate::{Database, StoreError};
-use celltrace_domain::EntityKind;
+use crate::read::Reader;
+use crate::StoreError;
+use celltrace_domain::model::{Person, Unit};
 use isbt128::DataStructure;
 
 /// What a scan identified.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Resolution {
     /// A unit (DIN, and product code when several units share the DIN).
-    Unit(StoredEntity),
+    Unit(Box<Unit>),
     /// A patient, from a wristband's patient identification number.
-    Patient(StoredEntity),
+    Patient(Person),
 }
 
 /// Why a scan did not identify anything.
@@ -101,23 +101,14 @@ fn read(text: &str) -> Result<Scanned, ScanError> {
     Ok(Scanned { din, product, patient })
 }
 
-impl Database {
+impl Reader {
     /// Resolves a scan at `site`: a wristband to the patient registered there,
     /// a unit label to the unit (units may be at any site; the caller checks).
     pub async fn resolve_scan(&self, site: &str, text: &str) -> Result<Resolution, ScanError> {
         let Scanned { din, product, patient } = read(text)?;
         if let Some(mrn) = patient {
-            let row = sqlx::query(
-                "SELECT kind, id, site, person, status, reference, body, last_seq FROM entities \
-                 WHERE kind = 'person' AND site = $1 AND reference = $2",
-            )
-            .bind(site.to_owned())
-            .bind(mrn.clone())
-            .fetch_optional(self.pool())
-            .await
-            .map_err(StoreError::from)?;
-            return match row {
-                Some(r) => Ok(Resolution::Patient(stored_entity(&r)?)),
+            return match self.person_by_mrn(site, &mrn).await? {
+                Some(p) => Ok(Resolution::Patient(p)),
                 None => Err(ScanError::Unknown(format!("No patient with identification number {mrn} is registered at this site. Check the wristband."))),
             };
         }
@@ -126,18 +117,9 @@ impl Database {
                 "The scan holds no donation identification number or patient identification: scan the DIN bar code of the unit or the patient's wristband.".into(),
             ));
         };
-        let rows = sqlx::query(
-            "SELECT kind, id, site, person, status, reference, body, last_seq FROM entities \
-             WHERE kind = $1 AND reference LIKE $2 ORDER BY reference",
-        )
-        .bind(EntityKind::Unit.as_str())
-        .bind(format!("{din}%"))
-        .fetch_all(self.pool())
-        .await
-        .map_err(StoreError::from)?;
-        let units = rows.iter().map(stored_entity).collect::<Result<Vec<_>, _>>()?;
-        let matching: Vec<&StoredEntity> = match &product {
-            Some(code) => units.iter().filter(|u| u.reference.as_deref() == Some(&format!("{din}{code}"))).collect(),
+        let units = self.units_by_din(&din).await?;
+        let matching: Vec<&Unit> = match &product {
+            Some(code) => units.iter().filter(|u| &u.product_code == code).collect(),
             None => units.iter().collect(),
         };
         match (matching.as_slice(), &product) {
@@ -147,12 +129,9 @@ impl Database {
             ([], Some(code)) => Err(ScanError::Unknown(format!(
                 "DIN {din} has no unit with product code {code}. Check that both bar codes are from the same label."
             ))),
-            ([one], _) => Ok(Resolution::Unit((*one).clone())),
+            ([one], _) => Ok(Resolution::Unit(Box::new((*one).clone()))),
             (many, _) => {
-                let codes: Vec<String> = many
-                    .iter()
-                    .filter_map(|u| u.reference.as_deref().and_then(|r| r.get(din.len()..)).map(str::to_owned))
-                    .collect();
+                let codes: Vec<&str> = many.iter().map(|u| u.product_code.as_str()).collect();
                 Err(ScanError::Ambiguous(format!(
                     "DIN {din} is a divided product with {} units (product codes {}): scan the product code bar code too.",
                     many.len(),

@@ -39,18 +39,18 @@ async fn events_and_projections_are_written_together() {
         let engine = engine(&db).await;
         let at = now();
         submit_all(&engine, clinic(at)).await;
-        let head_before = engine.database().head().await.expect("head");
+        let head_before = engine.database().reader().head().await.expect("head");
         let subs = released_unit(1, at);
         let receipt_count = subs.len();
         submit_all(&engine, subs).await;
-        let head = engine.database().head().await.expect("head");
+        let head = engine.database().reader().head().await.expect("head");
         assert_eq!(head.seq, head_before.seq + receipt_count as u64, "{}", db.backend);
-        let unit: Unit = engine.database().get(EntityKind::Unit, "u-1").await.expect("read").expect("unit exists");
+        let unit: Unit = engine.database().reader().get::<Unit>("u-1").await.expect("read").expect("unit exists");
         assert_eq!(unit.status, UnitStatus::Released);
-        let stored = engine.database().entity(&EntityKey::new(EntityKind::Unit, "u-1")).await.expect("row").expect("row");
+        let stored = engine.database().reader().entity(&EntityKey::new(EntityKind::Unit, "u-1")).await.expect("row").expect("row");
         assert_eq!(stored.status, "released");
         assert_eq!(stored.last_seq, head.seq);
-        let trail = engine.database().trail(&EntityKey::new(EntityKind::Unit, "u-1")).await.expect("trail");
+        let trail = engine.database().reader().trail(&EntityKey::new(EntityKind::Unit, "u-1")).await.expect("trail");
         let kinds: Vec<&str> = trail.iter().map(|(e, _)| e.record.kind.as_str()).collect();
         assert_eq!(kinds, ["collection_recorded", "qc_result_recorded", "unit_released"], "{}", db.backend);
         assert_verifies(&engine).await;
@@ -65,11 +65,11 @@ async fn a_rejected_command_changes_nothing_and_says_why() {
         let at = now();
         submit_all(&engine, clinic(at)).await;
         submit_all(&engine, released_unit(1, at)).await;
-        let head = engine.database().head().await.expect("head");
-        let counts = engine.database().counts().await.expect("counts");
+        let head = engine.database().reader().head().await.expect("head");
+        let counts = engine.database().reader().counts().await.expect("counts");
         // The wrong patient's wristband: unit u-1 belongs to p-1's plan.
         submit_all(&engine, released_unit(2, at)).await;
-        let head = engine.database().head().await.expect("head").seq.max(head.seq);
+        let head = engine.database().reader().head().await.expect("head").seq.max(head.seq);
         submit_all(&engine, vec![witness_grant(1, "nurse", "nurse2", at)]).await;
         let head = head + 1;
         let mut wrong = administer(1, "nurse", "nurse2", at);
@@ -83,9 +83,9 @@ async fn a_rejected_command_changes_nothing_and_says_why() {
             }
             other => panic!("expected a rejection, got {other:?}"),
         }
-        assert_eq!(engine.database().head().await.expect("head").seq, head);
-        assert_ne!(engine.database().counts().await.expect("counts"), counts, "the second patient was added");
-        let unit: Unit = engine.database().get(EntityKind::Unit, "u-1").await.expect("read").expect("unit");
+        assert_eq!(engine.database().reader().head().await.expect("head").seq, head);
+        assert_ne!(engine.database().reader().counts().await.expect("counts"), counts, "the second patient was added");
+        let unit: Unit = engine.database().reader().get::<Unit>("u-1").await.expect("read").expect("unit");
         assert_eq!(unit.status, UnitStatus::Released);
         assert_verifies(&engine).await;
         db.drop_database().await;
@@ -129,7 +129,7 @@ async fn concurrent_submissions_are_group_committed_and_verify() {
         let batches = after.batches - before.batches;
         assert_eq!(submissions, 64 * 7);
         assert!(batches < submissions, "{batches} batches for {submissions} submissions: nothing was grouped");
-        let checkpoints = engine.database().checkpoint_count().await.expect("count");
+        let checkpoints = engine.database().reader().checkpoint_count().await.expect("count");
         assert!(checkpoints >= 1, "checkpoints are signed every 50 entries");
         assert_verifies(&engine).await;
         db.drop_database().await;
@@ -248,7 +248,7 @@ async fn a_backup_is_a_verifiable_copy() {
         let copy = Database::connect(&path.display().to_string()).await.expect("open backup");
         let report = verify::verify(&copy, &key().verifying_key()).await.expect("verify backup");
         assert!(report.ok(), "{:#?}", report.findings);
-        assert_eq!(report.entries, engine.database().head().await.expect("head").seq);
+        assert_eq!(report.entries, engine.database().reader().head().await.expect("head").seq);
         assert!(celltrace_store::backup::backup(engine.database(), &path).await.is_err(), "an existing file is never overwritten");
         db.drop_database().await;
     }
@@ -297,16 +297,16 @@ async fn scans_resolve_to_units_and_patients_or_say_why_not() {
         let database = engine.database();
         let site = celltrace_testkit::SITE;
 
-        match database.resolve_scan(site, "=A99982600000100").await {
-            Ok(Resolution::Unit(u)) => assert_eq!(u.key.id, "u-1"),
+        match database.reader().resolve_scan(site, "=A99982600000100").await {
+            Ok(Resolution::Unit(u)) => assert_eq!(u.id.as_str(), "u-1"),
             other => panic!("{}: DIN bar code: {other:?}", db.backend),
         }
-        match database.resolve_scan(site, "&#0104MRN2").await {
-            Ok(Resolution::Patient(p)) => assert_eq!(p.key.id, "p-2"),
+        match database.reader().resolve_scan(site, "&#0104MRN2").await {
+            Ok(Resolution::Patient(p)) => assert_eq!(p.id.as_str(), "p-2"),
             other => panic!("{}: wristband: {other:?}", db.backend),
         }
-        assert!(matches!(database.resolve_scan(site, "&#0104MRN9").await, Err(ScanError::Unknown(_))));
-        match database.resolve_scan(site, "=A99982699999900").await {
+        assert!(matches!(database.reader().resolve_scan(site, "&#0104MRN9").await, Err(ScanError::Unknown(_))));
+        match database.reader().resolve_scan(site, "=A99982699999900").await {
             Err(ScanError::Unknown(m)) => assert!(m.contains("Unknown DIN A999826999999"), "{m}"),
             other => panic!("unknown DIN: {other:?}"),
         }
@@ -331,12 +331,12 @@ async fn scans_resolve_to_units_and_patients_or_say_why_not() {
             parameters: vec![],
         });
         submit_all(&engine, vec![divide]).await;
-        match database.resolve_scan(site, "=A99982600000200").await {
+        match database.reader().resolve_scan(site, "=A99982600000200").await {
             Err(ScanError::Ambiguous(m)) => assert!(m.contains("divided product") && m.contains("S50011B0"), "{m}"),
             other => panic!("{}: divided product: {other:?}", db.backend),
         }
-        match database.resolve_scan(site, "]C4=A99982600000200=<S50011B0").await {
-            Ok(Resolution::Unit(u)) => assert_eq!(u.key.id, "u-2-1"),
+        match database.reader().resolve_scan(site, "]C4=A99982600000200=<S50011B0").await {
+            Ok(Resolution::Unit(u)) => assert_eq!(u.id.as_str(), "u-2-1"),
             other => panic!("{}: DIN and product code: {other:?}", db.backend),
         }
         db.drop_database().await;
@@ -363,7 +363,7 @@ async fn a_portal_code_works_once_before_it_expires_and_sessions_end() {
         };
         let (sub, secret) = grant("K7Q4-M2XP-9D", "ar", t + 100);
         engine.submit_with_secret(sub, secret).await.expect("issue");
-        let trail = database.trail(&EntityKey::new(EntityKind::Person, "p-1")).await.expect("trail");
+        let trail = database.reader().trail(&EntityKey::new(EntityKind::Person, "p-1")).await.expect("trail");
         assert!(trail.iter().any(|(e, _)| e.record.kind == "portal_access_granted"), "{}: the grant is in the patient's trail", db.backend);
         assert_eq!(database.portal_password_hash(&person).await.expect("read"), None, "no password before the code is used");
         assert_eq!(database.portal_language(&person).await.expect("read").as_deref(), Some("ar"));
@@ -403,8 +403,8 @@ async fn an_atomic_batch_with_one_refused_command_writes_nothing() {
         let engine = engine(&db).await;
         let at = now();
         submit_all(&engine, clinic(at)).await;
-        let head = engine.database().head().await.expect("head");
-        let counts = engine.database().counts().await.expect("counts");
+        let head = engine.database().reader().head().await.expect("head");
+        let counts = engine.database().reader().counts().await.expect("counts");
         let mut batch = released_unit(1, at);
         // The fifth command (the collection) names a patient nobody registered.
         if let Command::RecordCollection { source_person, .. } = &mut batch[4].command {
@@ -416,12 +416,12 @@ async fn an_atomic_batch_with_one_refused_command_writes_nothing() {
             }
             other => panic!("{}: expected a refusal, got {other:?}", db.backend),
         }
-        assert_eq!(engine.database().head().await.expect("head"), head, "{}: the ledger head moved", db.backend);
-        assert_eq!(engine.database().counts().await.expect("counts"), counts, "{}", db.backend);
-        assert!(engine.database().get::<celltrace_domain::model::Person>(EntityKind::Person, "p-1").await.expect("read").is_none());
+        assert_eq!(engine.database().reader().head().await.expect("head"), head, "{}: the ledger head moved", db.backend);
+        assert_eq!(engine.database().reader().counts().await.expect("counts"), counts, "{}", db.backend);
+        assert!(engine.database().reader().get::<celltrace_domain::model::Person>("p-1").await.expect("read").is_none());
         // A unique value taken in the database refuses the batch too: MRN-1 is registered now.
         submit_all(&engine, released_unit(1, at)).await;
-        let head = engine.database().head().await.expect("head");
+        let head = engine.database().reader().head().await.expect("head");
         let mut again = released_unit(2, at);
         if let Command::RegisterPerson { mrn, .. } = &mut again[0].command {
             *mrn = "MRN-1".into();
@@ -430,7 +430,7 @@ async fn an_atomic_batch_with_one_refused_command_writes_nothing() {
             Err(AtomicError::Rejected { index: 0, rejection }) => assert_eq!(rejection.code, "already_taken", "{}", db.backend),
             other => panic!("{}: expected the MRN clash, got {other:?}", db.backend),
         }
-        assert_eq!(engine.database().head().await.expect("head"), head, "{}", db.backend);
+        assert_eq!(engine.database().reader().head().await.expect("head"), head, "{}", db.backend);
         assert_verifies(&engine).await;
         db.drop_database().await;
     }
@@ -442,7 +442,7 @@ async fn an_atomic_batch_writes_every_command_and_can_use_what_it_creates() {
         let engine = engine(&db).await;
         let at = now();
         submit_all(&engine, clinic(at)).await;
-        let head = engine.database().head().await.expect("head");
+        let head = engine.database().reader().head().await.expect("head");
         // Each patient's plan, consent and collection refer to the patient
         // registered earlier in the same batch.
         let batch: Vec<_> = (1..=3).flat_map(|n| released_unit(n, at)).collect();
@@ -450,11 +450,11 @@ async fn an_atomic_batch_writes_every_command_and_can_use_what_it_creates() {
         let receipts = engine.submit_atomic(batch).await.unwrap_or_else(|e| panic!("{}: {e}", db.backend));
         assert_eq!(receipts.len() as u64, count);
         assert_eq!(receipts.first().map(|r| r.first_seq), Some(head.seq + 1));
-        let new_head = engine.database().head().await.expect("head");
+        let new_head = engine.database().reader().head().await.expect("head");
         assert_eq!(receipts.last().map(|r| r.last_seq), Some(new_head.seq), "{}", db.backend);
         assert!(receipts.windows(2).all(|w| w[1].first_seq == w[0].last_seq + 1));
         for n in 1..=3 {
-            let unit: Unit = engine.database().get(EntityKind::Unit, &format!("u-{n}")).await.expect("read").expect("unit");
+            let unit: Unit = engine.database().reader().get::<Unit>(&format!("u-{n}")).await.expect("read").expect("unit");
             assert_eq!(unit.status, UnitStatus::Released, "{}", db.backend);
         }
         // Ordinary submissions still go through around it.
@@ -491,9 +491,9 @@ async fn an_atomic_batch_is_not_mixed_with_concurrent_submissions() {
             single.await.expect("task");
         }
         for n in 10..20 {
-            assert!(engine.database().get::<Unit>(EntityKind::Unit, &format!("u-{n}")).await.expect("read").is_some());
+            assert!(engine.database().reader().get::<Unit>(&format!("u-{n}")).await.expect("read").is_some());
         }
-        assert!(engine.database().get::<Unit>(EntityKind::Unit, "u-1").await.expect("read").is_none());
+        assert!(engine.database().reader().get::<Unit>("u-1").await.expect("read").is_none());
         assert_verifies(&engine).await;
         db.drop_database().await;
     }

@@ -15,7 +15,6 @@ use axum::Router;
 use celltrace_domain::command::Command;
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::model::{Membership, Role, Staff};
-use celltrace_domain::EntityKind;
 use std::collections::BTreeSet;
 
 /// The routes of account administration.
@@ -32,13 +31,12 @@ struct StaffPage {
 }
 
 async fn staff_list(State(state): State<AppState>, Can { viewer, .. }: Can<ManageAccounts>, axum::extract::Query(query): axum::extract::Query<crate::csv_export::ListQuery>) -> Response {
-    let rows = match state.db().list(EntityKind::Staff, None, None, 10_000).await {
-        Ok(r) => r,
+    let rows: Vec<Staff> = match state.reader().page::<Staff>(celltrace_domain::index::Index::SiteStaff, viewer.site.id.as_str(), None, celltrace_store::read::MAX_PAGE).await {
+        Ok(r) => r.items,
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
     let mut staff: Vec<(String, String, String, String)> = rows
         .iter()
-        .filter_map(|r| serde_json::from_str::<Staff>(&r.body).ok())
         .filter_map(|s| {
             let here = s.memberships.iter().find(|m| m.site == viewer.site.id)?;
             let roles: Vec<&str> = here.roles.iter().map(|r| r.label()).collect();
@@ -96,8 +94,8 @@ async fn staff_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Man
     if let Some(e) = missing_required(&staff_spec(&viewer).fields, &values) {
         return again(e);
     }
-    if let Some(problem) = auth::password_problem(&value(&values, "password")) {
-        return again(format!("First password: {problem}"));
+    if let Some(problem) = auth::password_problem(&value(&values, "password"), &[&value(&values, "username"), &value(&values, "name")]) {
+        return again(format!("First password: {}", problem.message()));
     }
     let roles: Result<BTreeSet<Role>, _> = values_of(&values, "roles").into_iter().map(|r| serde_json::from_value(serde_json::Value::String(r))).collect();
     let Ok(roles) = roles else { return again("Choose roles from the list.".into()) };
@@ -108,9 +106,9 @@ async fn staff_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Man
     let Ok(staff) = StaffId::parse(&username.to_lowercase()) else {
         return again("Username: use letters, digits, '.', '-' and '_'.".into());
     };
-    let hash = match auth::hash_password(&value(&values, "password")) {
+    let hash = match auth::passwords::hash(value(&values, "password")).await {
         Ok(h) => h,
-        Err(e) => return again(e),
+        Err(e) => return e.into_response(),
     };
     let command = Command::RegisterStaff { staff: staff.clone(), name: value(&values, "name"), username, memberships: vec![Membership { site: viewer.site.id.clone(), roles }] };
     match submit(&state, &viewer, command).await {

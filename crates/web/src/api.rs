@@ -124,7 +124,7 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
     (status = 503, description = "The database is not reachable", body = ApiError),
 ))]
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db().head().await {
+    match state.reader().head().await {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "database", e.to_string()),
     }
@@ -136,7 +136,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
     (status = 503, description = "The database is not reachable", body = ApiError),
 ))]
 async fn ledger_head(State(state): State<AppState>) -> Response {
-    match state.db().head().await {
+    match state.reader().head().await {
         Ok(head) => Json(LedgerHead { seq: head.seq, hash: celltrace_ledger::to_hex(&head.hash) }).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "database", e.to_string()),
     }
@@ -146,8 +146,8 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Actor, Re
     let token = crate::auth::bearer_token(headers).ok_or_else(|| {
             error(StatusCode::UNAUTHORIZED, "unauthenticated", "Send an API token as 'Authorization: Bearer TOKEN'; an administrator issues one with 'celltrace token create'.")
         })?;
-    match state.db().staff_for_token(token, now_micros()).await {
-        Ok(Some(staff)) => Ok(Actor::Staff(staff)),
+    match state.reader().staff_for_token(token, celltrace_domain::time::Timestamp(now_micros())).await {
+        Ok(Some(staff)) => Ok(Actor::Staff(staff.id)),
         Ok(None) => Err(error(StatusCode::UNAUTHORIZED, "unauthenticated", "This API token is unknown, revoked or expired, or its owner's account is deactivated.")),
         Err(e) => Err(error(StatusCode::SERVICE_UNAVAILABLE, "database", e.to_string())),
     }
@@ -225,7 +225,7 @@ async fn command_status(State(state): State<AppState>, headers: HeaderMap, Path(
     if let Err(response) = authenticate(&state, &headers).await {
         return response;
     }
-    match state.db().command(&id).await {
+    match state.reader().command(&id).await {
         Ok(Some((first, last))) => Json(CommandRecorded { command: id, first_seq: first, last_seq: last }).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "unknown_command", format!("No command {id} was recorded.")),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "database", e.to_string()),
@@ -238,7 +238,7 @@ fn escape(text: &str) -> String {
 
 async fn status_page(State(state): State<AppState>) -> Response {
     let db = state.db();
-    let (head, counts, checkpoints) = match (db.head().await, db.counts().await, db.checkpoint_count().await) {
+    let (head, counts, checkpoints) = match (db.reader().head().await, db.reader().counts().await, db.reader().checkpoint_count().await) {
         (Ok(h), Ok(c), Ok(n)) => (h, c, n),
         _ => return error(StatusCode::SERVICE_UNAVAILABLE, "database", "The database is not reachable."),
     };

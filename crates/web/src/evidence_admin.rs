@@ -14,7 +14,6 @@ use axum::Router;
 use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::model::EvidenceDataset;
 use celltrace_domain::time::Timestamp;
-use celltrace_domain::EntityKind;
 
 /// The route of the page.
 pub fn routes() -> Router<AppState> {
@@ -39,7 +38,7 @@ async fn render(state: &AppState, viewer: &auth::Viewer, notice: Option<String>,
         Ok(d) => d,
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("The evidence data is not readable: {e}")),
     };
-    let loaded: Option<EvidenceDataset> = state.db().get(EntityKind::Catalogue, EvidenceDataset::ID).await.unwrap_or(None);
+    let loaded: Option<EvidenceDataset> = state.reader().evidence_dataset().await.unwrap_or(None);
     let origin = match &loaded {
         Some(d) => format!("loaded from {} on {} UTC", d.source, crate::view::when(d.loaded_at)),
         None => "shipped with this build of celltrace (data/evidence)".to_owned(),

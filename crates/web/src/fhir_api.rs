@@ -14,7 +14,7 @@ use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::ids::{CommandId, PersonId, SiteId};
 use celltrace_domain::model::{ResponseSource, Staff};
 use celltrace_domain::time::Timestamp;
-use celltrace_domain::{EntityKind, State as DomainState};
+use celltrace_domain::State as DomainState;
 use celltrace_fhir::{IssueSeverity, IssueType, ResourceType, SearchParams};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -63,14 +63,9 @@ async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Reader, Respons
     let token = crate::auth::bearer_token(headers).ok_or_else(|| {
             outcome(StatusCode::UNAUTHORIZED, IssueType::Login, "Send an API token as 'Authorization: Bearer TOKEN'; an administrator creates one with 'celltrace token create'.")
         })?;
-    let staff_id = match state.db().staff_for_token(token, crate::now_micros()).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return Err(outcome(StatusCode::UNAUTHORIZED, IssueType::Login, "This API token is unknown or revoked.")),
-        Err(e) => return Err(unavailable(e)),
-    };
-    let staff = match state.db().get::<Staff>(EntityKind::Staff, staff_id.as_str()).await {
-        Ok(Some(s)) if s.active => s,
-        Ok(_) => return Err(outcome(StatusCode::UNAUTHORIZED, IssueType::Login, "The token's account is no longer active.")),
+    let staff = match state.reader().staff_for_token(token, celltrace_domain::time::Timestamp(crate::now_micros())).await {
+        Ok(Some(staff)) => staff,
+        Ok(None) => return Err(outcome(StatusCode::UNAUTHORIZED, IssueType::Login, "This API token is unknown, revoked or expired, or its owner's account is deactivated.")),
         Err(e) => return Err(unavailable(e)),
     };
     let sites: BTreeSet<SiteId> =
@@ -151,7 +146,7 @@ async fn provenances(state: &AppState, visible: &DomainState) -> Result<Vec<Valu
     let mut out = Vec::new();
     let mut from = 1;
     loop {
-        let entries = state.db().entries(from, 1000).await.map_err(unavailable)?;
+        let entries = state.reader().entries(from, 1000).await.map_err(unavailable)?;
         let Some((last, _)) = entries.last() else { break };
         from = last.seq + 1;
         for (entry, _) in &entries {

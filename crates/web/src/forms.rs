@@ -15,7 +15,6 @@ use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::ids::{AdverseEventId, CommandId, PersonId, SigningGrantId};
 use celltrace_domain::model::*;
 use celltrace_domain::time::{Date, Timestamp};
-use celltrace_domain::EntityKind;
 use celltrace_store::SubmitError;
 use std::collections::BTreeSet;
 
@@ -203,7 +202,7 @@ pub(crate) async fn own_signature(state: &AppState, viewer: &Viewer, values: &Va
     if password.is_empty() {
         return Err("Re-enter your password to sign.".into());
     }
-    let signer = auth::check_signer(state, &viewer.staff.username, &password).await?;
+    let signer = auth::check_signer(state, viewer.client, &viewer.staff.username, &password).await?;
     Ok(SignatureRequest::own(signer, meaning))
 }
 
@@ -215,8 +214,8 @@ pub(crate) struct Cosigner {
 }
 
 /// Checks a second person's password for a signature of `meaning`.
-pub(crate) async fn cosigner(state: &AppState, username: &str, password: &str, meaning: SignatureMeaning) -> Result<Cosigner, String> {
-    let signer = auth::check_signer(state, username, password).await?;
+pub(crate) async fn cosigner(state: &AppState, viewer: &Viewer, username: &str, password: &str, meaning: SignatureMeaning) -> Result<Cosigner, String> {
+    let signer = auth::check_signer(state, viewer.client, username, password).await?;
     Ok(Cosigner { signer, meaning })
 }
 
@@ -257,7 +256,7 @@ pub(crate) async fn submit_cosigned(state: &AppState, viewer: &Viewer, mut comma
 }
 
 pub(crate) async fn site_unit(state: &AppState, viewer: &Viewer, id: &str) -> Result<Unit, Response> {
-    match state.db().get::<Unit>(EntityKind::Unit, id).await {
+    match state.reader().get::<Unit>(id).await {
         Ok(Some(u)) if u.site == viewer.site.id => Ok(u),
         Ok(_) => Err(auth::refusal(StatusCode::NOT_FOUND, "This unit is not at your site.")),
         Err(e) => Err(auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
@@ -265,7 +264,7 @@ pub(crate) async fn site_unit(state: &AppState, viewer: &Viewer, id: &str) -> Re
 }
 
 pub(crate) async fn site_person(state: &AppState, viewer: &Viewer, id: &str) -> Result<Person, Response> {
-    match state.db().get::<Person>(EntityKind::Person, id).await {
+    match state.reader().get::<Person>(id).await {
         Ok(Some(p)) if p.site == viewer.site.id => Ok(p),
         Ok(_) => Err(auth::refusal(StatusCode::NOT_FOUND, "This patient is not registered at your site.")),
         Err(e) => Err(auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
@@ -349,13 +348,11 @@ const SERIOUSNESS: &[(&str, &str)] = &[
 
 async fn adverse_fields(state: &AppState, person: &Person) -> Vec<Field> {
     let plans: Vec<(String, String)> = state
-        .db()
-        .list(EntityKind::Plan, Some(person.site.as_str()), None, 1000)
+        .reader()
+        .plans_of(&person.id)
         .await
         .unwrap_or_default()
         .iter()
-        .filter(|r| r.person.as_deref() == Some(person.id.as_str()))
-        .filter_map(|r| serde_json::from_str::<Plan>(&r.body).ok())
         .map(|p| (p.id.to_string(), format!("{} — {}", p.product_type.code(), p.indication.name)))
         .collect();
     // No default: a serious event must name its plan, and the rules refuse it otherwise.

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use celltrace_domain::command::{Actor, Command, Submission};
-use celltrace_domain::ids::{AdministrationId, CommandId, PersonId, PlanId, SiteId, StaffId, UnitId};
+use celltrace_domain::ids::{AdministrationId, CommandId, PersonId, SiteId, StaffId, UnitId};
 use celltrace_domain::model::*;
 use celltrace_domain::time::Timestamp;
 use celltrace_domain::{bedside_checks, EntityKey, EntityKind, Event};
@@ -185,10 +185,13 @@ async fn demo_accounts(state: &AppState) -> Vec<DemoAccount> {
     if !matches!(state.db().setting("demo").await, Ok(Some(v)) if v == "loaded") {
         return Vec::new();
     }
-    let staff = state.db().list(EntityKind::Staff, None, None, 1000).await.unwrap_or_default();
+    let mut staff: Vec<Staff> = Vec::new();
+    for site in state.reader().sites().await.unwrap_or_default() {
+        let page = state.reader().page::<Staff>(celltrace_domain::index::Index::SiteStaff, site.id.as_str(), None, 50).await;
+        staff.extend(page.map(|p| p.items).unwrap_or_default().into_iter().filter(|s| s.memberships.first().is_some_and(|m| m.site == site.id)));
+    }
     let mut accounts: Vec<DemoAccount> = staff
         .iter()
-        .filter_map(|row| serde_json::from_str::<Staff>(&row.body).ok())
         .filter_map(|s| {
             let first = s.memberships.first()?;
             Some(DemoAccount {
@@ -205,7 +208,7 @@ async fn demo_accounts(state: &AppState) -> Vec<DemoAccount> {
 
 /// Renders a page that posts before a session exists (sign-in, first start):
 /// its CSRF token lives in a cookie of its own, reused while it lasts.
-pub(crate) fn with_login_csrf(headers: &HeaderMap, status: StatusCode, page: impl FnOnce(String) -> Response) -> Response {
+pub(crate) fn with_login_csrf(secure: bool, headers: &HeaderMap, status: StatusCode, page: impl FnOnce(String) -> Response) -> Response {
     let csrf = match auth::cookie(headers, auth::LOGIN_CSRF_COOKIE).filter(|c| c.len() == 64) {
         Some(c) => c,
         None => match auth::random_token() {
@@ -215,7 +218,7 @@ pub(crate) fn with_login_csrf(headers: &HeaderMap, status: StatusCode, page: imp
     };
     let mut response = page(csrf.clone());
     *response.status_mut() = status;
-    if let Ok(value) = auth::set_cookie(headers, auth::LOGIN_CSRF_COOKIE, &csrf, 3600).parse() {
+    if let Ok(value) = auth::set_cookie(secure, auth::LOGIN_CSRF_COOKIE, &csrf, 3600).parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
@@ -223,7 +226,7 @@ pub(crate) fn with_login_csrf(headers: &HeaderMap, status: StatusCode, page: imp
 
 async fn login_page(state: &AppState, headers: &HeaderMap, error: Option<String>, username: String, status: StatusCode) -> Response {
     let demo_accounts = demo_accounts(state).await;
-    with_login_csrf(headers, status, |csrf| render(LoginPage { layout: None, csrf, error, username, demo_accounts, demo_password: "celltrace-demo" }))
+    with_login_csrf(state.config.https(), headers, status, |csrf| render(LoginPage { layout: None, csrf, error, username, demo_accounts, demo_password: "celltrace-demo" }))
 }
 
 async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -233,46 +236,48 @@ async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Respon
     login_page(&state, &headers, None, String::new(), StatusCode::OK).await
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+async fn login(State(state): State<AppState>, client: auth::ClientAddr, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
     let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !auth::same_secret(&form.csrf, &expected) {
         return auth::refusal(StatusCode::FORBIDDEN, "This sign-in form has expired or did not come from celltrace. Reload the page and try again.");
     }
     let db = state.db();
     let now = now_micros();
-    let since = now - auth::FAILURE_WINDOW_MICROS;
-    match db.login_failures(&form.username, since).await {
-        Ok(n) if n >= auth::MAX_FAILURES => {
-            return login_page(&state, &headers, Some("Too many failed sign-ins for this username. Wait 15 minutes, or ask an administrator.".into()), form.username, StatusCode::TOO_MANY_REQUESTS).await;
-        }
-        Ok(_) => {}
-        Err(e) => return unavailable(e),
-    }
     let staff_id = match db.staff_by_username(&form.username).await {
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
     let stored = match &staff_id {
-        Some(id) => db.password_hash(id).await.unwrap_or(None),
+        Some(id) => match db.password_hash(id).await {
+            Ok(h) => h,
+            Err(e) => return unavailable(e),
+        },
         None => None,
     };
-    // Hash even for unknown users so timing does not reveal which usernames exist.
-    let ok = match &stored {
-        Some(hash) => auth::verify_password(&form.password, hash),
-        None => {
-            let _ = auth::hash_password(&form.password);
-            false
-        }
+    // Unknown usernames are checked against a dummy hash: the answer takes as long.
+    let account = auth::gate::account_key("staff", &form.username);
+    let verdict = match auth::gate::check(db, &account, client.0, now, auth::passwords::matches(form.password.clone(), stored)).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
     };
-    let staff: Option<Staff> = match (&staff_id, ok) {
-        (Some(id), true) => db.get(EntityKind::Staff, id.as_str()).await.unwrap_or(None).filter(|s: &Staff| s.active),
+    let staff: Option<Staff> = match (&staff_id, verdict) {
+        (Some(id), auth::gate::Verdict::Accepted) => match state.reader().get::<Staff>(id.as_str()).await {
+            Ok(s) => s.filter(|s| s.active),
+            Err(e) => return unavailable(e),
+        },
+        (_, auth::gate::Verdict::Throttled { retry_after_seconds }) => {
+            let message = format!("Too many sign-in attempts for this username from this computer. Wait {retry_after_seconds} seconds and try again, or ask an administrator.");
+            let mut page = login_page(&state, &headers, Some(message), form.username, StatusCode::TOO_MANY_REQUESTS).await;
+            if let Ok(v) = retry_after_seconds.to_string().parse() {
+                page.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return page;
+        }
         _ => None,
     };
     let Some(staff) = staff else {
-        let _ = db.record_login_failure(&form.username, now, since).await;
         return login_page(&state, &headers, Some("The username or password is not right.".into()), form.username, StatusCode::UNAUTHORIZED).await;
     };
-    let _ = db.clear_login_failures(&form.username).await;
     let (Ok(token), Ok(csrf)) = (auth::random_token(), auth::random_token()) else {
         return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, "No randomness available for a session.");
     };
@@ -285,10 +290,10 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
     }
     let mut response = Redirect::to("/").into_response();
     let headers_out = response.headers_mut();
-    if let Ok(v) = auth::set_cookie(&headers, auth::SESSION_COOKIE, &token, auth::SESSION_MICROS / 1_000_000).parse() {
+    if let Ok(v) = auth::set_cookie(state.config.https(), auth::SESSION_COOKIE, &token, auth::SESSION_MICROS / 1_000_000).parse() {
         headers_out.append(header::SET_COOKIE, v);
     }
-    if let Ok(v) = auth::set_cookie(&headers, auth::LOGIN_CSRF_COOKIE, "", 0).parse() {
+    if let Ok(v) = auth::set_cookie(state.config.https(), auth::LOGIN_CSRF_COOKIE, "", 0).parse() {
         headers_out.append(header::SET_COOKIE, v);
     }
     response
@@ -300,8 +305,8 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    let viewer = match auth::viewer(&state, &headers).await {
+async fn logout(State(state): State<AppState>, client: auth::ClientAddr, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let viewer = match auth::viewer(&state, &headers, client).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -312,19 +317,19 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
         return unavailable(e);
     }
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(v) = auth::set_cookie(&headers, auth::SESSION_COOKIE, "", 0).parse() {
+    if let Ok(v) = auth::set_cookie(state.config.https(), auth::SESSION_COOKIE, "", 0).parse() {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     response
 }
 
-async fn setup_page(headers: &HeaderMap, error: Option<String>, form: SetupForm, status: StatusCode) -> Response {
-    with_login_csrf(headers, status, |csrf| render(SetupPage { layout: None, csrf, error, form: SetupForm { password: String::new(), ..form } }))
+async fn setup_page(secure: bool, headers: &HeaderMap, error: Option<String>, form: SetupForm, status: StatusCode) -> Response {
+    with_login_csrf(secure, headers, status, |csrf| render(SetupPage { layout: None, csrf, error, form: SetupForm { password: String::new(), ..form } }))
 }
 
 async fn setup_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match state.db().credential_count().await {
-        Ok(0) => setup_page(&headers, None, SetupForm { country: String::new(), ..SetupForm::default() }, StatusCode::OK).await,
+        Ok(0) => setup_page(state.config.https(), &headers, None, SetupForm { country: String::new(), ..SetupForm::default() }, StatusCode::OK).await,
         Ok(_) => Redirect::to("/login").into_response(),
         Err(e) => unavailable(e),
     }
@@ -354,12 +359,12 @@ async fn setup(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
         Ok(_) => return Redirect::to("/login").into_response(),
         Err(e) => return unavailable(e),
     }
-    if let Some(problem) = auth::password_problem(&form.password) {
-        return setup_page(&headers, Some(format!("Password: {problem}")), form, StatusCode::UNPROCESSABLE_ENTITY).await;
+    if let Some(problem) = auth::password_problem(&form.password, &[&form.username, &form.name]) {
+        return setup_page(state.config.https(), &headers, Some(format!("Password: {}", problem.message())), form, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let site_slug = slug(&form.site_name);
     let (Ok(site), Ok(staff)) = (SiteId::parse(if site_slug.is_empty() { "site" } else { &site_slug }), StaffId::parse(&slug(&form.username).replace('-', "."))) else {
-        return setup_page(&headers, Some("Use letters and digits in the site name and username.".into()), form, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return setup_page(state.config.https(), &headers, Some("Use letters and digits in the site name and username.".into()), form, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let system = Actor::System("setup".into());
     let now = Timestamp(now_micros());
@@ -379,9 +384,9 @@ async fn setup(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
             memberships: vec![Membership { site: site.clone(), roles: [Role::Administrator].into_iter().collect() }],
         },
     ];
-    let hash = match auth::hash_password(&form.password) {
+    let hash = match auth::passwords::hash(form.password.clone()).await {
         Ok(h) => h,
-        Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        Err(e) => return e.into_response(),
     };
     // The first password is a ledger event too (its hash is stored beside, in the same transaction).
     let password = (Command::SetPassword { staff: staff.clone(), change: PasswordChange::Initial }, celltrace_store::Secret::Password { staff: staff.clone(), hash, end_sessions: false });
@@ -398,7 +403,7 @@ async fn setup(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
         };
         match outcome {
             Ok(_) => {}
-            Err(SubmitError::Rejected(r)) => return setup_page(&headers, Some(r.message), form, StatusCode::UNPROCESSABLE_ENTITY).await,
+            Err(SubmitError::Rejected(r)) => return setup_page(state.config.https(), &headers, Some(r.message), form, StatusCode::UNPROCESSABLE_ENTITY).await,
             Err(SubmitError::Store(e)) => return unavailable(e),
         }
     }
@@ -413,8 +418,8 @@ struct SiteForm {
     site: String,
 }
 
-async fn switch_site(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SiteForm>) -> Response {
-    let viewer = match auth::viewer(&state, &headers).await {
+async fn switch_site(State(state): State<AppState>, client: auth::ClientAddr, headers: HeaderMap, Form(form): Form<SiteForm>) -> Response {
+    let viewer = match auth::viewer(&state, &headers, client).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -432,73 +437,105 @@ async fn switch_site(State(state): State<AppState>, headers: HeaderMap, Form(for
 
 // ---------- dashboard ----------
 
-async fn entities<T: serde::de::DeserializeOwned>(state: &AppState, kind: EntityKind, site: Option<&str>, status: Option<&str>) -> Result<Vec<T>, Response> {
-    let rows = state.db().list(kind, site, status, 5000).await.map_err(unavailable)?;
-    Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect())
-}
+/// How many rows a dashboard queue shows before it links to the whole list.
+const QUEUE: u32 = 25;
 
 fn person_name(people: &BTreeMap<String, Person>, id: &str) -> String {
     people.get(id).map(|p| p.name.clone()).unwrap_or_else(|| id.to_owned())
 }
 
+/// A queue's rows and, when there are more, a note that says where the rest are.
+fn queue_note(items: &mut Vec<Item>, more: bool, whole_list: &str) {
+    if more {
+        items.push(Item { id: String::new(), label: format!("More in {whole_list}"), detail: String::new(), status: "more".into(), site: String::new() });
+    }
+}
+
+/// The plans of `site` whose follow-up window of some time point is open
+/// today: for each product type and time point, the plans treated on the
+/// days that put today inside the window (one index range each).
+async fn follow_ups_due(state: &AppState, site: &celltrace_domain::ids::SiteId, today: i64) -> Result<Vec<Plan>, celltrace_store::StoreError> {
+    use celltrace_domain::{Reference, TimePointWindow};
+    let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
+    for product_type in ProductType::ALL {
+        for time_point in state.reference.time_points(product_type) {
+            if let Some(TimePointWindow::AfterTreatment { opens, closes }) = state.reference.time_point(product_type, &time_point) {
+                for plan in state.reader().plans_treated_between(site, product_type, today - closes, today - opens).await? {
+                    plans.insert(plan.id.to_string(), plan);
+                }
+            }
+        }
+    }
+    Ok(plans.into_values().collect())
+}
 
 async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDashboard>) -> Response {
-    let site = viewer.site.id.as_str();
+    use celltrace_domain::index::{scoped, Index};
+    let site = &viewer.site.id;
     let now = Timestamp(now_micros());
-    let people: BTreeMap<String, Person> = match entities::<Person>(&state, EntityKind::Person, Some(site), None).await {
+    let reader = state.reader();
+    let loaded = async {
+        let quarantine = reader.page::<Unit>(Index::SiteUnitsByStatus, &scoped(site, "quarantine"), None, QUEUE).await?;
+        let incoming = reader.page::<Shipment>(Index::ShipmentsTo, &scoped(site, "in_transit"), None, QUEUE).await?;
+        let outgoing = reader.page::<Shipment>(Index::ShipmentsFrom, &scoped(site, "in_transit"), None, QUEUE).await?;
+        let awaiting = reader.page::<Plan>(Index::SitePlans, &scoped(site, "awaiting"), None, QUEUE).await?;
+        let blocked = reader.page::<Plan>(Index::SitePlans, &scoped(site, "blocked"), None, QUEUE).await?;
+        let adverse = reader.page::<AdverseEvent>(Index::SiteAdverseEvents, &scoped(site, "open"), None, QUEUE).await?;
+        let due = follow_ups_due(&state, site, now.0.div_euclid(Timestamp::DAY)).await?;
+        Ok::<_, celltrace_store::StoreError>((quarantine, incoming, outgoing, awaiting, blocked, adverse, due))
+    };
+    let (quarantine, incoming, outgoing, awaiting, blocked, adverse, due) = match loaded.await {
+        Ok(l) => l,
+        Err(e) => return unavailable(e),
+    };
+    let mut ids: Vec<String> = awaiting.items.iter().chain(&blocked.items).chain(&due).map(|p| p.patient.to_string()).collect();
+    ids.extend(adverse.items.iter().map(|a| a.patient.to_string()));
+    ids.sort();
+    ids.dedup();
+    let people: BTreeMap<String, Person> = match reader.get_many::<Person>(&ids).await {
         Ok(p) => p.into_iter().map(|p| (p.id.to_string(), p)).collect(),
-        Err(r) => return r,
-    };
-    let units: Vec<Unit> = match entities(&state, EntityKind::Unit, Some(site), None).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let plans: Vec<Plan> = match entities(&state, EntityKind::Plan, Some(site), None).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let shipments: Vec<Shipment> = match entities(&state, EntityKind::Shipment, None, Some("in_transit")).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let adverse: Vec<AdverseEvent> = match entities(&state, EntityKind::AdverseEvent, Some(site), Some("open")).await {
-        Ok(a) => a,
-        Err(r) => return r,
+        Err(e) => return unavailable(e),
     };
     let item = |id: String, label: String, detail: String| Item { id, label, detail, status: String::new(), site: String::new() };
-    let quarantine = units
+    let mut quarantine_items: Vec<Item> = quarantine
+        .items
         .iter()
-        .filter(|u| u.status == UnitStatus::Quarantine && u.in_transit.is_none())
         .map(|u| item(u.id.to_string(), format!("{} {}", u.din, u.product_code), format!("{} QC result(s), expires {}", u.qc.len(), when(u.expires_at))))
         .collect();
-    let transit = shipments
+    queue_note(&mut quarantine_items, quarantine.next.is_some(), "the units list (status: quarantine)");
+    let mut transit: Vec<Item> = incoming
+        .items
         .iter()
-        .filter(|s| s.to_site.as_str() == site || s.from_site.as_str() == site)
-        .map(|s| Item {
-            status: if s.to_site.as_str() == site { "incoming".into() } else { "outgoing".into() },
+        .map(|s| (s, "incoming"))
+        .chain(outgoing.items.iter().map(|s| (s, "outgoing")))
+        .map(|(s, direction)| Item {
+            status: direction.into(),
             ..item(s.id.to_string(), format!("{} → {}", s.from_site, s.to_site), format!("{} unit(s) by {}", s.units.len(), s.courier))
         })
         .collect();
-    let ready = plans
+    queue_note(&mut transit, incoming.next.is_some() || outgoing.next.is_some(), "the ledger");
+    let mut ready: Vec<Item> = awaiting
+        .items
         .iter()
-        .filter(|p| p.status == PlanStatus::Active && p.current_consent().is_some() && p.current_eligibility().is_some_and(|e| e.eligible() && now <= e.valid_until))
+        .filter(|p| p.current_consent().is_some() && p.current_eligibility().is_some_and(|e| e.eligible() && now <= e.valid_until))
         .map(|p| item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("plan {} · {} · {}", p.id, p.product_type.code(), p.indication.name)))
         .collect();
+    queue_note(&mut ready, awaiting.next.is_some(), "the patients list");
     let mut follow_ups = Vec::new();
-    for p in plans.iter().filter(|p| p.current_consent().is_some()) {
+    for p in due.iter().filter(|p| p.current_consent().is_some()) {
         use celltrace_outcomes::schedule::VisitState;
         let Ok(statuses) = crate::questionnaires::plan_status(p, now) else { continue };
         for s in statuses.iter().filter(|s| matches!(s.state, VisitState::Due | VisitState::Overdue)) {
             let when = match (s.state, s.closes) {
                 (VisitState::Overdue, Some(d)) => format!("overdue, window closes {}", celltrace_domain::time::Date::from_days_since_epoch(d)),
                 (_, Some(d)) => format!("due until {}", celltrace_domain::time::Date::from_days_since_epoch(d)),
-                // A baseline stays open until the first administration.
                 (_, None) => "due before the first administration".to_owned(),
             };
             follow_ups.push(item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("{} {} {when}", s.time_point, s.instrument)));
         }
     }
     let serious = adverse
+        .items
         .iter()
         .filter(|a| a.is_serious() && a.review.is_none())
         .map(|a| Item {
@@ -506,53 +543,63 @@ async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDa
             ..item(a.patient.to_string(), person_name(&people, a.patient.as_str()), format!("{} grade {}, onset {}", a.term, a.grade, a.onset))
         })
         .collect();
-    let adverse = adverse
+    let mut adverse_items: Vec<Item> = adverse
+        .items
         .iter()
         .map(|a| Item {
             status: a.id.to_string(),
             ..item(a.patient.to_string(), person_name(&people, a.patient.as_str()), format!("{} grade {}{}", a.term, a.grade, if a.is_serious() { " · SERIOUS" } else { "" }))
         })
         .collect();
-    let blocked = plans
+    queue_note(&mut adverse_items, adverse.next.is_some(), "the adverse events list");
+    let mut blocked_items: Vec<Item> = blocked
+        .items
         .iter()
-        .filter(|p| p.status == PlanStatus::Blocked)
         .map(|p| item(p.patient.to_string(), person_name(&people, p.patient.as_str()), format!("plan {} · {} for {}", p.id, p.product_type.code(), p.indication.name)))
         .collect();
+    queue_note(&mut blocked_items, blocked.next.is_some(), "the patients list");
     render(DashboardPage {
         layout: Some(Layout::new(&viewer, "dashboard")),
         site_name: viewer.site.name.clone(),
-        quarantine,
+        quarantine: quarantine_items,
         transit,
         ready,
         follow_ups,
         serious,
-        adverse,
-        blocked,
+        adverse: adverse_items,
+        blocked: blocked_items,
     })
 }
 
 // ---------- patients ----------
 
-async fn patients(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPatients>, Query(query): Query<crate::csv_export::ListQuery>) -> Response {
-    let mut people: Vec<Person> = match entities(&state, EntityKind::Person, Some(viewer.site.id.as_str()), None).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    people.sort_by(|a, b| a.mrn.cmp(&b.mrn));
-    if query.wants_csv() {
-        // The file leaves celltrace with every name in it: each is a recorded read.
-        for p in &people {
-            if let Err(r) = record_view(&state, &viewer, &p.id, "patient list exported as CSV").await {
-                return r;
-            }
-        }
-        let rows: Vec<Vec<String>> = people
-            .iter()
-            .map(|p| vec![p.id.to_string(), p.mrn.clone(), p.name.clone(), p.date_of_birth.to_string(), format!("{:?}", p.kind).to_lowercase(), format!("{:?}", p.sex).to_lowercase(), format!("{:?}", p.language).to_lowercase()])
-            .collect();
-        return crate::csv_export::download(&format!("patients-{}.csv", viewer.site.id), &["person_id", "mrn", "name", "date_of_birth", "kind", "sex", "language"], &rows);
+/// `?q=&kind=&after=&format=` of the patients list.
+#[derive(Debug, Default, Deserialize)]
+struct PeopleQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    kind: Option<PersonKind>,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// Rows of a list page.
+const LIST_PAGE: u32 = 100;
+
+async fn patients(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPatients>, Query(query): Query<PeopleQuery>) -> Response {
+    let kind = query.kind.unwrap_or(PersonKind::Patient);
+    if query.format.as_deref() == Some("csv") {
+        return patients_csv(&state, &viewer, kind, &query.q).await;
     }
-    let people = people
+    let page = match state.reader().people(&viewer.site.id, kind, &query.q, query.after.as_deref(), LIST_PAGE).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(e),
+    };
+    let people = page
+        .people
         .into_iter()
         .map(|p| PersonRow {
             id: p.id.to_string(),
@@ -563,7 +610,48 @@ async fn patients(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPat
             language: format!("{:?}", p.language).to_lowercase(),
         })
         .collect();
-    render(PatientsPage { layout: Some(Layout::new(&viewer, "patients")), can_record: viewer.can(celltrace_domain::access::Permission::RecordClinical), site_name: viewer.site.name.clone(), people })
+    let kind_word = if kind == PersonKind::Donor { "donor" } else { "patient" };
+    let next = page.next.map(|after| format!("/patients?kind={kind_word}&q={}&after={}", url_encode(&query.q), url_encode(&after)));
+    render(PatientsPage {
+        layout: Some(Layout::new(&viewer, "patients")),
+        can_record: viewer.can(celltrace_domain::access::Permission::RecordClinical),
+        site_name: viewer.site.name.clone(),
+        people,
+        q: query.q.clone(),
+        kind: kind_word.to_owned(),
+        next,
+        first_page: query.after.is_none(),
+    })
+}
+
+/// The whole list as CSV, read page by page; every name that leaves in the file is a recorded read.
+async fn patients_csv(state: &AppState, viewer: &auth::Viewer, kind: PersonKind, text: &str) -> Response {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = match state.reader().people(&viewer.site.id, kind, text, after.as_deref(), celltrace_store::read::MAX_PAGE).await {
+            Ok(p) => p,
+            Err(e) => return unavailable(e),
+        };
+        for p in &page.people {
+            if let Err(r) = record_view(state, viewer, &p.id, "patient list exported as CSV").await {
+                return r;
+            }
+            rows.push(vec![p.id.to_string(), p.mrn.clone(), p.name.clone(), p.date_of_birth.to_string(), format!("{:?}", p.kind).to_lowercase(), format!("{:?}", p.sex).to_lowercase(), format!("{:?}", p.language).to_lowercase()]);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    crate::csv_export::download(&format!("patients-{}.csv", viewer.site.id), &["person_id", "mrn", "name", "date_of_birth", "kind", "sex", "language"], &rows)
+}
+
+/// Percent-encodes a query value.
+pub(crate) fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 fn describe_event(payload: &[u8]) -> String {
@@ -587,7 +675,7 @@ fn describe_event(payload: &[u8]) -> String {
 
 async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPatients>, Path(id): Path<String>) -> Response {
     let db = state.db();
-    let person: Person = match db.get(EntityKind::Person, &id).await {
+    let person: Person = match db.reader().get::<Person>(&id).await {
         Ok(Some(p)) => p,
         Ok(None) => return not_found("This patient"),
         Err(e) => return unavailable(e),
@@ -599,25 +687,30 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
     if let Err(r) = record_view(&state, &viewer, &person.id, "patient record").await {
         return r;
     }
-    let plans: Vec<Plan> = match db.list(EntityKind::Plan, Some(viewer.site.id.as_str()), None, 5000).await {
-        Ok(rows) => rows.iter().filter(|r| r.person.as_deref() == Some(person.id.as_str())).filter_map(|r| serde_json::from_str(&r.body).ok()).collect(),
+    let plans: Vec<Plan> = match db.reader().plans_of(&person.id).await {
+        Ok(plans) => plans.into_iter().filter(|p| p.site == viewer.site.id).collect(),
         Err(e) => return unavailable(e),
     };
-    let all_units: Vec<Unit> = match entities(&state, EntityKind::Unit, None, None).await {
+    // The person's own material, and the units allocated to their plans.
+    let mut own_units: Vec<Unit> = match db.reader().units_from(&person.id).await {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(e) => return unavailable(e),
     };
-    let plan_ids: Vec<&PlanId> = plans.iter().map(|p| &p.id).collect();
-    let units: Vec<&Unit> = all_units
-        .iter()
-        .filter(|u| u.source_person == person.id || u.allocated_to.as_ref().is_some_and(|p| plan_ids.contains(&p)))
-        .collect();
+    for p in &plans {
+        match db.reader().units_for_plan(p.id.as_str()).await {
+            Ok(more) => own_units.extend(more.into_iter().filter(|u| u.allocated_to.as_ref() == Some(&p.id))),
+            Err(e) => return unavailable(e),
+        }
+    }
+    own_units.sort_by(|a, b| a.id.cmp(&b.id));
+    own_units.dedup_by(|a, b| a.id == b.id);
+    let units: Vec<&Unit> = own_units.iter().collect();
     let mut keys = vec![EntityKey::new(EntityKind::Person, &person.id)];
     keys.extend(plans.iter().map(|p| EntityKey::new(EntityKind::Plan, &p.id)));
     keys.extend(units.iter().map(|u| EntityKey::new(EntityKind::Unit, &u.id)));
     let mut entries = BTreeMap::new();
     for key in &keys {
-        match db.trail(key).await {
+        match db.reader().trail(key).await {
             Ok(trail) => entries.extend(trail.into_iter().map(|(e, _)| (e.seq, e))),
             Err(e) => return unavailable(e),
         }
@@ -726,42 +819,92 @@ fn unit_item(u: &Unit) -> Item {
 
 // ---------- units ----------
 
-async fn units(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Query(query): Query<crate::csv_export::ListQuery>) -> Response {
-    let mut units: Vec<Unit> = match entities(&state, EntityKind::Unit, Some(viewer.site.id.as_str()), None).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    units.sort_by(|a, b| (&a.din, &a.product_code).cmp(&(&b.din, &b.product_code)));
-    if query.wants_csv() {
-        let rows: Vec<Vec<String>> = units
-            .iter()
-            .map(|u| {
-                vec![
-                    u.id.to_string(),
-                    u.din.clone(),
-                    u.product_code.clone(),
-                    u.product_type.code().to_owned(),
-                    u.status.label().to_owned(),
-                    u.quantity.to_string(),
-                    u.collected_at.date().to_string(),
-                    when(u.expires_at),
-                    u.parents.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
-                    u.location.as_ref().map(|l| format!("{} / {} / {} / {}", l.freezer, l.rack, l.r#box, l.position)).unwrap_or_default(),
-                ]
-            })
-            .collect();
+/// `?q=&status=&type=&after=&format=` of the units list.
+#[derive(Debug, Default, Deserialize)]
+struct UnitsQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: Option<UnitStatus>,
+    #[serde(default, rename = "type")]
+    product_type: Option<ProductType>,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn unit_csv_row(u: &Unit) -> Vec<String> {
+    vec![
+        u.id.to_string(),
+        u.din.clone(),
+        u.product_code.clone(),
+        u.product_type.code().to_owned(),
+        u.status.label().to_owned(),
+        u.quantity.to_string(),
+        u.collected_at.date().to_string(),
+        when(u.expires_at),
+        u.parents.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+        u.location.as_ref().map(|l| format!("{} / {} / {} / {}", l.freezer, l.rack, l.r#box, l.position)).unwrap_or_default(),
+    ]
+}
+
+async fn units(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Query(query): Query<UnitsQuery>) -> Response {
+    let filter = celltrace_store::read::UnitFilter { status: query.status, product_type: query.product_type, text: query.q.clone() };
+    if query.format.as_deref() == Some("csv") {
+        let mut rows = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = match state.reader().units(&viewer.site.id, &filter, after.as_deref(), celltrace_store::read::MAX_PAGE).await {
+                Ok(p) => p,
+                Err(e) => return unavailable(e),
+            };
+            rows.extend(page.units.iter().map(unit_csv_row));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
         return crate::csv_export::download(
             &format!("units-{}.csv", viewer.site.id),
             &["unit_id", "din", "product_code", "product_type", "status", "quantity", "collected_on", "expires_at_utc", "parents", "location"],
             &rows,
         );
     }
-    let units = units.iter().map(|u| Item { site: when(u.expires_at), ..unit_item(u) }).collect();
-    render(UnitsPage { layout: Some(Layout::new(&viewer, "units")), site_name: viewer.site.name.clone(), units })
+    let page = match state.reader().units(&viewer.site.id, &filter, query.after.as_deref(), LIST_PAGE).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(e),
+    };
+    let status_word = query.status.and_then(|s| serde_json::to_value(s).ok()).and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let type_word = query.product_type.map(|t| t.code().to_owned()).unwrap_or_default();
+    let next = page.next.map(|after| format!("/units?q={}&status={status_word}&type={type_word}&after={}", url_encode(&query.q), url_encode(&after)));
+    let units = page.units.iter().map(|u| Item { site: when(u.expires_at), ..unit_item(u) }).collect();
+    render(UnitsPage {
+        layout: Some(Layout::new(&viewer, "units")),
+        site_name: viewer.site.name.clone(),
+        units,
+        q: query.q.clone(),
+        status: status_word,
+        product_type: type_word,
+        next,
+        first_page: query.after.is_none(),
+    })
+}
+
+/// A unit's family: itself, every ancestor and descendant, and the other
+/// products of its donation (its DIN), each once.
+pub(crate) async fn unit_family(state: &AppState, unit: &Unit) -> Result<Vec<Unit>, celltrace_store::StoreError> {
+    let lineage = state.reader().lineage_of(unit).await?;
+    let mut family: BTreeMap<UnitId, Unit> = BTreeMap::new();
+    for u in lineage.ancestors.into_iter().chain(lineage.descendants).chain(state.reader().units_by_din(&unit.din).await?) {
+        family.insert(u.id.clone(), u);
+    }
+    family.insert(unit.id.clone(), unit.clone());
+    Ok(family.into_values().collect())
 }
 
 async fn load_unit(state: &AppState, viewer: &auth::Viewer, id: &str) -> Result<Unit, Response> {
-    let unit: Unit = match state.db().get(EntityKind::Unit, id).await {
+    let unit: Unit = match state.reader().get::<Unit>(id).await {
         Ok(Some(u)) => u,
         Ok(None) => return Err(not_found("This unit")),
         Err(e) => return Err(unavailable(e)),
@@ -843,19 +986,18 @@ async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>,
     if let Err(r) = record_label_view(&state, &viewer, &unit, "unit page").await {
         return r;
     }
-    let family: Vec<Unit> = match state.db().list(EntityKind::Unit, None, None, 100_000).await {
-        Ok(rows) => rows
-            .iter()
-            .filter(|r| r.reference.as_deref().is_some_and(|x| x.starts_with(&unit.din)))
-            .filter_map(|r| serde_json::from_str(&r.body).ok())
-            .collect(),
+    let family = match unit_family(&state, &unit).await {
+        Ok(f) => f,
         Err(e) => return unavailable(e),
     };
-    let catalogue: Option<ProductCatalogue> = state.db().get(EntityKind::Catalogue, ProductCatalogue::ID).await.unwrap_or(None);
+    let catalogue: Option<ProductCatalogue> = match state.reader().product_catalogue().await {
+        Ok(c) => c,
+        Err(e) => return unavailable(e),
+    };
     let description = catalogue.as_ref().and_then(|c| c.describe(&unit.product_code)).unwrap_or("(no description loaded)").to_owned();
-    let shipments: Vec<Shipment> = match entities(&state, EntityKind::Shipment, None, None).await {
-        Ok(all) => all.into_iter().filter(|s: &Shipment| s.units.contains(&unit.id)).collect(),
-        Err(r) => return r,
+    let shipments: Vec<Shipment> = match state.reader().shipments_of(&unit.id).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
     };
     let custody = shipments
         .iter()
@@ -970,12 +1112,12 @@ async fn label_pdf(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUn
 async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Path((kind, id)): Path<(String, String)>, Query(query): Query<crate::csv_export::ListQuery>) -> Response {
     let Some(kind) = EntityKind::parse(&kind) else { return not_found("This kind of record") };
     let key = EntityKey::new(kind, &id);
-    match state.db().entity(&key).await {
+    match state.reader().entity(&key).await {
         Ok(Some(row)) if row.site == viewer.site.id.as_str() || row.site == "all" => {}
         Ok(_) => return not_found("This record"),
         Err(e) => return unavailable(e),
     }
-    let trail = match state.db().trail(&key).await {
+    let trail = match state.reader().trail(&key).await {
         Ok(t) => t,
         Err(e) => return unavailable(e),
     };
@@ -1020,12 +1162,12 @@ async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>
 
 async fn ledger_page(state: &AppState, viewer: &auth::Viewer, report: Option<(bool, String)>, findings: Vec<String>) -> Response {
     let db = state.db();
-    let (head, checkpoints) = match (db.head().await, db.checkpoint_count().await) {
+    let (head, checkpoints) = match (db.reader().head().await, db.reader().checkpoint_count().await) {
         (Ok(h), Ok(c)) => (h, c),
         (Err(e), _) | (_, Err(e)) => return unavailable(e),
     };
     let from = head.seq.saturating_sub(24).max(1);
-    let latest = match db.entries(from, 25).await {
+    let latest = match db.reader().entries(from, 25).await {
         Ok(e) => e
             .into_iter()
             .rev()
@@ -1049,14 +1191,11 @@ async fn ledger(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit
     ledger_page(&state, &viewer, None, Vec::new()).await
 }
 
-/// The deployment's public key, handed to the web layer at start.
-pub static VERIFYING_KEY: std::sync::OnceLock<celltrace_ledger::VerifyingKey> = std::sync::OnceLock::new();
-
 async fn ledger_verify(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Form(form): Form<CsrfForm>) -> Response {
     if let Err(r) = viewer.check_csrf(&form.csrf) {
         return r;
     }
-    let Some(key) = VERIFYING_KEY.get() else {
+    let Some(key) = state.config.verifying_key.as_ref() else {
         return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, "This server was started without the deployment's key; run celltrace verify instead.");
     };
     match celltrace_store::verify::verify(state.db(), key).await {
@@ -1125,24 +1264,20 @@ async fn bedside_check(State(state): State<AppState>, Can { viewer, .. }: Can<Ad
     let db = state.db();
     let site = viewer.site.id.as_str();
     let page = |plans: Vec<(String, String)>, verdict: Verdict, confirm: Option<Confirm>| bedside_page(&viewer, &form, plans, Some(verdict), confirm, None);
-    let patient_row = match db.resolve_scan(site, &form.wristband).await {
+    let person = match db.reader().resolve_scan(site, &form.wristband).await {
         Ok(Resolution::Patient(p)) => p,
         Ok(Resolution::Unit(_)) => return page(Vec::new(), stop("The first scan is a unit label: scan the patient's wristband first.".into()), None),
         Err(e) => return page(Vec::new(), stop(format!("Wristband: {e}")), None),
     };
-    let unit_row = match db.resolve_scan(site, &form.unit_scan).await {
-        Ok(Resolution::Unit(u)) => u,
+    let unit = match db.reader().resolve_scan(site, &form.unit_scan).await {
+        Ok(Resolution::Unit(u)) => *u,
         Ok(Resolution::Patient(_)) => return page(Vec::new(), stop("The second scan is a wristband: scan the unit's label.".into()), None),
         Err(e) => return page(Vec::new(), stop(format!("Unit label: {e}")), None),
-    };
-    let (person, unit) = match (serde_json::from_str::<Person>(&patient_row.body), serde_json::from_str::<Unit>(&unit_row.body)) {
-        (Ok(p), Ok(u)) => (p, u),
-        (Err(e), _) | (_, Err(e)) => return unavailable(format!("a stored record is not readable: {e}")),
     };
     if let Err(r) = record_view(&state, &viewer, &person.id, "bedside verification").await {
         return r;
     }
-    let plans: Vec<Plan> = match db.plans_of(person.id.as_str()).await {
+    let plans: Vec<Plan> = match db.reader().plans_of(&person.id).await {
         Ok(plans) => plans.into_iter().filter(|p| p.site == viewer.site.id).collect(),
         Err(e) => return unavailable(e),
     };
@@ -1228,11 +1363,11 @@ async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: C
         return r;
     }
     let retry = |message: String| bedside_page(&viewer, &ScanForm::default(), Vec::new(), Some(stop(message)), None, None);
-    let witness = match crate::forms::cosigner(&state, &form.witness, &form.witness_password, SignatureMeaning::AdministrationWitness).await {
+    let witness = match crate::forms::cosigner(&state, &viewer, &form.witness, &form.witness_password, SignatureMeaning::AdministrationWitness).await {
         Ok(w) => w,
         Err(message) => return retry(message),
     };
-    let plan: Plan = match state.db().get(EntityKind::Plan, &form.plan).await {
+    let plan: Plan = match state.reader().get::<Plan>(&form.plan).await {
         Ok(Some(p)) => p,
         Ok(None) => return retry("The plan is unknown; scan again.".into()),
         Err(e) => return unavailable(e),

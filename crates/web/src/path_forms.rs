@@ -17,7 +17,6 @@ use celltrace_domain::command::{Command, NewUnit};
 use celltrace_domain::ids::*;
 use celltrace_domain::model::*;
 use celltrace_domain::time::Timestamp;
-use celltrace_domain::EntityKind;
 
 /// The routes of these forms.
 pub fn routes() -> Router<AppState> {
@@ -39,7 +38,7 @@ fn new_id<T: std::str::FromStr>(prefix: &str) -> Option<T> {
 }
 
 async fn site_plan(state: &AppState, viewer: &Viewer, id: &str) -> Result<Plan, Response> {
-    match state.db().get::<Plan>(EntityKind::Plan, id).await {
+    match state.reader().get::<Plan>(id).await {
         Ok(Some(p)) if p.site == viewer.site.id => Ok(p),
         Ok(_) => Err(auth::refusal(StatusCode::NOT_FOUND, "This plan is not at your site.")),
         Err(e) => Err(auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
@@ -162,7 +161,7 @@ async fn consent_submit(State(state): State<AppState>, Can { viewer, .. }: Can<R
     if let Some(e) = missing {
         return again(e);
     }
-    let witness = match cosigner(&state, &value(&values, "witness"), &value(&values, "witness_password"), SignatureMeaning::ConsentWitness).await {
+    let witness = match cosigner(&state, &viewer, &value(&values, "witness"), &value(&values, "witness_password"), SignatureMeaning::ConsentWitness).await {
         Ok(w) => w,
         Err(e) => return again(e),
     };
@@ -387,13 +386,12 @@ async fn store_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Vie
 
 async fn dispatch_spec(state: &AppState, unit: &Unit) -> Spec {
     let sites: Vec<(String, String)> = state
-        .db()
-        .list(EntityKind::Site, None, None, 1000)
+        .reader()
+        .sites()
         .await
         .unwrap_or_default()
-        .iter()
-        .filter(|s| s.key.id != unit.site.as_str())
-        .filter_map(|s| serde_json::from_str::<Site>(&s.body).ok())
+        .into_iter()
+        .filter(|s| s.id != unit.site)
         .map(|s| (s.id.to_string(), s.name))
         .collect();
     let mut to = field("to_site", "Destination", "select", true);
@@ -461,7 +459,7 @@ fn receive_spec(shipment: &Shipment) -> Spec {
 }
 
 async fn site_shipment(state: &AppState, viewer: &Viewer, id: &str) -> Result<Shipment, Response> {
-    match state.db().get::<Shipment>(EntityKind::Shipment, id).await {
+    match state.reader().get::<Shipment>(id).await {
         Ok(Some(s)) if s.to_site == viewer.site.id => Ok(s),
         Ok(_) => Err(auth::refusal(StatusCode::NOT_FOUND, "No shipment with this id is coming to your site.")),
         Err(e) => Err(auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
@@ -552,13 +550,12 @@ async fn receive_submit(State(state): State<AppState>, Can { viewer, .. }: Can<V
 
 async fn allocate_spec(state: &AppState, viewer: &Viewer, unit: &Unit) -> Spec {
     let plans: Vec<(String, String)> = state
-        .db()
-        .list(EntityKind::Plan, Some(viewer.site.id.as_str()), Some("active"), 1000)
+        .reader()
+        .page::<Plan>(celltrace_domain::index::Index::SitePlansByType, &format!("{}|active|{}", viewer.site.id, unit.product_type.code()), None, 100)
         .await
+        .map(|p| p.items)
         .unwrap_or_default()
         .iter()
-        .filter_map(|r| serde_json::from_str::<Plan>(&r.body).ok())
-        .filter(|p| p.product_type == unit.product_type)
         .map(|p| (p.id.to_string(), format!("{} — {} ({})", p.id, p.indication.name, p.patient)))
         .collect();
     let mut plan = field("plan", "Plan", "select", true);
@@ -637,7 +634,7 @@ pub fn plan_links(viewer: &Viewer, plan: &Plan) -> Vec<(String, &'static str)> {
 /// by the reference data the rules use too).
 pub async fn evidence_in_force(state: &AppState) -> Result<std::sync::Arc<celltrace_evidence::EvidenceData>, String> {
     use celltrace_domain::model::EvidenceDataset;
-    let dataset: Option<EvidenceDataset> = state.db().get(EntityKind::Catalogue, EvidenceDataset::ID).await.map_err(|e| e.to_string())?;
+    let dataset: Option<EvidenceDataset> = state.reader().evidence_dataset().await.map_err(|e| e.to_string())?;
     state.reference.evidence_data(dataset.as_ref())
 }
 
@@ -923,7 +920,7 @@ async fn exceptional_submit(State(state): State<AppState>, Can { viewer, .. }: C
     if let Some(e) = missing {
         return again(e);
     }
-    let physician = match cosigner(&state, &value(&values, "physician"), &value(&values, "physician_password"), SignatureMeaning::ExceptionalRelease).await {
+    let physician = match cosigner(&state, &viewer, &value(&values, "physician"), &value(&values, "physician_password"), SignatureMeaning::ExceptionalRelease).await {
         Ok(p) => p,
         Err(e) => return again(e),
     };

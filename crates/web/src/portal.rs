@@ -240,6 +240,30 @@ fn message(t: Tr, signed_in: bool, csrf: String, status: StatusCode, key: &str) 
     response
 }
 
+/// The language of a request, for pages shown before (or without) a
+/// session: the visitor's cookie, then their browser's, then English.
+pub fn request_language(headers: &HeaderMap) -> Lang {
+    visitor_lang(headers)
+}
+
+/// The portal's page for an error, in the visitor's language. The English
+/// detail of the error is for staff and programs; patients read a message
+/// chosen by what kind of failure it was.
+pub fn error_page(lang: Lang, error: &crate::error::AppError, request_id: &str) -> String {
+    let Ok(t) = Tr::new(lang) else { return error.message().to_owned() };
+    let status = error.status();
+    let message = match status {
+        StatusCode::NOT_FOUND => t.msg("error-not-found"),
+        StatusCode::TOO_MANY_REQUESTS => t.msg("error-throttled"),
+        StatusCode::SERVICE_UNAVAILABLE => t.msg("error-unavailable"),
+        s if s.is_server_error() => t.msg_args("error-internal", &[("reference", request_id.to_owned().into())]),
+        _ if error.code() == "form_expired" => t.msg("error-form-expired"),
+        _ => t.msg("error-refused"),
+    };
+    let page = MessagePage { c: Chrome { t, csrf: String::new(), signed_in: false, next: "/portal".into() }, title: t.msg("portal-title"), message };
+    page.render().unwrap_or_else(|_| error.message().to_owned())
+}
+
 fn unavailable(t: Tr, e: impl std::fmt::Display) -> Response {
     tracing::error!("portal storage: {e}");
     message(t, false, String::new(), StatusCode::SERVICE_UNAVAILABLE, "error-unavailable")
@@ -279,7 +303,7 @@ async fn patient(state: &AppState, headers: &HeaderMap) -> Result<Patient, Respo
         Ok(None) => return Err(to_login()),
         Err(e) => return Err(unavailable(t, e)),
     };
-    let person: Person = match db.get(EntityKind::Person, session.person.as_str()).await {
+    let person: Person = match db.reader().get::<Person>(session.person.as_str()).await {
         Ok(Some(p)) => p,
         Ok(None) => return Err(to_login()),
         Err(e) => return Err(unavailable(t, e)),
@@ -312,9 +336,9 @@ struct LangQuery {
 }
 
 /// Applies `?lang=` on the sign-in pages: the choice is kept in a cookie.
-fn lang_from_query(headers: &HeaderMap, query: &LangQuery) -> (Lang, Option<String>) {
+fn lang_from_query(secure: bool, headers: &HeaderMap, query: &LangQuery) -> (Lang, Option<String>) {
     match query.lang.as_deref().and_then(Lang::parse) {
-        Some(lang) => (lang, auth::set_cookie(headers, LANG_COOKIE, lang.code(), 365 * 24 * 3600).into()),
+        Some(lang) => (lang, auth::set_cookie(secure, LANG_COOKIE, lang.code(), 365 * 24 * 3600).into()),
         None => (visitor_lang(headers), None),
     }
 }
@@ -332,7 +356,7 @@ async fn login_page(state: &AppState, headers: &HeaderMap, lang: Lang, error: Op
         Err(r) => return r,
     };
     let demo_patients = demo_patients(state).await;
-    with_login_csrf(headers, status, |csrf| {
+    with_login_csrf(state.config.https(), headers, status, |csrf| {
         render(LoginPage {
             c: Chrome { t, csrf, signed_in: false, next: "/portal/login".into() },
             error: error.map(|key| t.msg(key)),
@@ -343,7 +367,7 @@ async fn login_page(state: &AppState, headers: &HeaderMap, lang: Lang, error: Op
 }
 
 async fn login_form(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<LangQuery>) -> Response {
-    let (lang, cookie) = lang_from_query(&headers, &query);
+    let (lang, cookie) = lang_from_query(state.config.https(), &headers, &query);
     with_cookie(login_page(&state, &headers, lang, None, String::new(), StatusCode::OK).await, cookie)
 }
 
@@ -362,11 +386,6 @@ fn login_csrf_ok(headers: &HeaderMap, sent: &str) -> bool {
     !expected.is_empty() && auth::same_secret(sent, &expected)
 }
 
-/// Throttling shares the staff table; the prefix keeps the two apart.
-fn throttle_key(patient_number: &str) -> String {
-    format!("portal:{}", patient_number.trim().to_lowercase())
-}
-
 /// The visitor's language for a form posted before a session exists, once
 /// its CSRF token is checked.
 fn visitor_form(headers: &HeaderMap, csrf: &str) -> Result<(Lang, Tr), Response> {
@@ -379,22 +398,13 @@ fn visitor_form(headers: &HeaderMap, csrf: &str) -> Result<(Lang, Tr), Response>
     }
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+async fn login(State(state): State<AppState>, client: auth::ClientAddr, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
     let (lang, t) = match visitor_form(&headers, &form.csrf) {
         Ok(v) => v,
         Err(r) => return r,
     };
     let db = state.db();
     let now = now_micros();
-    let since = now - auth::FAILURE_WINDOW_MICROS;
-    let key = throttle_key(&form.patient_number);
-    match db.login_failures(&key, since).await {
-        Ok(n) if n >= auth::MAX_FAILURES => {
-            return login_page(&state, &headers, lang, Some("error-throttled"), form.patient_number, StatusCode::TOO_MANY_REQUESTS).await
-        }
-        Ok(_) => {}
-        Err(e) => return unavailable(t, e),
-    }
     let person = PersonId::parse(form.patient_number.trim()).ok();
     let stored = match &person {
         Some(p) => match db.portal_password_hash(p).await {
@@ -403,19 +413,23 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
         },
         None => None,
     };
-    let (Some(person), Some(stored)) = (person, stored) else {
-        let _ = db.record_login_failure(&key, now, since).await;
-        return login_page(&state, &headers, lang, Some("error-sign-in"), form.patient_number, StatusCode::UNAUTHORIZED).await;
+    // Unknown patient numbers are checked against a dummy hash: the answer takes as long.
+    let account = auth::gate::account_key("portal", &form.patient_number);
+    let verdict = match auth::gate::check(db, &account, client.0, now, auth::passwords::matches(form.password.clone(), stored)).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
     };
-    if !auth::verify_password(&form.password, &stored) {
-        let _ = db.record_login_failure(&key, now, since).await;
-        return login_page(&state, &headers, lang, Some("error-sign-in"), form.patient_number, StatusCode::UNAUTHORIZED).await;
-    }
-    let _ = db.clear_login_failures(&key).await;
+    let person = match (verdict, person) {
+        (auth::gate::Verdict::Accepted, Some(person)) => person,
+        (auth::gate::Verdict::Throttled { .. }, _) => {
+            return login_page(&state, &headers, lang, Some("error-throttled"), form.patient_number, StatusCode::TOO_MANY_REQUESTS).await;
+        }
+        _ => return login_page(&state, &headers, lang, Some("error-sign-in"), form.patient_number, StatusCode::UNAUTHORIZED).await,
+    };
     start_session(&state, &headers, t, person).await
 }
 
-async fn start_session(state: &AppState, headers: &HeaderMap, t: Tr, person: PersonId) -> Response {
+async fn start_session(state: &AppState, _headers: &HeaderMap, t: Tr, person: PersonId) -> Response {
     let now = now_micros();
     let (token, csrf) = match (auth::random_token(), auth::random_token()) {
         (Ok(a), Ok(b)) => (a, b),
@@ -427,8 +441,8 @@ async fn start_session(state: &AppState, headers: &HeaderMap, t: Tr, person: Per
     }
     let mut response = Redirect::to("/portal").into_response();
     for cookie in [
-        auth::set_cookie(headers, PORTAL_COOKIE, &token, PORTAL_SESSION_MICROS / 1_000_000),
-        auth::set_cookie(headers, auth::LOGIN_CSRF_COOKIE, "", 0),
+        auth::set_cookie(state.config.https(), PORTAL_COOKIE, &token, PORTAL_SESSION_MICROS / 1_000_000),
+        auth::set_cookie(state.config.https(), auth::LOGIN_CSRF_COOKIE, "", 0),
     ] {
         if let Ok(v) = cookie.parse() {
             response.headers_mut().append(header::SET_COOKIE, v);
@@ -437,19 +451,19 @@ async fn start_session(state: &AppState, headers: &HeaderMap, t: Tr, person: Per
     response
 }
 
-async fn activate_page(headers: &HeaderMap, lang: Lang, error: Option<&str>, patient_number: String, status: StatusCode) -> Response {
+async fn activate_page(secure: bool, headers: &HeaderMap, lang: Lang, error: Option<&str>, patient_number: String, status: StatusCode) -> Response {
     let t = match tr(lang) {
         Ok(t) => t,
         Err(r) => return r,
     };
-    with_login_csrf(headers, status, |csrf| {
+    with_login_csrf(secure, headers, status, |csrf| {
         render(ActivatePage { c: Chrome { t, csrf, signed_in: false, next: "/portal/activate".into() }, error: error.map(|key| t.msg(key)), patient_number })
     })
 }
 
-async fn activate_form(headers: HeaderMap, Query(query): Query<LangQuery>) -> Response {
-    let (lang, cookie) = lang_from_query(&headers, &query);
-    with_cookie(activate_page(&headers, lang, None, String::new(), StatusCode::OK).await, cookie)
+async fn activate_form(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<LangQuery>) -> Response {
+    let (lang, cookie) = lang_from_query(state.config.https(), &headers, &query);
+    with_cookie(activate_page(state.config.https(), &headers, lang, None, String::new(), StatusCode::OK).await, cookie)
 }
 
 #[derive(Deserialize)]
@@ -466,49 +480,47 @@ struct ActivateForm {
     repeat: String,
 }
 
-async fn activate(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ActivateForm>) -> Response {
+async fn activate(State(state): State<AppState>, client: auth::ClientAddr, headers: HeaderMap, Form(form): Form<ActivateForm>) -> Response {
     let (lang, t) = match visitor_form(&headers, &form.csrf) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let refuse = |key: &'static str, status: StatusCode| activate_page(&headers, lang, Some(key), form.patient_number.clone(), status);
-    if auth::password_problem(&form.password).is_some() {
-        return refuse("error-password-short", StatusCode::UNPROCESSABLE_ENTITY).await;
+    let refuse = |key: &'static str, status: StatusCode| activate_page(state.config.https(), &headers, lang, Some(key), form.patient_number.clone(), status);
+    if let Some(problem) = auth::password_problem(&form.password, &[&form.patient_number]) {
+        return refuse(problem.key(), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     if form.password != form.repeat {
         return refuse("error-password-mismatch", StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let db = state.db();
     let now = now_micros();
-    let since = now - auth::FAILURE_WINDOW_MICROS;
-    let key = throttle_key(&form.patient_number);
-    match db.login_failures(&key, since).await {
-        Ok(n) if n >= auth::MAX_FAILURES => return refuse("error-throttled", StatusCode::TOO_MANY_REQUESTS).await,
-        Ok(_) => {}
-        Err(e) => return unavailable(t, e),
-    }
-    let Ok(person) = PersonId::parse(form.patient_number.trim()) else {
-        let _ = db.record_login_failure(&key, now, since).await;
-        return refuse("error-code", StatusCode::UNAUTHORIZED).await;
+    let person = PersonId::parse(form.patient_number.trim()).ok();
+    // The code is checked (and spent) only if no counter is exhausted; the
+    // new password is hashed either way, so the answer takes as long.
+    let redeem = async {
+        let hash = auth::passwords::hash(form.password.clone()).await?;
+        match &person {
+            Some(p) => Ok(db.redeem_portal_code(p, &form.code, &hash, now).await?),
+            None => Ok(false),
+        }
     };
-    let hash = match auth::hash_password(&form.password) {
-        Ok(h) => h,
-        Err(e) => return auth::refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    let account = auth::gate::account_key("portal", &form.patient_number);
+    let verdict = match auth::gate::check(db, &account, client.0, now, redeem).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
     };
-    match db.redeem_portal_code(&person, &form.code, &hash, now).await {
-        Ok(true) => {
-            let _ = db.clear_login_failures(&key).await;
+    match (verdict, person) {
+        (auth::gate::Verdict::Accepted, Some(person)) => {
             // An explicit choice on this device wins over the record's preference.
             if auth::cookie(&headers, LANG_COOKIE).is_some() {
-                let _ = db.set_portal_language(&person, lang.code(), now).await;
+                if let Err(e) = db.set_portal_language(&person, lang.code(), now).await {
+                    return unavailable(t, e);
+                }
             }
             start_session(&state, &headers, t, person).await
         }
-        Ok(false) => {
-            let _ = db.record_login_failure(&key, now, since).await;
-            refuse("error-code", StatusCode::UNAUTHORIZED).await
-        }
-        Err(e) => unavailable(t, e),
+        (auth::gate::Verdict::Throttled { .. }, _) => refuse("error-throttled", StatusCode::TOO_MANY_REQUESTS).await,
+        _ => refuse("error-code", StatusCode::UNAUTHORIZED).await,
     }
 }
 
@@ -530,7 +542,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): F
         return unavailable(patient.t, e);
     }
     let mut response = Redirect::to("/portal/login").into_response();
-    if let Ok(v) = auth::set_cookie(&headers, PORTAL_COOKIE, "", 0).parse() {
+    if let Ok(v) = auth::set_cookie(state.config.https(), PORTAL_COOKIE, "", 0).parse() {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
@@ -561,7 +573,7 @@ async fn choose_language(State(state): State<AppState>, headers: HeaderMap, Form
             }
         }
     }
-    with_cookie(Redirect::to(&next).into_response(), Some(auth::set_cookie(&headers, LANG_COOKIE, lang.code(), 365 * 24 * 3600)))
+    with_cookie(Redirect::to(&next).into_response(), Some(auth::set_cookie(state.config.https(), LANG_COOKIE, lang.code(), 365 * 24 * 3600)))
 }
 
 // ---------- what the patient reads ----------
@@ -584,12 +596,20 @@ async fn record_read(state: &AppState, patient: &Patient, view: &str) -> Result<
 }
 
 async fn plans_of(state: &AppState, person: &PersonId) -> Result<Vec<Plan>, String> {
-    let rows = state.db().list(EntityKind::Plan, None, None, 5000).await.map_err(|e| e.to_string())?;
-    Ok(rows
-        .iter()
-        .filter(|r| r.person.as_deref() == Some(person.as_str()))
-        .filter_map(|r| serde_json::from_str(&r.body).ok())
-        .collect())
+    state.reader().plans_of(person).await.map_err(|e| e.to_string())
+}
+
+/// The units of a patient's record: their own material (and what was made
+/// from it), and the units allocated to their plans.
+async fn patient_units(state: &AppState, person: &PersonId, plans: &[Plan]) -> Result<Vec<Unit>, String> {
+    let reader = state.reader();
+    let mut units = reader.units_from(person).await.map_err(|e| e.to_string())?;
+    for plan in plans {
+        units.extend(reader.units_for_plan(plan.id.as_str()).await.map_err(|e| e.to_string())?);
+    }
+    units.sort_by(|a, b| a.id.cmp(&b.id));
+    units.dedup_by(|a, b| a.id == b.id);
+    Ok(units)
 }
 
 /// Units that are part of the plan: the patient's own material of the
@@ -665,7 +685,7 @@ fn site_name(sites: &[Site], id: &str) -> String {
 
 /// The story of one unit, told from its ledger entries in the patient's words.
 async fn story_of(state: &AppState, t: &Tr, unit: &Unit, sites: &[Site]) -> Result<StoryUnit, String> {
-    let trail = state.db().trail(&EntityKey::new(EntityKind::Unit, &unit.id)).await.map_err(|e| e.to_string())?;
+    let trail = state.reader().trail(&EntityKey::new(EntityKind::Unit, &unit.id)).await.map_err(|e| e.to_string())?;
     let mut lines = Vec::new();
     for (entry, _) in trail {
         let Ok(event) = serde_json::from_slice::<Event>(&entry.record.payload) else { continue };
@@ -810,11 +830,6 @@ fn questionnaire_lines(t: &Tr, plan: &Plan) -> Result<Vec<QuestionnaireLine>, St
         .collect())
 }
 
-async fn all<T: serde::de::DeserializeOwned>(state: &AppState, kind: EntityKind) -> Result<Vec<T>, String> {
-    let rows = state.db().list(kind, None, None, 100_000).await.map_err(|e| e.to_string())?;
-    Ok(rows.iter().filter_map(|r| serde_json::from_str(&r.body).ok()).collect())
-}
-
 #[derive(Deserialize, Default)]
 struct HomeQuery {
     #[serde(default)]
@@ -841,8 +856,8 @@ async fn home_page(state: &AppState, patient: &Patient, notice: Option<String>, 
     }
     let loaded = async {
         let plans = plans_of(state, &patient.person.id).await?;
-        let units: Vec<Unit> = all(state, EntityKind::Unit).await?;
-        let sites: Vec<Site> = all(state, EntityKind::Site).await?;
+        let units: Vec<Unit> = patient_units(state, &patient.person.id, &plans).await?;
+        let sites: Vec<Site> = state.reader().sites().await.map_err(|e| e.to_string())?;
         let mut views = Vec::new();
         for plan in &plans {
             views.push(plan_view(state, &t, plan, &units, &sites).await?);
@@ -906,7 +921,7 @@ async fn withdraw(State(state): State<AppState>, headers: HeaderMap, Path(plan):
 /// A plan of the signed-in patient; any other plan is "not found".
 async fn own_plan(state: &AppState, patient: &Patient, plan: &str) -> Result<Plan, Response> {
     let not_found = || message(patient.t, true, patient.session.csrf_token.clone(), StatusCode::NOT_FOUND, "error-not-found");
-    match state.db().get::<Plan>(EntityKind::Plan, plan).await {
+    match state.reader().get::<Plan>(plan).await {
         Ok(Some(p)) if p.patient == patient.person.id => Ok(p),
         Ok(_) => Err(not_found()),
         Err(e) => Err(unavailable(patient.t, e)),
@@ -1130,7 +1145,7 @@ fn consent_page(t: Tr, chrome: Chrome, plan: &Plan, parties: &ConsentParties<'_>
 async fn parties<'a>(state: &AppState, plan: &Plan, patient: &'a Person) -> Result<ConsentParties<'a>, String> {
     let db = state.db();
     let staff_name = |id: String| async move {
-        db.get::<celltrace_domain::model::Staff>(EntityKind::Staff, &id).await.map(|s| s.map(|s| s.name).unwrap_or(id))
+        db.reader().get::<celltrace_domain::model::Staff>(&id).await.map(|s| s.map(|s| s.name).unwrap_or(id))
     };
     let physician_id = plan.consents.last().map(|c| c.physician.to_string()).unwrap_or_else(|| plan.physician.to_string());
     let physician = staff_name(physician_id).await.map_err(|e| e.to_string())?;
@@ -1138,7 +1153,7 @@ async fn parties<'a>(state: &AppState, plan: &Plan, patient: &'a Person) -> Resu
         Some(w) => Some(staff_name(w.to_string()).await.map_err(|e| e.to_string())?),
         None => None,
     };
-    let clinic = db.get::<Site>(EntityKind::Site, plan.site.as_str()).await.map_err(|e| e.to_string())?.map(|s| s.name).unwrap_or_default();
+    let clinic = db.reader().get::<Site>(plan.site.as_str()).await.map_err(|e| e.to_string())?.map(|s| s.name).unwrap_or_default();
     Ok(ConsentParties { patient, clinic, physician, witness })
 }
 
@@ -1179,12 +1194,12 @@ async fn staff_consent_document(
     Path(plan): Path<String>,
     Query(query): Query<DocumentQuery>,
 ) -> Response {
-    let plan = match state.db().get::<Plan>(EntityKind::Plan, &plan).await {
+    let plan = match state.reader().get::<Plan>(&plan).await {
         Ok(Some(p)) if p.site == viewer.site.id => p,
         Ok(_) => return auth::refusal(StatusCode::NOT_FOUND, "This plan was not found at this site. Check the link, or switch to the site it belongs to."),
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
-    let person: Person = match state.db().get(EntityKind::Person, plan.patient.as_str()).await {
+    let person: Person = match state.reader().get::<Person>(plan.patient.as_str()).await {
         Ok(Some(p)) => p,
         Ok(None) => return auth::refusal(StatusCode::NOT_FOUND, "The plan's patient is missing."),
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
@@ -1220,11 +1235,10 @@ async fn my_data(State(state): State<AppState>, headers: HeaderMap) -> Response 
     }
     let gathered = async {
         let plans = plans_of(&state, &patient.person.id).await?;
-        let units: Vec<Unit> = all(&state, EntityKind::Unit).await?;
-        let adverse_events: Vec<AdverseEvent> =
-            all::<AdverseEvent>(&state, EntityKind::AdverseEvent).await?.into_iter().filter(|a| a.patient == patient.person.id).collect();
+        let units: Vec<Unit> = patient_units(&state, &patient.person.id, &plans).await?;
+        let adverse_events: Vec<AdverseEvent> = state.reader().adverse_events_of(std::slice::from_ref(&patient.person.id)).await.map_err(|e| e.to_string())?;
         let own_units: Vec<&Unit> = plans.iter().flat_map(|p| units_of(p, &units)).collect();
-        let trail = state.db().trail(&EntityKey::new(EntityKind::Person, &patient.person.id)).await.map_err(|e| e.to_string())?;
+        let trail = state.reader().trail(&EntityKey::new(EntityKind::Person, &patient.person.id)).await.map_err(|e| e.to_string())?;
         let audit: Vec<serde_json::Value> = trail
             .iter()
             .map(|(e, _)| {
@@ -1289,7 +1303,7 @@ async fn issue_code(State(state): State<AppState>, Can { viewer, .. }: Can<Recor
     if let Err(r) = viewer.check_csrf(&form.csrf) {
         return r;
     }
-    let person = match state.db().get::<Person>(EntityKind::Person, &id).await {
+    let person = match state.reader().get::<Person>(&id).await {
         Ok(Some(p)) if p.site == viewer.site.id => p,
         Ok(_) => return auth::refusal(StatusCode::NOT_FOUND, "This patient was not found at this site. Check the link, or switch to the site they belong to."),
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),

@@ -195,14 +195,14 @@ async fn open_for_staff(
     instrument: &str,
 ) -> Result<(Plan, celltrace_domain::model::Person, &'static Instrument), Refusal> {
     use axum::http::StatusCode;
-    use celltrace_domain::EntityKind;
+    
     let refuse = |status, text: &str| crate::auth::refusal(status, text);
-    let plan = match state.db().get::<Plan>(EntityKind::Plan, plan).await {
+    let plan = match state.reader().get::<Plan>(plan).await {
         Ok(Some(p)) if p.site == viewer.site.id => p,
         Ok(_) => return Err(refuse(StatusCode::NOT_FOUND, "This plan was not found at this site. Check the link, or switch to the site it belongs to.")),
         Err(e) => return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
     };
-    let person = match state.db().get::<celltrace_domain::model::Person>(EntityKind::Person, plan.patient.as_str()).await {
+    let person = match state.reader().get::<celltrace_domain::model::Person>(plan.patient.as_str()).await {
         Ok(Some(p)) => p,
         Ok(None) => return Err(refuse(StatusCode::NOT_FOUND, "The plan's patient is missing.")),
         Err(e) => return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),

@@ -122,13 +122,13 @@ struct BatchPage {
 
 async fn batch_page(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>, Path(id): Path<String>) -> Response {
     let db = state.db();
-    let unit: Unit = match db.get::<Unit>(celltrace_domain::EntityKind::Unit, &id).await {
+    let unit: Unit = match db.reader().get::<Unit>(&id).await {
         Ok(Some(u)) if u.site == viewer.site.id => u,
         Ok(_) => return auth::refusal(StatusCode::NOT_FOUND, "This unit is not at your site."),
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
-    let family: Vec<Unit> = match db.list(celltrace_domain::EntityKind::Unit, None, None, 100_000).await {
-        Ok(rows) => rows.iter().filter(|r| r.reference.as_deref().is_some_and(|x| x.starts_with(&unit.din))).filter_map(|r| serde_json::from_str(&r.body).ok()).collect(),
+    let family: Vec<Unit> = match crate::pages::unit_family(&state, &unit).await {
+        Ok(f) => f,
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
     let mut rows = Vec::new();
@@ -173,9 +173,9 @@ struct AdverseEventReport {
 
 async fn adverse_event_report(State(state): State<AppState>, Can { viewer, .. }: Can<crate::auth::ViewPatients>, Path(id): Path<String>) -> Response {
     use celltrace_domain::model::{AdverseEvent, Person, Plan};
-    use celltrace_domain::EntityKind;
+    
     let db = state.db();
-    let ae: AdverseEvent = match db.get::<AdverseEvent>(EntityKind::AdverseEvent, &id).await {
+    let ae: AdverseEvent = match db.reader().get::<AdverseEvent>(&id).await {
         Ok(Some(a)) if a.site == viewer.site.id => a,
         Ok(_) => return auth::refusal(StatusCode::NOT_FOUND, "This adverse event is not at your site."),
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
@@ -183,14 +183,14 @@ async fn adverse_event_report(State(state): State<AppState>, Can { viewer, .. }:
     if let Err(r) = crate::pages::record_view(&state, &viewer, &ae.patient, &format!("adverse event report {id}")).await {
         return r;
     }
-    let person: Option<Person> = db.get(EntityKind::Person, ae.patient.as_str()).await.unwrap_or(None);
+    let person: Option<Person> = db.reader().get::<Person>(ae.patient.as_str()).await.unwrap_or(None);
     let plan: Option<Plan> = match &ae.plan {
-        Some(p) => db.get(EntityKind::Plan, p.as_str()).await.unwrap_or(None),
+        Some(p) => db.reader().get::<Plan>(p.as_str()).await.unwrap_or(None),
         None => None,
     };
     let unit_id = ae.unit.clone().or_else(|| plan.as_ref().and_then(|p| p.administrations.last().map(|a| a.unit.clone())));
     let unit: Option<Unit> = match &unit_id {
-        Some(u) => db.get(EntityKind::Unit, u.as_str()).await.unwrap_or(None),
+        Some(u) => db.reader().get::<Unit>(u.as_str()).await.unwrap_or(None),
         None => None,
     };
     let grade_text = state.reference.ctcae().term(&ae.term).and_then(|t| t.grade(ae.grade)).unwrap_or("").to_owned();

@@ -71,6 +71,32 @@ pub struct MessagePage {
     pub message: String,
 }
 
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Option<Layout>,
+    title: &'a str,
+    message: &'a str,
+    field: Option<&'a str>,
+    request_id: &'a str,
+    server_fault: bool,
+}
+
+/// The staff page for an error: what happened, what to do, where to go,
+/// and the request id to quote when the fault is celltrace's.
+pub fn error_page(error: &crate::error::AppError, request_id: &str) -> String {
+    let status = error.status();
+    let page = ErrorPage {
+        layout: None,
+        title: status.canonical_reason().unwrap_or("Refused"),
+        message: error.message(),
+        field: error.field(),
+        request_id,
+        server_fault: status.is_server_error(),
+    };
+    page.render().unwrap_or_else(|_| format!("{}: {}", status, error.message()))
+}
+
 /// A bare page with a title and a message (refusals, errors).
 pub fn message_page(title: &str, message: &str) -> axum::response::Html<String> {
     let page = MessagePage { layout: None, title: title.to_owned(), message: message.to_owned() };
@@ -153,6 +179,13 @@ pub struct PatientsPage {
     pub can_record: bool,
     pub site_name: String,
     pub people: Vec<PersonRow>,
+    /// What was searched for.
+    pub q: String,
+    /// `patient` or `donor`.
+    pub kind: String,
+    /// The next page's address, when there is one.
+    pub next: Option<String>,
+    pub first_page: bool,
 }
 
 pub struct PlanView {
@@ -210,6 +243,15 @@ pub struct UnitsPage {
     pub layout: Option<Layout>,
     pub site_name: String,
     pub units: Vec<Item>,
+    /// What was searched for.
+    pub q: String,
+    /// The status filter (empty: all).
+    pub status: String,
+    /// The product type filter (empty: all).
+    pub product_type: String,
+    /// The next page's address, when there is one.
+    pub next: Option<String>,
+    pub first_page: bool,
 }
 
 #[derive(Template)]

@@ -6,10 +6,24 @@ use celltrace_i18n::{Catalog, Lang};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// The files whose code or markup asks for messages.
+/// Every file under `dir` (recursively) whose name ends with `extension`.
+fn files_under(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("directory readable") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            files_under(&path, extension, out);
+        } else if path.extension().is_some_and(|x| x == extension) {
+            out.push(path);
+        }
+    }
+}
+
+/// The files whose code or markup asks for messages: all of the web
+/// crate's code, the message crate, and the portal's templates.
 fn sources() -> Vec<PathBuf> {
     let web = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = vec![web.join("src/portal.rs"), web.join("../i18n/src/lib.rs")];
+    let mut files = vec![web.join("../i18n/src/lib.rs")];
+    files_under(&web.join("src"), "rs", &mut files);
     let templates = web.join("templates/portal");
     let mut html: Vec<PathBuf> = std::fs::read_dir(&templates)
         .expect("templates/portal exists")

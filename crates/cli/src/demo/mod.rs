@@ -19,7 +19,7 @@ use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::ids::*;
 use celltrace_domain::model::*;
 use celltrace_domain::time::Timestamp;
-use celltrace_domain::{EntityKind, TimePointWindow};
+use celltrace_domain::TimePointWindow;
 use celltrace_store::{Engine, Secret, SubmitError};
 use std::collections::BTreeMap;
 
@@ -62,7 +62,7 @@ fn id<T: std::str::FromStr<Err = IdError>>(text: &str) -> Result<T, DemoError> {
 /// Loads the dataset through `engine`, timed as if it happened over the
 /// months before `now`. Returns false when it was already loaded.
 pub async fn load(engine: &Engine, now: Timestamp) -> Result<bool, DemoError> {
-    if engine.database().get::<Site>(EntityKind::Site, MARKER_SITE).await?.is_some() {
+    if engine.database().reader().get::<Site>(MARKER_SITE).await?.is_some() {
         return Ok(false);
     }
     let mut demo = Demo { engine, now, clock: now, counter: 0, queue: Vec::new(), administered: BTreeMap::new() };

@@ -12,14 +12,15 @@
 //! SQLite connection of its own, which spares every statement a hop between
 //! threads.
 
-mod pool;
+pub(crate) mod pool;
 mod sqlite;
 
 use pool::lock_head;
 
 use crate::{hash32, Backend, Database, StoreError};
 use celltrace_domain::ids::{PersonId, StaffId};
-use celltrace_domain::{decide, Claim, EntityKey, Event, Lookup, Reference, ReferenceData, Rejection, RejectionCode, State, Submission};
+use celltrace_domain::index::IndexEntry;
+use celltrace_domain::{decide, Claim, EntityKey, Event, Lookup, ProjectionRow, Reference, ReferenceData, Rejection, RejectionCode, State, Submission};
 use celltrace_ledger::{Checkpoint, Entry, Head, Record, SigningKey};
 use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -437,8 +438,9 @@ pub(crate) trait CommandTx {
     async fn known_commands(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError>;
     /// Which of these `(namespace, value)` claims are already taken.
     async fn taken_claims(&mut self, wanted: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>;
-    /// Writes the entries, projections, claims, commands and audit index, and moves the head.
-    async fn write(&mut self, state: &State, written: &Written) -> Result<(), StoreError>;
+    /// Writes the entries, projections with their index entries, claims,
+    /// commands, audit index and secrets, and moves the head.
+    async fn write(&mut self, written: &Written) -> Result<(), StoreError>;
     /// Makes everything durable.
     async fn commit(self) -> Result<(), StoreError>;
     /// Undoes everything.
@@ -454,6 +456,48 @@ pub(crate) struct Written {
     pub(crate) subjects: BTreeSet<(EntityKey, u64)>,
     /// Secrets of the accepted submissions, stored beside the ledger.
     pub(crate) secrets: Vec<Secret>,
+    /// The new projections of the touched entities (filled by [`project`] once the batch is final).
+    pub(crate) projected: Vec<Projected>,
+    /// How many entities of each kind the batch creates.
+    pub(crate) created: BTreeMap<&'static str, i64>,
+    /// Whether the batch changes what the registry counts (a treated plan or an adverse event).
+    pub(crate) registry_changed: bool,
+}
+
+/// One entity's new projection and what changed in its index entries and
+/// searchable name, so a write touches only what changed.
+pub(crate) struct Projected {
+    pub(crate) row: ProjectionRow,
+    pub(crate) last_seq: u64,
+    pub(crate) index_removed: Vec<IndexEntry>,
+    pub(crate) index_added: Vec<IndexEntry>,
+    /// A person's searchable name, when it is new or changed.
+    pub(crate) name: Option<String>,
+}
+
+/// The projections of every entity `written` touched, against what they were in `base`.
+pub(crate) fn project(base: &State, state: &State, written: &mut Written) -> Result<(), StoreError> {
+    let encode = |key: &EntityKey, e: serde_json::Error| StoreError::Invalid(format!("{key} cannot be encoded: {e}; nothing was recorded"));
+    let mut projected = Vec::with_capacity(written.touched.len());
+    for (key, seq) in &written.touched {
+        let Some(row) = state.row(key).map_err(|e| encode(key, e))? else { continue };
+        let before = base.row(key).map_err(|e| encode(key, e))?;
+        let old: BTreeSet<&IndexEntry> = before.as_ref().map(|b| b.index.iter().collect()).unwrap_or_default();
+        let new: BTreeSet<&IndexEntry> = row.index.iter().collect();
+        let index_removed = old.difference(&new).map(|e| (*e).clone()).collect();
+        let index_added = new.difference(&old).map(|e| (*e).clone()).collect();
+        let name = row.search.clone().filter(|n| before.as_ref().and_then(|b| b.search.as_ref()) != Some(n) || before.as_ref().is_some_and(|b| b.site != row.site || b.status != row.status));
+        if before.is_none() {
+            *written.created.entry(key.kind.as_str()).or_default() += 1;
+        }
+        let treated = |entries: &[IndexEntry]| entries.iter().any(|e| e.index == celltrace_domain::index::Index::TreatedPlans);
+        if key.kind == celltrace_domain::EntityKind::AdverseEvent || treated(&row.index) || before.as_ref().is_some_and(|b| treated(&b.index)) {
+            written.registry_changed = true;
+        }
+        projected.push(Projected { row, last_seq: *seq, index_removed, index_added, name });
+    }
+    written.projected = projected;
+    Ok(())
 }
 
 /// A batch decided: the state after it, what it writes, and each submission's outcome.
@@ -476,6 +520,9 @@ fn decide_batch(
         commands: Vec::new(),
         subjects: BTreeSet::new(),
         secrets: Vec::new(),
+        projected: Vec::new(),
+        created: BTreeMap::new(),
+        registry_changed: false,
     };
     let mut batch_claims: HashSet<(&'static str, String)> = HashSet::new();
     let mut batch_commands: HashSet<&str> = HashSet::new();
@@ -629,7 +676,9 @@ async fn try_commit<C: Committer>(committer: &mut C, reference: &ReferenceData, 
         tx.rollback().await?;
         return Ok(outcomes);
     }
-    tx.write(&state, &written).await?;
+    let mut written = written;
+    project(&base, &state, &mut written)?;
+    tx.write(&written).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -663,7 +712,9 @@ async fn commit_atomic<C: Committer>(committer: &mut C, reference: &ReferenceDat
         return Err(error);
     }
     if !written.entries.is_empty() {
-        tx.write(&state, &written).await?;
+        let mut written = written;
+        project(&base, &state, &mut written)?;
+        tx.write(&written).await?;
     }
     tx.commit().await?;
     Ok(receipts)

@@ -2,7 +2,7 @@
 //! where a pool is all there is, such as signing checkpoints). Multi-row
 //! statements keep round trips to the server few.
 
-use super::{pow2_chunks, seq_i64, seq_u64, CommandTx, Committer, Secret, Written};
+use super::{pow2_chunks, seq_i64, seq_u64, CommandTx, Committer, Projected, Secret, Written};
 use crate::{hash32, placeholders, Database, StoreError};
 use celltrace_domain::{Claim, EntityKey, EntityKind, Lookup, State};
 use celltrace_ledger::{Entry, Head};
@@ -33,7 +33,10 @@ impl CommandTx for PoolTx {
     async fn load_lookup(&mut self, lookup: &Lookup, state: &mut State) -> Result<(), StoreError> {
         let rows = match lookup {
             Lookup::PlansOf(person) => {
-                sqlx::query("SELECT kind, id, body FROM entities WHERE person = $1 AND kind = 'plan'")
+                sqlx::query(
+                    "SELECT e.kind, e.id, e.body FROM entity_index i JOIN entities e ON e.kind = i.kind AND e.id = i.id \
+                     WHERE i.name = 'person_plans' AND i.value = $1 AND i.kind = 'plan'",
+                )
                     .bind(person.to_string())
                     .fetch_all(&mut *self.0)
                     .await?
@@ -65,8 +68,8 @@ impl CommandTx for PoolTx {
         existing_values(&mut self.0, "claims", "namespace", "value", wanted).await
     }
 
-    async fn write(&mut self, state: &State, written: &Written) -> Result<(), StoreError> {
-        write_all(&mut self.0, state, written).await
+    async fn write(&mut self, written: &Written) -> Result<(), StoreError> {
+        write_all(&mut self.0, written).await
     }
 
     async fn commit(self) -> Result<(), StoreError> {
@@ -182,12 +185,22 @@ async fn existing_values(
 }
 
 
-async fn write_all(tx: &mut Transaction<'static, Any>, state: &State, written: &Written) -> Result<(), StoreError> {
+async fn write_all(tx: &mut Transaction<'static, Any>, written: &Written) -> Result<(), StoreError> {
     write_entries(tx, &written.entries).await?;
-    write_entities(tx, state, &written.touched).await?;
+    write_projections(tx, &written.projected).await?;
     write_claims(tx, &written.claims).await?;
     write_commands(tx, &written.commands).await?;
     write_subjects(tx, &written.subjects).await?;
+    for (kind, count) in &written.created {
+        sqlx::query("INSERT INTO entity_counts (kind, count) VALUES ($1, $2) ON CONFLICT (kind) DO UPDATE SET count = entity_counts.count + excluded.count")
+            .bind(*kind)
+            .bind(*count)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if written.registry_changed {
+        sqlx::query("UPDATE read_generations SET generation = generation + 1 WHERE name = 'registry'").execute(&mut **tx).await?;
+    }
     for secret in &written.secrets {
         write_secret(tx, secret).await?;
     }
@@ -238,13 +251,8 @@ pub(crate) async fn write_entries(tx: &mut Transaction<'static, Any>, entries: &
     Ok(())
 }
 
-async fn write_entities(
-    tx: &mut Transaction<'static, Any>,
-    state: &State,
-    touched: &BTreeMap<EntityKey, u64>,
-) -> Result<(), StoreError> {
-    let rows: Vec<_> = touched.iter().filter_map(|(key, seq)| state.row(key).map(|row| (row, *seq))).collect();
-    for chunk in pow2_chunks(&rows, 256) {
+async fn write_projections(tx: &mut Transaction<'static, Any>, projected: &[Projected]) -> Result<(), StoreError> {
+    for chunk in pow2_chunks(projected, 256) {
         let sql = format!(
             "INSERT INTO entities (kind, id, site, person, status, reference, body, last_seq) VALUES {} \
              ON CONFLICT (kind, id) DO UPDATE SET site = excluded.site, person = excluded.person, \
@@ -252,7 +260,8 @@ async fn write_entities(
             placeholders(chunk.len(), 8, 1)
         );
         let mut query = sqlx::query(&sql);
-        for (row, seq) in chunk {
+        for p in chunk {
+            let row = &p.row;
             query = query
                 .bind(row.key.kind.as_str())
                 .bind(row.key.id.clone())
@@ -261,9 +270,44 @@ async fn write_entities(
                 .bind(row.status.clone())
                 .bind(row.reference.clone())
                 .bind(row.body.clone())
-                .bind(seq_i64(*seq)?);
+                .bind(seq_i64(p.last_seq)?);
         }
         query.execute(&mut **tx).await?;
+    }
+    for p in projected {
+        for e in &p.index_removed {
+            sqlx::query("DELETE FROM entity_index WHERE name = $1 AND value = $2 AND sort = $3 AND kind = $4 AND id = $5")
+                .bind(e.index.as_str())
+                .bind(e.value.clone())
+                .bind(e.sort.clone())
+                .bind(p.row.key.kind.as_str())
+                .bind(p.row.key.id.clone())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    let added: Vec<(&Projected, &celltrace_domain::index::IndexEntry)> = projected.iter().flat_map(|p| p.index_added.iter().map(move |e| (p, e))).collect();
+    for chunk in pow2_chunks(&added, 256) {
+        let sql = format!("INSERT INTO entity_index (name, value, sort, kind, id) VALUES {}", placeholders(chunk.len(), 5, 1));
+        let mut query = sqlx::query(&sql);
+        for (p, e) in chunk {
+            query = query.bind(e.index.as_str()).bind(e.value.clone()).bind(e.sort.clone()).bind(p.row.key.kind.as_str()).bind(p.row.key.id.clone());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for p in projected {
+        if let Some(name) = &p.name {
+            sqlx::query(
+                "INSERT INTO person_names (id, site, kind, name_key) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET site = excluded.site, kind = excluded.kind, name_key = excluded.name_key",
+            )
+            .bind(p.row.key.id.clone())
+            .bind(p.row.site.clone())
+            .bind(p.row.status.clone())
+            .bind(name.clone())
+            .execute(&mut **tx)
+            .await?;
+        }
     }
     Ok(())
 }

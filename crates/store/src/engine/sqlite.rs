@@ -145,7 +145,10 @@ impl CommandTx for SqliteTx<'_> {
     async fn load_lookup(&mut self, lookup: &Lookup, state: &mut State) -> Result<(), StoreError> {
         match lookup {
             Lookup::PlansOf(person) => {
-                let mut select = self.conn.prepare_cached("SELECT id, body FROM entities WHERE person = ?1 AND kind = 'plan'")?;
+                let mut select = self.conn.prepare_cached(
+                    "SELECT e.id, e.body FROM entity_index i JOIN entities e ON e.kind = i.kind AND e.id = i.id \
+                     WHERE i.name = 'person_plans' AND i.value = ?1 AND i.kind = 'plan'",
+                )?;
                 let rows = select.query_map(params![person.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
                 for row in rows {
                     let (id, body) = row?;
@@ -178,7 +181,7 @@ impl CommandTx for SqliteTx<'_> {
         Ok(found)
     }
 
-    async fn write(&mut self, state: &State, written: &Written) -> Result<(), StoreError> {
+    async fn write(&mut self, written: &Written) -> Result<(), StoreError> {
         let mut insert = self.conn.prepare_cached(
             "INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -204,18 +207,24 @@ impl CommandTx for SqliteTx<'_> {
              ON CONFLICT (kind, id) DO UPDATE SET site = excluded.site, person = excluded.person, \
              status = excluded.status, reference = excluded.reference, body = excluded.body, last_seq = excluded.last_seq",
         )?;
-        for (key, seq) in &written.touched {
-            if let Some(row) = state.row(key) {
-                upsert.execute(params![
-                    row.key.kind.as_str(),
-                    row.key.id,
-                    row.site,
-                    row.person,
-                    row.status,
-                    row.reference,
-                    row.body,
-                    seq_i64(*seq)?
-                ])?;
+        let mut unindex = self.conn.prepare_cached("DELETE FROM entity_index WHERE name = ?1 AND value = ?2 AND sort = ?3 AND kind = ?4 AND id = ?5")?;
+        let mut reindex = self.conn.prepare_cached("INSERT INTO entity_index (name, value, sort, kind, id) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut name = self.conn.prepare_cached(
+            "INSERT INTO person_names (id, site, kind, name_key) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET site = excluded.site, kind = excluded.kind, name_key = excluded.name_key",
+        )?;
+        for p in &written.projected {
+            let row = &p.row;
+            let (kind, id) = (row.key.kind.as_str(), row.key.id.as_str());
+            upsert.execute(params![kind, id, row.site, row.person, row.status, row.reference, row.body, seq_i64(p.last_seq)?])?;
+            for e in &p.index_removed {
+                unindex.execute(params![e.index.as_str(), e.value, e.sort, kind, id])?;
+            }
+            for e in &p.index_added {
+                reindex.execute(params![e.index.as_str(), e.value, e.sort, kind, id])?;
+            }
+            if let Some(key) = &p.name {
+                name.execute(params![id, row.site, row.status, key])?;
             }
         }
         let mut insert = self.conn.prepare_cached("INSERT INTO claims (namespace, value, owner, seq) VALUES (?1, ?2, ?3, ?4)")?;
@@ -229,6 +238,15 @@ impl CommandTx for SqliteTx<'_> {
         let mut insert = self.conn.prepare_cached("INSERT INTO entry_subjects (kind, id, seq) VALUES (?1, ?2, ?3)")?;
         for (key, seq) in &written.subjects {
             insert.execute(params![key.kind.as_str(), key.id, seq_i64(*seq)?])?;
+        }
+        let mut count = self.conn.prepare_cached(
+            "INSERT INTO entity_counts (kind, count) VALUES (?1, ?2) ON CONFLICT (kind) DO UPDATE SET count = entity_counts.count + excluded.count",
+        )?;
+        for (kind, n) in &written.created {
+            count.execute(params![kind, n])?;
+        }
+        if written.registry_changed {
+            self.conn.prepare_cached("UPDATE read_generations SET generation = generation + 1 WHERE name = 'registry'")?.execute([])?;
         }
         for secret in &written.secrets {
             for (sql, binds) in secret_statements(secret) {

@@ -1,15 +1,19 @@
 //! Accounts, sessions and access for the web application.
 //!
-//! Passwords are hashed with argon2id; a session is a random token in an
-//! HttpOnly, SameSite=Strict cookie (Secure behind TLS) whose hash is stored;
-//! every form carries the session's CSRF token; failed sign-ins are throttled
-//! per username across servers. Pages declare what they need with the
-//! capability extractor [`Can`]: the check runs before the handler, always.
+//! Passwords are hashed with argon2id off the executor ([`passwords`]); a
+//! session is a random token in an HttpOnly, SameSite=Strict cookie (Secure
+//! when the public URL is https) whose hash is stored; every form carries
+//! the session's CSRF token; every secret is checked through [`gate`], which
+//! throttles per account, address and pair across servers. Pages declare
+//! what they need with the capability extractor [`Can`]: the check runs
+//! before the handler, always.
+
+pub mod gate;
+pub mod passwords;
+
+pub use passwords::{hash_password, password_problem, verify_password, PasswordProblem};
 
 use crate::{now_micros, AppState};
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -17,7 +21,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use celltrace_domain::access::{staff_allows, Permission};
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::model::{Site, Staff};
-use celltrace_domain::EntityKind;
 use celltrace_store::accounts::Session;
 use std::marker::PhantomData;
 
@@ -27,36 +30,6 @@ pub const SESSION_COOKIE: &str = "ct_session";
 pub const LOGIN_CSRF_COOKIE: &str = "ct_login_csrf";
 /// How long a session lasts without signing in again (12 hours).
 pub const SESSION_MICROS: i64 = 12 * 3_600_000_000;
-/// Failed sign-ins allowed per username in the window before it is locked.
-pub const MAX_FAILURES: u64 = 5;
-/// The throttling window (15 minutes).
-pub const FAILURE_WINDOW_MICROS: i64 = 15 * 60_000_000;
-
-/// Hashes a password with argon2id (a fresh salt each time).
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("cannot hash the password: {e}"))
-}
-
-/// Whether `password` matches the stored argon2 hash.
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-}
-
-/// The rules a new password must meet, in words when it does not.
-pub fn password_problem(password: &str) -> Option<&'static str> {
-    if password.chars().count() < 12 {
-        Some("Use at least 12 characters.")
-    } else if password.chars().count() > 200 {
-        Some("Use at most 200 characters.")
-    } else {
-        None
-    }
-}
-
 /// A random token (256 bits, hex).
 pub fn random_token() -> Result<String, String> {
     let mut bytes = [0u8; 32];
@@ -76,12 +49,9 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// A `Set-Cookie` value with the attributes every celltrace cookie gets.
-pub fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age_seconds: i64) -> String {
-    let secure = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+/// A `Set-Cookie` value with the attributes every celltrace cookie gets;
+/// `secure` when the deployment's public URL is https.
+pub fn set_cookie(secure: bool, name: &str, value: &str, max_age_seconds: i64) -> String {
     format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{}",
         if secure { "; Secure" } else { "" }
@@ -116,6 +86,8 @@ pub struct Viewer {
     pub session: Session,
     /// The raw session token (to switch site or sign out).
     pub token: String,
+    /// The address the request came from (for throttling signatures).
+    pub client: ClientAddr,
 }
 
 impl Viewer {
@@ -141,7 +113,7 @@ pub fn refusal(status: StatusCode, message: &str) -> Response {
 }
 
 /// Loads the viewer of a request, or the response to send instead (sign in).
-pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Response> {
+pub async fn viewer(state: &AppState, headers: &HeaderMap, client: ClientAddr) -> Result<Viewer, Response> {
     let to_login = || Redirect::to("/login").into_response();
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Err(to_login()) };
     let db = state.db();
@@ -150,21 +122,20 @@ pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Res
         Ok(None) => return Err(to_login()),
         Err(e) => return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
     };
-    let staff: Staff = match db.get::<Staff>(EntityKind::Staff, session.staff.as_str()).await {
+    let staff: Staff = match db.reader().get::<Staff>(session.staff.as_str()).await {
         Ok(Some(s)) if s.active => s,
         Ok(_) => return Err(to_login()),
         Err(e) => return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
     };
-    let mut sites = Vec::new();
-    for m in &staff.memberships {
-        if let Ok(Some(site)) = db.get::<Site>(EntityKind::Site, m.site.as_str()).await {
-            sites.push(site);
-        }
-    }
+    let ids: Vec<String> = staff.memberships.iter().map(|m| m.site.to_string()).collect();
+    let sites = match db.reader().get_many::<Site>(&ids).await {
+        Ok(sites) => sites,
+        Err(e) => return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())),
+    };
     let Some(site) = sites.iter().find(|s| s.id == session.site).or(sites.first()).cloned() else {
         return Err(refusal(StatusCode::FORBIDDEN, "Your account belongs to no site. Ask an administrator."));
     };
-    Ok(Viewer { staff, site, sites, session, token })
+    Ok(Viewer { staff, site, sites, session, token, client })
 }
 
 /// What a page needs. Each marker names one [`Permission`].
@@ -199,7 +170,8 @@ impl<R: Requirement> FromRequestParts<AppState> for Can<R> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let viewer = viewer(state, &parts.headers).await?;
+        let client = ClientAddr::from_request_parts(parts, state).await.unwrap_or(ClientAddr(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)));
+        let viewer = viewer(state, &parts.headers, client).await?;
         if viewer.can(R::PERMISSION) {
             Ok(Can { viewer, _requirement: PhantomData })
         } else {
@@ -215,21 +187,37 @@ impl<R: Requirement> FromRequestParts<AppState> for Can<R> {
     }
 }
 
-/// Checks a signer's password for an e-signature; the signer must be an active account.
-pub async fn check_signer(state: &AppState, username: &str, password: &str) -> Result<StaffId, String> {
-    let db = state.db();
-    let since = now_micros() - FAILURE_WINDOW_MICROS;
-    if db.login_failures(username, since).await.map_err(|e| e.to_string())? >= MAX_FAILURES {
-        return Err("Too many failed attempts for this account; wait 15 minutes.".into());
+/// The address a request came from (set by the server for each connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        Ok(ClientAddr(peer.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))))
     }
+}
+
+/// Checks a signer's password for an e-signature, throttled like a sign-in
+/// (the same counters: a signature form is a place to guess passwords too).
+/// The signer must be an active account; unknown and known usernames take
+/// the same time.
+pub async fn check_signer(state: &AppState, client: ClientAddr, username: &str, password: &str) -> Result<StaffId, String> {
+    let db = state.db();
     let wrong = "The signer's username or password is not right; nothing was signed.".to_owned();
-    let Some(staff) = db.staff_by_username(username).await.map_err(|e| e.to_string())? else { return Err(wrong) };
-    let Some(stored) = db.password_hash(&staff).await.map_err(|e| e.to_string())? else { return Err(wrong) };
-    if verify_password(password, &stored) {
-        Ok(staff)
-    } else {
-        let _ = db.record_login_failure(username, now_micros(), since).await;
-        Err(wrong)
+    let staff = db.staff_by_username(username).await.map_err(|e| e.to_string())?;
+    let stored = match &staff {
+        Some(id) => db.password_hash(id).await.map_err(|e| e.to_string())?,
+        None => None,
+    };
+    let account = gate::account_key("staff", username);
+    let verdict = gate::check(db, &account, client.0, now_micros(), passwords::matches(password.to_owned(), stored)).await.map_err(|e| e.message().to_owned())?;
+    match (verdict, staff) {
+        (gate::Verdict::Accepted, Some(staff)) => Ok(staff),
+        (gate::Verdict::Throttled { retry_after_seconds }, _) => Err(format!("Too many attempts for this signer; try again in {retry_after_seconds} seconds.")),
+        _ => Err(wrong),
     }
 }
 
@@ -238,25 +226,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_hash_with_argon2id_and_verify() {
-        let stored = hash_password("correct horse battery").expect("hash");
-        assert!(stored.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &stored));
-        assert!(!verify_password("wrong horse battery", &stored));
-        assert!(!verify_password("x", "not a hash"));
-        assert_ne!(stored, hash_password("correct horse battery").expect("hash"), "salted");
-    }
-
-    #[test]
     fn cookies_are_read_and_written_safely() {
         let mut headers = HeaderMap::new();
         headers.insert(header::COOKIE, "a=1; ct_session=abc; b=2".parse().expect("header"));
         assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
-        let set = set_cookie(&headers, SESSION_COOKIE, "abc", 60);
+        let set = set_cookie(false, SESSION_COOKIE, "abc", 60);
         assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict") && !set.contains("Secure"));
-        headers.insert("x-forwarded-proto", "https".parse().expect("header"));
-        assert!(set_cookie(&headers, SESSION_COOKIE, "abc", 60).ends_with("; Secure"));
+        assert!(set_cookie(true, SESSION_COOKIE, "abc", 60).ends_with("; Secure"));
         assert!(same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("abc", "ab"));
-        assert_eq!(password_problem("short"), Some("Use at least 12 characters."));
     }
 }
