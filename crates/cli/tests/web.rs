@@ -23,6 +23,7 @@ struct Client {
 struct Page {
     status: StatusCode,
     location: String,
+    www_authenticate: String,
     body: String,
 }
 
@@ -46,9 +47,23 @@ impl Client {
             }
         }
         let status = response.status();
-        let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap_or("").to_owned()).unwrap_or_default();
+        let header_text = |name: header::HeaderName| response.headers().get(name).map(|v| v.to_str().unwrap_or("").to_owned()).unwrap_or_default();
+        let location = header_text(header::LOCATION);
+        let www_authenticate = header_text(header::WWW_AUTHENTICATE);
+        // Every page carries the security headers, whatever it is and whoever asks.
+        if header_text(header::CONTENT_TYPE).starts_with("text/html") {
+            let csp = header_text(header::CONTENT_SECURITY_POLICY);
+            assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "CSP: {csp}");
+            assert_eq!(header_text(header::X_FRAME_OPTIONS), "DENY");
+            assert_eq!(header_text(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+            assert_eq!(header_text(header::REFERRER_POLICY), "no-referrer");
+            assert_eq!(header_text(header::CACHE_CONTROL), "no-store");
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(www_authenticate.starts_with("Bearer"), "a 401 says how to authenticate");
+        }
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        Page { status, location, body: String::from_utf8_lossy(&bytes).into_owned() }
+        Page { status, location, www_authenticate, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     fn cookie_header(&self) -> String {
@@ -195,30 +210,52 @@ const ACCOUNTS: &[(&str, &str)] = &[
     ("md.alsayed", "dubai-clinic"),
 ];
 
+/// A route's path with demo records for its parameters (Dubai's patient,
+/// plan and unit; the shipment to Mumbai; Delhi's adverse event).
+fn concrete(path: &str) -> String {
+    path.replace("/adverse-events/{id}", "/adverse-events/ae-rajesh-1")
+        .replace("/shipments/{id}", "/shipments/ship-layla-1")
+        .replace("{time_point}/{instrument}", "6m/nprs")
+        .replace("/plans/{plan}", "/plans/plan-layla")
+        .replace("/plans/{id}", "/plans/plan-layla")
+        .replace("/patients/{id}", "/patients/p-layla")
+        .replace("/units/{id}", "/units/u-layla-msc")
+        .replace("/audit/{kind}/{id}", "/audit/person/p-layla")
+        .replace("/registry/plots/{instrument}/{file}", "/registry/plots/nprs/change.svg")
+        .replace("/registry/{format}", "/registry/export.csv")
+        .replace("/fhir/Patient/{id}", "/fhir/Patient/p-layla")
+        .replace("/fhir/{resource_type}/{id}", "/fhir/Patient/p-layla")
+        .replace("/fhir/{resource_type}", "/fhir/Patient")
+        .replace("/api/commands/{id}", "/api/commands/c-1")
+}
+
+/// Every route of the route table, for a visitor and for one account of
+/// each role: what the table says a route requires is what it enforces.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_for_every_role() {
     use celltrace_domain::access::staff_allows;
+    use celltrace_web::routes::Access;
     let (db, app) = demo_app().await;
     let database = Database::connect(&db.url).await.expect("db");
-    // Concrete paths for each route; the patient and unit belong to the Dubai clinic.
-    let concrete = |path: &str| path.replace("/adverse-events/{ae}", "/adverse-events/ae-rajesh-1").replace("/shipments/{shipment}", "/shipments/ship-layla-1").replace("{time_point}/{instrument}", "6m/nprs").replace("/plans/{plan}", "/plans/plan-layla").replace("/patients/{id}", "/patients/p-layla").replace("/units/{id}", "/units/u-layla-msc").replace("/audit/{kind}/{id}", "/audit/person/p-layla");
-    let resource_site = |path: &str| {
-        if path.contains("ship-layla-1") {
-            Some("mumbai-lab") // a shipment is received at its destination
-        } else if path.contains("ae-rajesh-1") {
-            Some("delhi-centre")
-        } else {
-            (path.contains("p-layla") || path.contains("u-layla") || path.contains("plan-layla")).then_some("dubai-clinic")
-        }
-    };
+    let table = celltrace_web::routes::table();
+    assert!(table.len() > 80, "the table lists every route ({})", table.len());
 
-    for (method, route, permission) in celltrace_web::pages::PAGE_ROUTES {
-        let path = concrete(route);
+    for route in &table {
+        let path = concrete(route.path);
+        assert!(!path.contains('{'), "a concrete path for {}", route.path);
         let mut anonymous = Client::new(&app);
-        let page = if *method == "GET" { anonymous.get(&path).await } else { anonymous.post(&path, &[]).await };
-        match permission {
-            Some(_) => assert_eq!((page.status, page.location.as_str()), (StatusCode::SEE_OTHER, "/login"), "anonymous {method} {path}"),
-            None => assert!(page.status == StatusCode::OK || page.status == StatusCode::SEE_OTHER, "anonymous {method} {path}: {}", page.status),
+        let page = if route.method == "GET" { anonymous.get(&path).await } else { anonymous.post(&path, &[]).await };
+        let what = format!("anonymous {} {path}", route.method);
+        match route.access {
+            Access::Staff(_) | Access::SignedIn => assert_eq!((page.status, page.location.as_str()), (StatusCode::SEE_OTHER, "/login"), "{what}"),
+            Access::Patient => assert_eq!((page.status, page.location.as_str()), (StatusCode::SEE_OTHER, "/portal/login"), "{what}"),
+            Access::Token => {
+                assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{what}");
+                assert!(page.www_authenticate.starts_with("Bearer"), "{what}: WWW-Authenticate");
+            }
+            // A public form posted empty is refused or ignored, never an error of the server.
+            Access::Public if route.method == "POST" => assert!(page.status.as_u16() < 500, "{what}: {}", page.status),
+            Access::Public => assert!(page.status != StatusCode::FORBIDDEN && page.status != StatusCode::UNAUTHORIZED && page.status.as_u16() < 500, "{what}: {}", page.status),
         }
     }
 
@@ -227,20 +264,21 @@ async fn every_route_for_every_role() {
         let site_id = site.parse().expect("site");
         let mut client = Client::new(&app);
         assert_eq!(client.login(username, "celltrace-demo").await.location, "/", "{username} signs in");
-        for (method, route, permission) in celltrace_web::pages::PAGE_ROUTES {
-            let Some(permission) = permission else { continue };
-            let path = concrete(route);
-            let page = if *method == "GET" { client.get(&path).await } else { client.post(&path, &[("csrf", "missing")]).await };
-            let allowed = staff_allows(&staff, &site_id, *permission);
-            // Not allowed, or allowed but posting without a valid CSRF token: both refused.
-            let expected = if !allowed || *method == "POST" {
-                StatusCode::FORBIDDEN
-            } else if resource_site(&path).is_some_and(|s| s != *site) {
-                StatusCode::NOT_FOUND // records show only at the site that holds them
+        for route in &table {
+            let Access::Staff(permission) = route.access else { continue };
+            let path = concrete(route.path);
+            let page = if route.method == "GET" { client.get(&path).await } else { client.post(&path, &[("csrf", "missing")]).await };
+            let refused_for_role = page.status == StatusCode::FORBIDDEN && page.body.contains("do not let you");
+            let what = format!("{username} at {site}: {} {path}: {}", route.method, page.status);
+            if staff_allows(&staff, &site_id, permission) {
+                assert!(!refused_for_role, "{what}: allowed, but refused for the role");
+                assert!(page.status.as_u16() < 500, "{what}");
+                if route.method == "POST" {
+                    assert_eq!(page.status, StatusCode::FORBIDDEN, "{what}: a post without a valid CSRF token is refused");
+                }
             } else {
-                StatusCode::OK
-            };
-            assert_eq!(page.status, expected, "{username} at {site}: {method} {path}");
+                assert!(refused_for_role, "{what}: the role may not, so it must be refused");
+            }
         }
     }
 }
@@ -789,7 +827,7 @@ async fn staff_enter_a_paper_questionnaire_and_the_registry_counts_it() {
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.body.contains("No answer was entered"));
     // The pain items answered on paper (all "mild"), the rest left blank.
-    let koos = &celltrace_web::questionnaires::instruments().expect("instruments")["koos"];
+    let koos = &celltrace_web::kit::questionnaires::instruments().expect("instruments")["koos"];
     let pain = koos.subscale("pain").expect("pain subscale");
     let mut fields: Vec<(String, String)> = vec![("csrf".into(), csrf.clone()), ("language".into(), "hi".into())];
     fields.extend(pain.items.iter().map(|i| (format!("item:{i}"), "1".to_owned())));

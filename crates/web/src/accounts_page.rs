@@ -2,24 +2,28 @@
 //! adds members with their roles and a first password (hashed with argon2id;
 //! the account is an event, the password hash is not).
 
+use crate::routes::{Access, Route};
+use celltrace_domain::access::Permission;
 use crate::auth::{self, Can, ManageAccounts};
-use crate::forms::*;
+use crate::kit::forms::*;
 use crate::view::Layout;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use celltrace_domain::command::Command;
 use celltrace_domain::ids::StaffId;
 use celltrace_domain::model::{Membership, Role, Staff};
 use std::collections::BTreeSet;
 
 /// The routes of account administration.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/staff", get(staff_list)).route("/admin/staff/new", get(staff_form).post(staff_submit))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/admin/staff", Access::Staff(Permission::ManageAccounts), staff_list),
+        Route::get("/admin/staff/new", Access::Staff(Permission::ManageAccounts), staff_form),
+        Route::post("/admin/staff/new", Access::Staff(Permission::ManageAccounts), staff_submit),
+    ]
 }
 
 #[derive(Template)]
@@ -30,7 +34,7 @@ struct StaffPage {
     staff: Vec<(String, String, String, String)>,
 }
 
-async fn staff_list(State(state): State<AppState>, Can { viewer, .. }: Can<ManageAccounts>, axum::extract::Query(query): axum::extract::Query<crate::csv_export::ListQuery>) -> Response {
+async fn staff_list(State(state): State<AppState>, Can { viewer, .. }: Can<ManageAccounts>, axum::extract::Query(query): axum::extract::Query<crate::kit::csv::ListQuery>) -> Response {
     let rows: Vec<Staff> = match state.reader().page::<Staff>(celltrace_domain::index::Index::SiteStaff, viewer.site.id.as_str(), None, celltrace_store::read::MAX_PAGE).await {
         Ok(r) => r.items,
         Err(e) => return auth::refusal(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
@@ -46,7 +50,7 @@ async fn staff_list(State(state): State<AppState>, Can { viewer, .. }: Can<Manag
     staff.sort();
     if query.wants_csv() {
         let rows: Vec<Vec<String>> = staff.iter().map(|(u, n, r, s)| vec![u.clone(), n.clone(), r.clone(), s.clone()]).collect();
-        return crate::csv_export::download(&format!("staff-{}.csv", viewer.site.id), &["username", "name", "roles", "state"], &rows);
+        return crate::kit::csv::download(&format!("staff-{}.csv", viewer.site.id), &["username", "name", "roles", "state"], &rows);
     }
     let page = StaffPage { layout: Some(Layout::new(&viewer, "accounts")), site_name: viewer.site.name.clone(), staff };
     match page.render() {
@@ -117,7 +121,7 @@ async fn staff_submit(State(state): State<AppState>, Can { viewer, .. }: Can<Man
         Err(Err(r)) => return r,
     }
     let secret = celltrace_store::Secret::Password { staff: staff.clone(), hash, end_sessions: false };
-    match crate::forms::submit_with_secret(&state, &viewer, Command::SetPassword { staff, change: celltrace_domain::model::PasswordChange::Initial }, secret).await {
+    match crate::kit::forms::submit_with_secret(&state, &viewer, Command::SetPassword { staff, change: celltrace_domain::model::PasswordChange::Initial }, secret).await {
         Ok(()) => Redirect::to("/admin/staff").into_response(),
         Err(Ok(message)) => auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &format!("The account was created but its password was refused: {message}")),
         Err(Err(r)) => r,

@@ -1,11 +1,9 @@
 //! The static files pages use: style sheets and one small script (no page has inline styles or
 //! scripts, so the Content-Security-Policy can forbid both).
 
-use crate::AppState;
+use crate::routes::{Access, Route};
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 
 /// The staff application's style sheet.
 pub const STAFF_CSS: &str = include_str!("../static/staff.css");
@@ -19,9 +17,10 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 }
 
 /// The routes of the static files.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/static/staff.css", get(|| async { asset("text/css; charset=utf-8", STAFF_CSS) }))
-        .route("/static/portal.css", get(|| async { asset("text/css; charset=utf-8", PORTAL_CSS) }))
-        .route("/static/celltrace.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/static/staff.css", Access::Public, || async { asset("text/css; charset=utf-8", STAFF_CSS) }),
+        Route::get("/static/portal.css", Access::Public, || async { asset("text/css; charset=utf-8", PORTAL_CSS) }),
+        Route::get("/static/celltrace.js", Access::Public, || async { asset("text/javascript; charset=utf-8", SCRIPT) }),
+    ]
 }

@@ -187,6 +187,15 @@ fn request_id(request: &Request) -> String {
 /// 404 or 405 from the router or a 503 from load shedding) for its surface,
 /// and logs it once.
 pub async fn render_errors(request: Request, next: Next) -> Response {
+    let mut response = render(request, next).await;
+    // Every 401 says how to authenticate (RFC 9110 §11.6.1), pages included.
+    if response.status() == StatusCode::UNAUTHORIZED && !response.headers().contains_key(header::WWW_AUTHENTICATE) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"celltrace\""));
+    }
+    response
+}
+
+async fn render(request: Request, next: Next) -> Response {
     let surface = Surface::of(request.uri().path());
     let id = request_id(&request);
     let language = crate::portal::request_language(request.headers());
@@ -225,9 +234,6 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             r
         }
     };
-    if error.status == StatusCode::UNAUTHORIZED && matches!(surface, Surface::Api | Surface::Fhir) {
-        out.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"celltrace\""));
-    }
     if let Some(seconds) = error.retry_after {
         if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
             out.headers_mut().insert(header::RETRY_AFTER, v);

@@ -2,6 +2,8 @@
 //! plans with, and an upload of newer data files, checked whole before the
 //! change is recorded in the ledger as an `EvidenceDataLoaded` event.
 
+use crate::routes::{Access, Route};
+use celltrace_domain::access::Permission;
 use crate::auth::{self, Can, ManageAccounts};
 use crate::view::Layout;
 use crate::AppState;
@@ -9,15 +11,16 @@ use askama::Template;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::model::EvidenceDataset;
 use celltrace_domain::time::Timestamp;
 
 /// The route of the page.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/evidence", get(page).post(upload))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/admin/evidence", Access::Staff(Permission::ManageAccounts), page),
+        Route::post("/admin/evidence", Access::Staff(Permission::ManageAccounts), upload),
+    ]
 }
 
 #[derive(Template)]

@@ -3,12 +3,11 @@
 //! token's owner may see. Mapping to FHIR lives in `celltrace-fhir`; this
 //! module authenticates, filters by site, records patient reads and answers.
 
+use crate::routes::{Access, Route};
 use crate::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use celltrace_domain::access::{staff_allows, Permission};
 use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::ids::{CommandId, PersonId, SiteId};
@@ -20,12 +19,13 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Every FHIR route.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/fhir/metadata", get(metadata))
-        .route("/fhir/Patient/{id}/$everything", get(everything))
-        .route("/fhir/{resource_type}", get(search))
-        .route("/fhir/{resource_type}/{id}", get(read))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/fhir/metadata", Access::Public, metadata),
+        Route::get("/fhir/Patient/{id}/$everything", Access::Token, everything),
+        Route::get("/fhir/{resource_type}", Access::Token, search),
+        Route::get("/fhir/{resource_type}/{id}", Access::Token, read),
+    ]
 }
 
 fn fhir_json(status: StatusCode, body: &Value) -> Response {
@@ -93,7 +93,7 @@ fn visible(state: DomainState, reader: &Reader) -> DomainState {
 }
 
 fn questionnaire_defs() -> Vec<celltrace_fhir::QuestionnaireDef> {
-    let Ok(instruments) = crate::questionnaires::instruments() else { return Vec::new() };
+    let Ok(instruments) = crate::kit::questionnaires::instruments() else { return Vec::new() };
     instruments
         .values()
         .map(|i| celltrace_fhir::QuestionnaireDef {

@@ -13,8 +13,8 @@ pub mod layers;
 pub mod serve;
 pub mod api;
 pub mod fhir_api;
+pub mod kit;
 pub mod auth;
-pub mod csv_export;
 pub mod evidence_admin;
 pub mod forms;
 pub mod pages;
@@ -22,6 +22,7 @@ pub mod path_forms;
 pub mod portal;
 pub mod questionnaires;
 pub mod records;
+pub mod routes;
 pub mod registry;
 mod view;
 
@@ -88,7 +89,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let limits = state.config.limits.clone();
     let https = state.config.https();
-    let routes = api::routes().merge(pages::routes()).merge(forms::routes()).merge(path_forms::routes()).merge(records::routes()).merge(accounts_page::routes()).merge(portal::routes()).merge(questionnaires::routes()).merge(fhir_api::routes()).merge(evidence_admin::routes()).merge(assets::routes()).with_state(state);
+    let routes = routes::router().with_state(state);
     layers::wrap(routes, &limits, https)
 }
 

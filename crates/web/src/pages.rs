@@ -2,6 +2,8 @@
 //! needs in its signature (`Can<...>`); writes go through the engine as the
 //! signed-in person, and every read of a patient's record is recorded.
 
+use crate::routes::{Access, Route};
+use celltrace_domain::access::Permission;
 use crate::auth::{self, Administer, Can, ViewAudit, ViewDashboard, ViewPatients, ViewUnits};
 use crate::view::*;
 use crate::{now_micros, AppState};
@@ -9,8 +11,6 @@ use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::ids::{AdministrationId, CommandId, PersonId, SiteId, StaffId, UnitId};
 use celltrace_domain::model::*;
@@ -22,102 +22,30 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The pages and their forms.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(dashboard))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/setup", get(setup_form).post(setup))
-        .route("/site", post(switch_site))
-        .route("/patients", get(patients))
-        .route("/patients/{id}", get(patient))
-        .route("/units", get(units))
-        .route("/units/{id}", get(unit))
-        .route("/units/{id}/label.png", get(label_png))
-        .route("/units/{id}/label.pdf", get(label_pdf))
-        .route("/audit/{kind}/{id}", get(audit))
-        .route("/ledger", get(ledger))
-        .route("/ledger/verify", post(ledger_verify))
-        .route("/bedside", get(bedside_form).post(bedside_check))
-        .route("/bedside/administer", post(bedside_administer))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/", Access::Staff(Permission::ViewDashboard), dashboard),
+        Route::get("/login", Access::Public, login_form),
+        Route::post("/login", Access::Public, login),
+        Route::post("/logout", Access::SignedIn, logout),
+        Route::get("/setup", Access::Public, setup_form),
+        Route::post("/setup", Access::Public, setup),
+        Route::post("/site", Access::SignedIn, switch_site),
+        Route::get("/patients", Access::Staff(Permission::ViewPatients), patients),
+        Route::get("/patients/{id}", Access::Staff(Permission::ViewPatients), patient),
+        Route::get("/units", Access::Staff(Permission::ViewUnits), units),
+        Route::get("/units/{id}", Access::Staff(Permission::ViewUnits), unit),
+        Route::get("/units/{id}/label.png", Access::Staff(Permission::ViewUnits), label_png),
+        Route::get("/units/{id}/label.pdf", Access::Staff(Permission::ViewUnits), label_pdf),
+        Route::get("/audit/{kind}/{id}", Access::Staff(Permission::ViewAudit), audit),
+        Route::get("/ledger", Access::Staff(Permission::ViewAudit), ledger),
+        Route::post("/ledger/verify", Access::Staff(Permission::ViewAudit), ledger_verify),
+        Route::get("/bedside", Access::Staff(Permission::Administer), bedside_form),
+        Route::post("/bedside", Access::Staff(Permission::Administer), bedside_check),
+        Route::post("/bedside/administer", Access::Staff(Permission::Administer), bedside_administer),
+    ]
 }
 
-/// Every page route with what it needs, for documentation and the route × role test.
-pub const PAGE_ROUTES: &[(&str, &str, Option<celltrace_domain::access::Permission>)] = {
-    use celltrace_domain::access::Permission::*;
-    &[
-        ("GET", "/", Some(ViewDashboard)),
-        ("GET", "/patients", Some(ViewPatients)),
-        ("GET", "/patients/{id}", Some(ViewPatients)),
-        ("GET", "/units", Some(ViewUnits)),
-        ("GET", "/units/{id}", Some(ViewUnits)),
-        ("GET", "/units/{id}/label.png", Some(ViewUnits)),
-        ("GET", "/units/{id}/label.pdf", Some(ViewUnits)),
-        ("GET", "/audit/{kind}/{id}", Some(ViewAudit)),
-        ("GET", "/ledger", Some(ViewAudit)),
-        ("POST", "/ledger/verify", Some(ViewAudit)),
-        ("GET", "/bedside", Some(Administer)),
-        ("POST", "/bedside", Some(Administer)),
-        ("POST", "/bedside/administer", Some(Administer)),
-        ("GET", "/patients/new", Some(RecordClinical)),
-        ("POST", "/patients/new", Some(RecordClinical)),
-        ("GET", "/patients/{id}/adverse-event", Some(RecordClinical)),
-        ("POST", "/patients/{id}/adverse-event", Some(RecordClinical)),
-        ("GET", "/units/{id}/qc", Some(RecordLab)),
-        ("POST", "/units/{id}/qc", Some(RecordLab)),
-        ("GET", "/units/{id}/release", Some(Release)),
-        ("POST", "/units/{id}/release", Some(Release)),
-        ("GET", "/patients/{id}/plan", Some(RecordClinical)),
-        ("GET", "/adverse-events/{ae}", Some(ViewPatients)),
-        ("POST", "/adverse-events/{ae}/review", Some(ViewPatients)),
-        ("GET", "/lookback", Some(ViewAudit)),
-        ("GET", "/registry", Some(ViewPatients)),
-        ("GET", "/registry/export.csv", Some(ViewPatients)),
-        ("GET", "/registry/plots/nprs/change.png", Some(ViewPatients)),
-        ("GET", "/admin/staff", Some(ManageAccounts)),
-        ("GET", "/admin/evidence", Some(ManageAccounts)),
-        ("POST", "/admin/evidence", Some(ManageAccounts)),
-        ("GET", "/admin/staff/new", Some(ManageAccounts)),
-        ("POST", "/admin/staff/new", Some(ManageAccounts)),
-        ("GET", "/units/{id}/batch", Some(ViewUnits)),
-        ("GET", "/plans/{plan}/follow-up", Some(RecordClinical)),
-        ("GET", "/units/{id}/exceptional-release", Some(Release)),
-        ("GET", "/patients/{id}/donation", Some(RecordClinical)),
-        ("GET", "/plans/{plan}/override", Some(RecordClinical)),
-        ("GET", "/plans/{plan}/eligibility", Some(RecordClinical)),
-        ("GET", "/plans/{plan}/consent", Some(RecordClinical)),
-        ("GET", "/plans/{plan}/collection", Some(RecordClinical)),
-        ("GET", "/units/{id}/process", Some(RecordLab)),
-        ("GET", "/units/{id}/store", Some(ViewUnits)),
-        ("GET", "/units/{id}/dispatch", Some(ViewUnits)),
-        ("GET", "/units/{id}/allocate", Some(RecordClinical)),
-        ("POST", "/patients/{id}/plan", Some(RecordClinical)),
-        ("POST", "/patients/{id}/donation", Some(RecordClinical)),
-        ("POST", "/plans/{plan}/acknowledge", Some(RecordClinical)),
-        ("POST", "/plans/{plan}/override", Some(RecordClinical)),
-        ("POST", "/plans/{plan}/eligibility", Some(RecordClinical)),
-        ("POST", "/plans/{plan}/consent", Some(RecordClinical)),
-        ("POST", "/plans/{plan}/collection", Some(RecordClinical)),
-        ("POST", "/plans/{plan}/follow-up", Some(RecordClinical)),
-        ("POST", "/units/{id}/process", Some(RecordLab)),
-        ("POST", "/units/{id}/store", Some(ViewUnits)),
-        ("POST", "/units/{id}/dispatch", Some(ViewUnits)),
-        ("POST", "/units/{id}/allocate", Some(RecordClinical)),
-        ("POST", "/units/{id}/exceptional-release", Some(Release)),
-        ("GET", "/shipments/{shipment}/receive", Some(ViewUnits)),
-        ("POST", "/shipments/{shipment}/receive", Some(ViewUnits)),
-        ("POST", "/patients/{id}/portal-code", Some(RecordClinical)),
-        ("GET", "/plans/{plan}/questionnaires/{time_point}/{instrument}", Some(RecordClinical)),
-        ("POST", "/plans/{plan}/questionnaires/{time_point}/{instrument}", Some(RecordClinical)),
-        ("GET", "/plans/{plan}/consent-document", Some(ViewPatients)),
-        ("POST", "/site", Some(ViewDashboard)),
-        ("POST", "/logout", Some(ViewDashboard)),
-        ("GET", "/login", None),
-        ("GET", "/setup", None),
-        ("GET", "/portal/login", None),
-        ("GET", "/portal/activate", None),
-    ]
-};
 
 /// Records in the ledger that the viewer saw a patient's identifying data;
 /// the page is not shown if the record cannot be written.
@@ -524,7 +452,7 @@ async fn dashboard(State(state): State<AppState>, Can { viewer, .. }: Can<ViewDa
     let mut follow_ups = Vec::new();
     for p in due.iter().filter(|p| p.current_consent().is_some()) {
         use celltrace_outcomes::schedule::VisitState;
-        let Ok(statuses) = crate::questionnaires::plan_status(p, now) else { continue };
+        let Ok(statuses) = crate::kit::questionnaires::plan_status(p, now) else { continue };
         for s in statuses.iter().filter(|s| matches!(s.state, VisitState::Due | VisitState::Overdue)) {
             let when = match (s.state, s.closes) {
                 (VisitState::Overdue, Some(d)) => format!("overdue, window closes {}", celltrace_domain::time::Date::from_days_since_epoch(d)),
@@ -644,7 +572,7 @@ async fn patients_csv(state: &AppState, viewer: &auth::Viewer, kind: PersonKind,
             None => break,
         }
     }
-    crate::csv_export::download(&format!("patients-{}.csv", viewer.site.id), &["person_id", "mrn", "name", "date_of_birth", "kind", "sex", "language"], &rows)
+    crate::kit::csv::download(&format!("patients-{}.csv", viewer.site.id), &["person_id", "mrn", "name", "date_of_birth", "kind", "sex", "language"], &rows)
 }
 
 /// Percent-encodes a query value.
@@ -784,7 +712,7 @@ async fn patient(State(state): State<AppState>, Can { viewer, .. }: Can<ViewPati
                 lines,
                 links: crate::path_forms::plan_links(&viewer, p),
                 needs_acknowledgement: p.status == PlanStatus::Blocked && p.evidence.status == EvidenceStatus::Unproven && p.warning_acknowledged_at.is_none(),
-                questionnaires: crate::questionnaires::staff_lines(p, viewer.can(celltrace_domain::access::Permission::RecordClinical)),
+                questionnaires: crate::kit::questionnaires::staff_lines(p, viewer.can(celltrace_domain::access::Permission::RecordClinical)),
             }
         })
         .collect();
@@ -865,7 +793,7 @@ async fn units(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>
                 None => break,
             }
         }
-        return crate::csv_export::download(
+        return crate::kit::csv::download(
             &format!("units-{}.csv", viewer.site.id),
             &["unit_id", "din", "product_code", "product_type", "status", "quantity", "collected_on", "expires_at_utc", "parents", "location"],
             &rows,
@@ -1109,7 +1037,7 @@ async fn label_pdf(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUn
 
 // ---------- audit and ledger ----------
 
-async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Path((kind, id)): Path<(String, String)>, Query(query): Query<crate::csv_export::ListQuery>) -> Response {
+async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Path((kind, id)): Path<(String, String)>, Query(query): Query<crate::kit::csv::ListQuery>) -> Response {
     let Some(kind) = EntityKind::parse(&kind) else { return not_found("This kind of record") };
     let key = EntityKey::new(kind, &id);
     match state.reader().entity(&key).await {
@@ -1140,7 +1068,7 @@ async fn audit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>
             })
             .collect();
         let name = format!("audit-{}-{}.csv", key.kind.as_str(), key.id);
-        return crate::csv_export::download(&name, &["entry", "recorded_at_utc", "actor", "site", "kind", "what", "command", "hash", "payload"], &rows);
+        return crate::kit::csv::download(&name, &["entry", "recorded_at_utc", "actor", "site", "kind", "what", "command", "hash", "payload"], &rows);
     }
     let entries = trail
         .into_iter()
@@ -1363,7 +1291,7 @@ async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: C
         return r;
     }
     let retry = |message: String| bedside_page(&viewer, &ScanForm::default(), Vec::new(), Some(stop(message)), None, None);
-    let witness = match crate::forms::cosigner(&state, &viewer, &form.witness, &form.witness_password, SignatureMeaning::AdministrationWitness).await {
+    let witness = match crate::kit::forms::cosigner(&state, &viewer, &form.witness, &form.witness_password, SignatureMeaning::AdministrationWitness).await {
         Ok(w) => w,
         Err(message) => return retry(message),
     };
@@ -1385,7 +1313,7 @@ async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: C
         body_site: form.body_site.clone(),
         witness: SignatureRequest::own(witness.signer.clone(), SignatureMeaning::AdministrationWitness),
     };
-    match crate::forms::submit_cosigned(&state, &viewer, command, &[witness]).await {
+    match crate::kit::forms::submit_cosigned(&state, &viewer, command, &[witness]).await {
         Ok(()) => bedside_page(&viewer, &ScanForm::default(), Vec::new(), None, None, Some(format!("Administration recorded for {} at {} UTC.", plan_label(&plan), when(Timestamp(now_micros()))))),
         Err(Ok(message)) => retry(message),
         Err(Err(r)) => r,

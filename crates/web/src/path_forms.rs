@@ -3,8 +3,9 @@
 //! shipping with a signed custody transfer and a temperature log, receipt and
 //! allocation. They share the form mechanism of [`crate::forms`].
 
+use crate::routes::{Access, Route};
 use crate::auth::{self, Can, RecordClinical, RecordLab, Viewer, ViewUnits};
-use crate::forms::*;
+use crate::kit::forms::*;
 use crate::view::when;
 use crate::{now_micros, AppState};
 use axum::extract::{Form, Path, State};
@@ -19,18 +20,36 @@ use celltrace_domain::model::*;
 use celltrace_domain::time::Timestamp;
 
 /// The routes of these forms.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/plans/{id}/eligibility", get(eligibility_form).post(eligibility_submit))
-        .route("/plans/{id}/consent", get(consent_form).post(consent_submit))
-        .route("/plans/{id}/collection", get(collection_form).post(collection_submit))
-        .route("/units/{id}/process", get(process_form).post(process_submit))
-        .route("/units/{id}/store", get(store_form).post(store_submit))
-        .route("/units/{id}/dispatch", get(dispatch_form).post(dispatch_submit))
-        .route("/shipments/{id}/receive", get(receive_form).post(receive_submit))
-        .route("/units/{id}/allocate", get(allocate_form).post(allocate_submit))
-        .merge(plan_routes())
-        .merge(more_routes())
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/plans/{id}/eligibility", Access::Staff(Permission::RecordClinical), eligibility_form),
+        Route::post("/plans/{id}/eligibility", Access::Staff(Permission::RecordClinical), eligibility_submit),
+        Route::get("/plans/{id}/consent", Access::Staff(Permission::RecordClinical), consent_form),
+        Route::post("/plans/{id}/consent", Access::Staff(Permission::RecordClinical), consent_submit),
+        Route::get("/plans/{id}/collection", Access::Staff(Permission::RecordClinical), collection_form),
+        Route::post("/plans/{id}/collection", Access::Staff(Permission::RecordClinical), collection_submit),
+        Route::get("/units/{id}/process", Access::Staff(Permission::RecordLab), process_form),
+        Route::post("/units/{id}/process", Access::Staff(Permission::RecordLab), process_submit),
+        Route::get("/units/{id}/store", Access::Staff(Permission::ViewUnits), store_form),
+        Route::post("/units/{id}/store", Access::Staff(Permission::ViewUnits), store_submit),
+        Route::get("/units/{id}/dispatch", Access::Staff(Permission::ViewUnits), dispatch_form),
+        Route::post("/units/{id}/dispatch", Access::Staff(Permission::ViewUnits), dispatch_submit),
+        Route::get("/shipments/{id}/receive", Access::Staff(Permission::ViewUnits), receive_form),
+        Route::post("/shipments/{id}/receive", Access::Staff(Permission::ViewUnits), receive_submit),
+        Route::get("/units/{id}/allocate", Access::Staff(Permission::RecordClinical), allocate_form),
+        Route::post("/units/{id}/allocate", Access::Staff(Permission::RecordClinical), allocate_submit),
+        Route::get("/patients/{id}/donation", Access::Staff(Permission::RecordClinical), donation_form),
+        Route::post("/patients/{id}/donation", Access::Staff(Permission::RecordClinical), donation_submit),
+        Route::get("/patients/{id}/plan", Access::Staff(Permission::RecordClinical), plan_form),
+        Route::post("/patients/{id}/plan", Access::Staff(Permission::RecordClinical), plan_submit),
+        Route::post("/plans/{id}/acknowledge", Access::Staff(Permission::RecordClinical), acknowledge_submit),
+        Route::get("/plans/{id}/override", Access::Staff(Permission::RecordClinical), override_form),
+        Route::post("/plans/{id}/override", Access::Staff(Permission::RecordClinical), override_submit),
+        Route::get("/plans/{id}/follow-up", Access::Staff(Permission::RecordClinical), follow_up_form),
+        Route::post("/plans/{id}/follow-up", Access::Staff(Permission::RecordClinical), follow_up_submit),
+        Route::get("/units/{id}/exceptional-release", Access::Staff(Permission::Release), exceptional_form),
+        Route::post("/units/{id}/exceptional-release", Access::Staff(Permission::Release), exceptional_submit),
+    ]
 }
 
 fn new_id<T: std::str::FromStr>(prefix: &str) -> Option<T> {

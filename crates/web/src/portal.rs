@@ -3,6 +3,8 @@
 //! evidence for it, their consent, the story of their cells and their data, in
 //! English, Arabic or Hindi. Staff issue the codes and print consent documents.
 
+use crate::routes::{Access, Route};
+use celltrace_domain::access::Permission;
 use crate::auth::{self, Can, RecordClinical, ViewPatients};
 use crate::pages::with_login_csrf;
 use crate::{now_micros, AppState};
@@ -10,8 +12,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::event::Event;
 use celltrace_domain::ids::{CommandId, PersonId};
@@ -37,19 +38,23 @@ pub const PORTAL_SESSION_MICROS: i64 = 2 * 3_600_000_000;
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 /// Every route of the portal and of the staff pages that serve it.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/portal", get(home))
-        .route("/portal/login", get(login_form).post(login))
-        .route("/portal/activate", get(activate_form).post(activate))
-        .route("/portal/logout", post(logout))
-        .route("/portal/language", post(choose_language))
-        .route("/portal/plans/{plan}/consent", get(consent_document))
-        .route("/portal/plans/{plan}/withdraw", post(withdraw))
-        .route("/portal/my-data.json", get(my_data))
-        .route("/portal/plans/{plan}/questionnaires/{time_point}/{instrument}", get(questionnaire_form).post(questionnaire_submit))
-        .route("/patients/{id}/portal-code", post(issue_code))
-        .route("/plans/{plan}/consent-document", get(staff_consent_document))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/portal", Access::Patient, home),
+        Route::get("/portal/login", Access::Public, login_form),
+        Route::post("/portal/login", Access::Public, login),
+        Route::get("/portal/activate", Access::Public, activate_form),
+        Route::post("/portal/activate", Access::Public, activate),
+        Route::post("/portal/logout", Access::Patient, logout),
+        Route::post("/portal/language", Access::Public, choose_language),
+        Route::get("/portal/plans/{plan}/consent", Access::Patient, consent_document),
+        Route::post("/portal/plans/{plan}/withdraw", Access::Patient, withdraw),
+        Route::get("/portal/my-data.json", Access::Patient, my_data),
+        Route::get("/portal/plans/{plan}/questionnaires/{time_point}/{instrument}", Access::Patient, questionnaire_form),
+        Route::post("/portal/plans/{plan}/questionnaires/{time_point}/{instrument}", Access::Patient, questionnaire_submit),
+        Route::post("/patients/{id}/portal-code", Access::Staff(Permission::RecordClinical), issue_code),
+        Route::get("/plans/{plan}/consent-document", Access::Staff(Permission::ViewPatients), staff_consent_document),
+    ]
 }
 
 /// The portal language of a domain language.
@@ -562,7 +567,9 @@ struct LanguageForm {
 /// in, in a cookie otherwise.
 async fn choose_language(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LanguageForm>) -> Response {
     let lang = Lang::parse(&form.lang).unwrap_or_else(|| visitor_lang(&headers));
-    let next = if form.next.starts_with("/portal") && !form.next.starts_with("//") { form.next.clone() } else { "/portal".into() };
+    // Only a portal path goes back into the Location header: no scheme, host, or control characters.
+    let safe = form.next.starts_with("/portal") && form.next.chars().all(|c| c.is_ascii_alphanumeric() || "/-_.?=&%".contains(c));
+    let next = if safe { form.next.clone() } else { "/portal".into() };
     if auth::cookie(&headers, PORTAL_COOKIE).is_some() {
         if let Ok(patient) = patient(&state, &headers).await {
             if let Err(r) = patient.check_csrf(&form.csrf) {
@@ -801,7 +808,7 @@ fn day_date(t: &Tr, day: i64) -> String {
 /// what opens later, what was answered or missed.
 fn questionnaire_lines(t: &Tr, plan: &Plan) -> Result<Vec<QuestionnaireLine>, String> {
     use celltrace_outcomes::schedule::VisitState;
-    let statuses = crate::questionnaires::plan_status(plan, Timestamp(now_micros()))?;
+    let statuses = crate::kit::questionnaires::plan_status(plan, Timestamp(now_micros()))?;
     Ok(statuses
         .into_iter()
         .map(|s| {
@@ -938,7 +945,7 @@ struct QuestionnairePage {
     intro: String,
     error: Option<String>,
     action: String,
-    items: Vec<crate::questionnaires::ItemView>,
+    items: Vec<crate::kit::questionnaires::ItemView>,
 }
 
 /// The open questionnaire of a plan, or the page to show instead.
@@ -952,14 +959,14 @@ async fn open_questionnaire(
     use celltrace_outcomes::schedule::VisitState;
     let plan = own_plan(state, patient, plan).await?;
     let closed = || message(patient.t, true, patient.session.csrf_token.clone(), StatusCode::CONFLICT, "questionnaire-closed");
-    let statuses = crate::questionnaires::plan_status(&plan, Timestamp(now_micros())).map_err(|e| unavailable(patient.t, e))?;
+    let statuses = crate::kit::questionnaires::plan_status(&plan, Timestamp(now_micros())).map_err(|e| unavailable(patient.t, e))?;
     let open = statuses
         .iter()
         .any(|s| s.time_point == time_point && s.instrument == instrument && matches!(s.state, VisitState::Due | VisitState::Overdue));
     if !open || plan.current_consent().is_none() {
         return Err(closed());
     }
-    let definition = crate::questionnaires::instruments()
+    let definition = crate::kit::questionnaires::instruments()
         .map_err(|e| unavailable(patient.t, e))?
         .get(instrument)
         .ok_or_else(closed)?;
@@ -992,7 +999,7 @@ fn questionnaire_page(
         c: patient.chrome(&action),
         title: questionnaire_label(&t, time_point, &definition.id),
         intro: t.msg("questionnaire-intro"),
-        items: crate::questionnaires::item_views(definition, t.lang, answers, error.is_some()),
+        items: crate::kit::questionnaires::item_views(definition, t.lang, answers, error.is_some()),
         error,
         action,
     });
@@ -1018,7 +1025,7 @@ async fn questionnaire_submit(
         Ok(open) => open,
         Err(r) => return r,
     };
-    let answers = crate::questionnaires::answers_from(&form);
+    let answers = crate::kit::questionnaires::answers_from(&form);
     if definition.items.iter().any(|i| !answers.contains_key(&i.id)) {
         return questionnaire_page(&patient, &plan, &time_point, definition, &answers, Some(patient.t.msg("questionnaire-incomplete")));
     }
@@ -1326,7 +1333,7 @@ async fn issue_code(State(state): State<AppState>, Can { viewer, .. }: Can<Recor
         language: lang.code().to_owned(),
         expires_at,
     };
-    match crate::forms::submit_with_secret(&state, &viewer, Command::GrantPortalAccess { person: person.id.clone() }, secret).await {
+    match crate::kit::forms::submit_with_secret(&state, &viewer, Command::GrantPortalAccess { person: person.id.clone() }, secret).await {
         Ok(()) => {}
         Err(Ok(message)) => return auth::refusal(StatusCode::UNPROCESSABLE_ENTITY, &message),
         Err(Err(r)) => return r,

@@ -1,6 +1,8 @@
 //! Pages that read across many records: lookback and recall from a lot, a
 //! donor, a DIN, a unit or a shipment; and the batch record of a donation.
 
+use crate::routes::{Access, Route};
+use celltrace_domain::access::Permission;
 use crate::auth::{self, Can, ViewAudit, ViewUnits};
 use crate::view::{when, Item, Layout};
 use crate::AppState;
@@ -8,22 +10,21 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use celltrace_domain::lookback::{lookback, Origin};
 use celltrace_domain::model::Unit;
 use serde::Deserialize;
 
 /// The routes of these pages.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/lookback", get(lookback_page))
-        .route("/units/{id}/batch", get(batch_page))
-        .route("/adverse-events/{id}", get(adverse_event_report))
-        .route("/adverse-events/{id}/review", axum::routing::post(review_adverse_event))
-        .route("/registry", get(crate::registry::registry_page))
-        .route("/registry/{format}", get(crate::registry::export))
-        .route("/registry/plots/{instrument}/{file}", get(crate::registry::plot_file))
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/lookback", Access::Staff(Permission::ViewAudit), lookback_page),
+        Route::get("/units/{id}/batch", Access::Staff(Permission::ViewUnits), batch_page),
+        Route::get("/adverse-events/{id}", Access::Staff(Permission::ViewPatients), adverse_event_report),
+        Route::post("/adverse-events/{id}/review", Access::Staff(Permission::ViewPatients), review_adverse_event),
+        Route::get("/registry", Access::Staff(Permission::ViewPatients), crate::registry::registry_page),
+        Route::get("/registry/{format}", Access::Staff(Permission::ViewPatients), crate::registry::export),
+        Route::get("/registry/plots/{instrument}/{file}", Access::Staff(Permission::ViewPatients), crate::registry::plot_file),
+    ]
 }
 
 #[derive(Template)]
