@@ -9,7 +9,10 @@ import net from "node:net";
 import { chromium } from "playwright-core";
 
 const root = resolve(import.meta.dirname, "../..");
-export const binary = process.env.CELLTRACE_BIN ?? join(root, "target/debug/celltrace");
+// The binary cargo built: CELLTRACE_BIN when given, else in CARGO_TARGET_DIR
+// (relative to the workspace, as cargo reads it) or the workspace's target/.
+const targetDir = process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, "target");
+export const binary = process.env.CELLTRACE_BIN ?? join(targetDir, "debug/celltrace");
 export const shots = join(root, "artifacts/screenshots");
 mkdirSync(shots, { recursive: true });
 
