@@ -11,6 +11,7 @@ pub mod assets;
 pub mod error;
 pub mod layers;
 pub mod serve;
+pub mod staff;
 pub mod api;
 pub mod fhir_api;
 pub mod kit;

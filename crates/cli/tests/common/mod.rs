@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod web;
+
 use celltrace_testkit::TestDb;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
