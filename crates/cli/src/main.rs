@@ -61,8 +61,12 @@ enum Cmd {
     },
     /// Print the public half of the signing key (give it to inspectors).
     PublicKey,
-    /// Measure the command path against raw SQLite writes.
-    Bench(bench::BenchArgs),
+    /// Measure the command path (writes) or the read side (reads) against their limits.
+    Bench {
+        /// What to measure.
+        #[command(subcommand)]
+        what: bench::BenchCmd,
+    },
     /// Import patients, units or questionnaire answers from a CSV file: every row is checked, then all are recorded or none.
     Import(import::ImportArgs),
     /// Write the ISBT 128 label of a unit as PNG, PDF and/or ZPL.
@@ -382,7 +386,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("{}", hex::encode(key.verifying_key().to_bytes()));
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Bench(args) => bench::run(args).await.map(|_| ExitCode::SUCCESS),
+        Cmd::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
         Cmd::Import(args) => import::run(&args, &config.database_url, &config.signing_key).await,
         Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
         Cmd::Registry { action: RegistryCmd::Report { format: _ } } => {

@@ -7,7 +7,7 @@ use std::process::Command;
 #[test]
 fn the_bench_prints_both_runs_the_baseline_the_ratios_and_memory() {
     let out = Command::new(env!("CARGO_BIN_EXE_celltrace"))
-        .args(["bench", "--commands", "640", "--submitters", "8"])
+        .args(["bench", "writes", "--commands", "640", "--submitters", "8"])
         .output()
         .expect("run celltrace bench");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -32,4 +32,40 @@ fn the_bench_prints_both_runs_the_baseline_the_ratios_and_memory() {
         let number: f64 = value.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("'{line}' has no number: {value}"));
         assert!(number > 0.0, "{line} {number}");
     }
+}
+
+#[test]
+fn the_read_bench_prints_every_read_at_every_size_with_its_limits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_celltrace"))
+        .args(["bench", "reads", "--units", "200,400", "--clients", "1,2", "--requests", "4", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run celltrace bench reads");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "bench reads failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let reads = [
+        "healthz (bare HTTP)",
+        "bedside POST /bedside",
+        "unit page",
+        "FHIR read Patient",
+        "lookback by donor",
+        "registry page",
+        "portal home",
+        "patients list",
+        "patient search by name",
+        "unit search by DIN",
+        "FHIR BDP?identifier=DIN",
+    ];
+    for read in reads {
+        // Each read at each client count for each size, and once in the summary.
+        let rows: Vec<&str> = text.lines().filter(|l| l.starts_with(read)).collect();
+        assert_eq!(rows.len(), 4, "{read}: two sizes × two client counts:\n{text}");
+        let second = rows[2].split_whitespace().collect::<Vec<_>>();
+        let ratio: f64 = second.last().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{read}: the second size has a ratio: {}", rows[2]));
+        assert!(ratio > 0.0);
+        assert!(text.lines().any(|l| l.starts_with(&format!("| {read} |"))), "{read} in the summary:\n{text}");
+    }
+    assert_eq!(text.matches("server peak memory (VmHWM):").count(), 2, "{text}");
+    assert!(text.contains("dataset") && text.contains("400 units made"), "{text}");
 }

@@ -1,4 +1,4 @@
-//! `celltrace bench`: durable events per second through the whole command
+//! `celltrace bench writes`: durable events per second through the whole command
 //! path (decide, chain, projections, claims, one transaction per batch), with
 //! one and with many concurrent submitters, beside a raw SQLite baseline that
 //! writes the same rows with the same durability and batch size but no domain
