@@ -23,14 +23,14 @@ pub struct LedgerPage {
 impl Reader {
     /// The last entry of the chain as the head row records it.
     pub async fn head(&self) -> Result<Head, StoreError> {
-        let row = sqlx::query("SELECT seq, hash FROM ledger_head WHERE id = 1").fetch_one(self.pool()).await?;
+        let row = self.sql("SELECT seq, hash FROM ledger_head WHERE id = 1").fetch_one(self.pool()).await?;
         Ok(Head { seq: seq_u64(row.try_get(0)?)?, hash: hash32(&row.try_get::<Vec<u8>, _>(1)?, "head hash")? })
     }
 
     /// Up to `limit` entries from `from_seq` on, with their command ids.
     pub async fn entries(&self, from_seq: u64, limit: u32) -> Result<Vec<(Entry, String)>, StoreError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM ledger WHERE seq >= $1 ORDER BY seq LIMIT $2");
-        let rows = sqlx::query(&sql).bind(seq_i64(from_seq)?).bind(i64::from(limit)).fetch_all(self.pool()).await?;
+        let rows = self.sql(&sql).bind(seq_i64(from_seq)?).bind(i64::from(limit)).fetch_all(self.pool()).await?;
         rows.iter().map(entry).collect()
     }
 
@@ -46,7 +46,7 @@ impl Reader {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM ledger WHERE site = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3");
         let mut all = Vec::new();
         for site in sites {
-            let rows = sqlx::query(&sql).bind(site.to_string()).bind(before).bind(i64::from(limit) + 1).fetch_all(self.pool()).await?;
+            let rows = self.sql(&sql).bind(site.to_string()).bind(before).bind(i64::from(limit) + 1).fetch_all(self.pool()).await?;
             for row in &rows {
                 all.push(entry(row)?);
             }
@@ -63,13 +63,13 @@ impl Reader {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM ledger WHERE seq IN (SELECT seq FROM entry_subjects WHERE kind = $1 AND id = $2) ORDER BY seq"
         );
-        let rows = sqlx::query(&sql).bind(key.kind.as_str()).bind(key.id.as_str()).fetch_all(self.pool()).await?;
+        let rows = self.sql(&sql).bind(key.kind.as_str()).bind(key.id.as_str()).fetch_all(self.pool()).await?;
         rows.iter().map(entry).collect()
     }
 
     /// The entries written for a command, if it was accepted.
     pub async fn command(&self, command_id: &str) -> Result<Option<(u64, u64)>, StoreError> {
-        let row = sqlx::query("SELECT first_seq, last_seq FROM commands WHERE command_id = $1")
+        let row = self.sql("SELECT first_seq, last_seq FROM commands WHERE command_id = $1")
             .bind(command_id)
             .fetch_optional(self.pool())
             .await?;
@@ -78,13 +78,13 @@ impl Reader {
 
     /// How many entities of each kind exist (kept as they are created).
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT kind, count FROM entity_counts ORDER BY kind").fetch_all(self.pool()).await?;
+        let rows = self.sql("SELECT kind, count FROM entity_counts ORDER BY kind").fetch_all(self.pool()).await?;
         rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).collect()
     }
 
     /// How many checkpoints have been signed.
     pub async fn checkpoint_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query("SELECT COUNT(*) FROM checkpoints").fetch_one(self.pool()).await?.try_get(0)?)
+        Ok(self.sql("SELECT COUNT(*) FROM checkpoints").fetch_one(self.pool()).await?.try_get(0)?)
     }
 }
 
@@ -92,7 +92,7 @@ impl Reader {
     /// The generation of a derived view (e.g. `registry`): it changes in
     /// the same transaction as anything the view depends on.
     pub async fn generation(&self, view: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT generation FROM read_generations WHERE name = $1").bind(view.to_owned()).fetch_optional(self.pool()).await?;
+        let row = self.sql("SELECT generation FROM read_generations WHERE name = $1").bind(view.to_owned()).fetch_optional(self.pool()).await?;
         Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0))
     }
 }

@@ -9,7 +9,7 @@ mod reader;
 
 pub use ledger::LedgerPage;
 pub use lists::{PeoplePage, UnitFilter, UnitsPage};
-pub use reader::{Cursor, Lineage, Matches, Page, Reader, MAX_PAGE};
+pub use reader::{Cursor, Lineage, Matches, Page, QueryLog, Reader, MAX_PAGE};
 
 use crate::engine::seq_u64;
 use crate::{hash32, Database, StoreError};

@@ -15,6 +15,8 @@ use celltrace_domain::{EntityKey, Projection};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Most rows one page holds.
 pub const MAX_PAGE: u32 = 500;
@@ -91,6 +93,41 @@ pub struct Lineage {
 pub struct Reader {
     pool: AnyPool,
     backend: Backend,
+    log: Arc<QueryLog>,
+}
+
+/// The SQL text of every query a [`Reader`] ran while recording: the query
+/// plan tests run `EXPLAIN` on each to prove no read scans a growing table.
+#[derive(Debug, Default)]
+pub struct QueryLog {
+    recording: AtomicBool,
+    queries: Mutex<Vec<String>>,
+}
+
+impl QueryLog {
+    fn note(&self, sql: &str) {
+        if self.recording.load(Ordering::Relaxed) {
+            if let Ok(mut queries) = self.queries.lock() {
+                queries.push(sql.to_owned());
+            }
+        }
+    }
+
+    /// Starts recording (and forgets what was recorded before).
+    pub fn start(&self) {
+        if let Ok(mut queries) = self.queries.lock() {
+            queries.clear();
+        }
+        self.recording.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops recording and returns each distinct query text once, in the order first run.
+    pub fn take(&self) -> Vec<String> {
+        self.recording.store(false, Ordering::Relaxed);
+        let queries = self.queries.lock().map(|mut q| std::mem::take(&mut *q)).unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        queries.into_iter().filter(|q| seen.insert(q.clone())).collect()
+    }
 }
 
 impl std::fmt::Debug for Reader {
@@ -121,7 +158,23 @@ fn after_prefix(prefix: &str) -> String {
 
 impl Reader {
     pub(crate) fn new(pool: AnyPool, backend: Backend) -> Reader {
-        Reader { pool, backend }
+        Reader { pool, backend, log: Arc::new(QueryLog::default()) }
+    }
+
+    /// A query on this handle's pool, noted in the [`QueryLog`] when it records.
+    pub(crate) fn sql<'q>(&self, text: &'q str) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        self.log.note(text);
+        sqlx::query(text)
+    }
+
+    /// The log of the queries this handle (and its clones) run.
+    pub fn query_log(&self) -> &QueryLog {
+        &self.log
+    }
+
+    /// Which database this reads.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The pool, for the store's own read-only work.
@@ -132,14 +185,14 @@ impl Reader {
     /// One entity of type `T`, decoded.
     pub async fn get<T: Projection>(&self, id: &str) -> Result<Option<T>, StoreError> {
         let sql = format!("SELECT {ENTITY} FROM entities e WHERE e.kind = $1 AND e.id = $2");
-        let row = sqlx::query(&sql).bind(T::KIND.as_str()).bind(id.to_owned()).fetch_optional(&self.pool).await?;
+        let row = self.sql(&sql).bind(T::KIND.as_str()).bind(id.to_owned()).fetch_optional(&self.pool).await?;
         row.map(|r| decode(&stored_entity(&r)?)).transpose()
     }
 
     /// One entity's stored row (its JSON body and indexed columns).
     pub async fn entity(&self, key: &EntityKey) -> Result<Option<StoredEntity>, StoreError> {
         let sql = format!("SELECT {ENTITY} FROM entities e WHERE e.kind = $1 AND e.id = $2");
-        let row = sqlx::query(&sql).bind(key.kind.as_str()).bind(key.id.clone()).fetch_optional(&self.pool).await?;
+        let row = self.sql(&sql).bind(key.kind.as_str()).bind(key.id.clone()).fetch_optional(&self.pool).await?;
         row.as_ref().map(stored_entity).transpose()
     }
 
@@ -163,7 +216,7 @@ impl Reader {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(256) {
             let sql = format!("SELECT {ENTITY} FROM entities e WHERE e.kind = $1 AND e.id IN ({}) ORDER BY e.id", list(chunk.len(), 2));
-            let mut query = sqlx::query(&sql).bind(T::KIND.as_str());
+            let mut query = self.sql(&sql).bind(T::KIND.as_str());
             for id in chunk {
                 query = query.bind(id.clone());
             }
@@ -202,7 +255,7 @@ impl Reader {
             )
         };
         let (key, sort, id) = after.map(|c| (c.key.clone(), c.sort.clone(), c.id.clone())).unwrap_or_else(|| (from.to_owned(), String::new(), String::new()));
-        let mut query = sqlx::query(&sql).bind(index.as_str()).bind(from.to_owned()).bind(T::KIND.as_str()).bind(sort).bind(id).bind(i64::from(limit) + 1);
+        let mut query = self.sql(&sql).bind(index.as_str()).bind(from.to_owned()).bind(T::KIND.as_str()).bind(sort).bind(id).bind(i64::from(limit) + 1);
         if !exact {
             query = query.bind(to.to_owned()).bind(key);
         }
@@ -218,7 +271,7 @@ impl Reader {
 
     /// How many entities are filed under `index` = `value`.
     pub async fn count(&self, index: Index, value: &str) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM entity_index WHERE name = $1 AND value = $2")
+        let n: i64 = self.sql("SELECT COUNT(*) FROM entity_index WHERE name = $1 AND value = $2")
             .bind(index.as_str())
             .bind(value.to_owned())
             .fetch_one(&self.pool)
@@ -237,7 +290,7 @@ impl Reader {
                  WHERE i.name = $1 AND i.kind = $2 AND i.value IN ({}) ORDER BY i.value, i.sort, i.id",
                 list(chunk.len(), 3)
             );
-            let mut query = sqlx::query(&sql).bind(index.as_str()).bind(T::KIND.as_str());
+            let mut query = self.sql(&sql).bind(index.as_str()).bind(T::KIND.as_str());
             for v in chunk {
                 query = query.bind(v.clone());
             }
@@ -254,7 +307,7 @@ impl Reader {
             "SELECT {ENTITY} FROM entity_index i JOIN entities e ON e.kind = i.kind AND e.id = i.id \
              WHERE i.name = $1 AND i.value = $2 AND i.kind = $3 AND i.sort >= $4 AND i.sort <= $5 ORDER BY i.sort, i.kind, i.id"
         );
-        let rows = sqlx::query(&sql)
+        let rows = self.sql(&sql)
             .bind(index.as_str())
             .bind(value.to_owned())
             .bind(T::KIND.as_str())
@@ -397,7 +450,7 @@ impl Reader {
             Backend::Sqlite => {
                 // Each word a quoted phrase: the trigram tokenizer matches it anywhere in the name.
                 let expression = words.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" AND ");
-                sqlx::query(
+                self.sql(
                     "SELECT p.pos, p.id FROM person_names_fts f JOIN person_names p ON p.pos = f.rowid \
                      WHERE person_names_fts MATCH $1 AND f.rowid > $2 AND p.site = $3 AND p.kind = $4 ORDER BY f.rowid LIMIT $5",
                 )
@@ -412,7 +465,7 @@ impl Reader {
             Backend::Postgres => {
                 let tests: Vec<String> = (0..words.len()).map(|i| format!("name_key LIKE ${}", i + 5)).collect();
                 let sql = format!("SELECT pos, id FROM person_names WHERE site = $1 AND kind = $2 AND pos > $3 AND {} ORDER BY pos LIMIT $4", tests.join(" AND "));
-                let mut query = sqlx::query(&sql).bind(site.to_owned()).bind(kind.to_owned()).bind(after).bind(i64::from(limit) + 1);
+                let mut query = self.sql(&sql).bind(site.to_owned()).bind(kind.to_owned()).bind(after).bind(i64::from(limit) + 1);
                 for w in &words {
                     query = query.bind(format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
                 }
