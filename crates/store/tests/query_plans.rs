@@ -56,7 +56,7 @@ async fn exercise(reader: &Reader) {
     reader.plans_treated_between(&site, ProductType::Prp, 0, 100_000).await.expect("treated between");
     reader.adverse_events_of(std::slice::from_ref(&person)).await.expect("aes");
     reader.shipments_of(&unit_id).await.expect("shipments");
-    reader.units_of_donations(&[unit.din.clone()]).await.expect("donations");
+    reader.units_of_donations(std::slice::from_ref(&unit.din)).await.expect("donations");
     reader.units_by_din(&unit.din).await.expect("din");
     reader.person_by_mrn(SITE, "MRN-1").await.expect("mrn");
     reader.plans_of(&person).await.expect("plans");
