@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::Router;
 use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::model::{Language, Money, PersonKind, ProductType, Quantity, Sex};
-use celltrace_domain::time::{Date, Timestamp};
+use celltrace_domain::time::Date;
 use celltrace_domain::{EntityKey, EntityKind};
 use celltrace_store::{Database, Engine};
 use celltrace_testkit::{now, TestDb};
@@ -141,7 +141,7 @@ async fn the_oldest_of_1500_patients_is_found_by_search_and_by_paging() {
     let rows: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().skip(1).collect();
     assert_eq!(rows.len(), COUNT + 6);
     assert!(rows.iter().any(|r| r.starts_with("p-gen-0000,GEN-0000,Nasser Generated 0000,1970-01-01,patient,female,ar")));
-    let trail = engine.database().reader().trail(&EntityKey::new(EntityKind::Person, &format!("p-gen-{:04}", COUNT - 1))).await.expect("trail");
+    let trail = engine.database().reader().trail(&EntityKey::new(EntityKind::Person, format!("p-gen-{:04}", COUNT - 1))).await.expect("trail");
     assert!(trail.iter().any(|(e, _)| e.record.kind == "record_viewed" && String::from_utf8_lossy(&e.record.payload).contains("exported as CSV")));
     drop(engine);
     db.drop_database().await;
