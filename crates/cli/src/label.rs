@@ -27,5 +27,5 @@ pub async fn find_unit(db: &Database, wanted: &str) -> Result<Unit, String> {
 
 /// Everything printed on the label of `unit`.
 pub async fn label_data(db: &Database, unit: &Unit) -> Result<LabelData, String> {
-    celltrace_web::unit_label(db, unit).await
+    celltrace_web::staff::labels::unit_label(db, unit).await
 }

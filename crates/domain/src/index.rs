@@ -67,7 +67,7 @@ indexes! {
     ShipmentsFrom = "shipments_from": "Shipments leaving a site by status (`site|status`), newest first.";
     ShipmentsTo = "shipments_to": "Shipments coming to a site by status (`site|status`), newest first.";
     ShipmentUnits = "shipment_units": "Shipments that carried a unit (the unit's id), newest first: its chain of custody.";
-    SiteAdverseEvents = "site_adverse_events": "Adverse events of a site by review state (`site|open` or `site|reviewed`), newest first.";
+    SiteAdverseEvents = "site_adverse_events": "Adverse events of a site by review state (`site|open`, `site|reviewed`, and `site|serious` for serious ones awaiting review), newest first.";
     PersonAdverseEvents = "person_adverse_events": "Adverse events of a patient (the person's id), by onset.";
     SiteStaff = "site_staff": "Members of staff of a site, by username.";
     StaffTokens = "staff_tokens": "API tokens of a member of staff (their id), newest first.";
@@ -258,11 +258,17 @@ pub fn shipment(s: &Shipment) -> Vec<IndexEntry> {
 /// The entries of an adverse event.
 pub fn adverse_event(a: &AdverseEvent) -> Vec<IndexEntry> {
     let state = if a.review.is_some() { "reviewed" } else { "open" };
-    vec![
+    let mut out = vec![
         entry(Index::SiteAdverseEvents, scoped(&a.site, state), newest_first(a.reported_at)),
         entry(Index::SiteAdverseEvents, scoped(&a.site, "all"), newest_first(a.reported_at)),
         entry(Index::PersonAdverseEvents, a.patient.to_string(), oldest_first(a.onset.start())),
-    ]
+    ];
+    // The medical director's alarm: every serious event not yet reviewed,
+    // however many ordinary open events were reported after it.
+    if a.is_serious() && a.review.is_none() {
+        out.push(entry(Index::SiteAdverseEvents, scoped(&a.site, "serious"), newest_first(a.reported_at)));
+    }
+    out
 }
 
 /// The entries of a member of staff.

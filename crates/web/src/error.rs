@@ -221,7 +221,7 @@ async fn render(request: Request, next: Next) -> Response {
     let mut out = match surface {
         Surface::Page if error.status == StatusCode::UNAUTHORIZED => Redirect::to("/login").into_response(),
         Surface::Portal if error.status == StatusCode::UNAUTHORIZED => Redirect::to("/portal/login").into_response(),
-        Surface::Page => (error.status, Html(crate::view::error_page(&error, &id))).into_response(),
+        Surface::Page => (error.status, Html(crate::kit::layout::error_page(&error, &id))).into_response(),
         Surface::Portal => (error.status, Html(crate::portal::error_page(language, &error, &id))).into_response(),
         Surface::Api => (error.status, axum::Json(api_body(&error, &id))).into_response(),
         Surface::Fhir => {

@@ -6,6 +6,7 @@ mod accounts;
 mod ledger;
 mod lists;
 mod reader;
+mod trail;
 
 pub use ledger::LedgerPage;
 pub use lists::{PeoplePage, UnitFilter, UnitsPage};

@@ -96,6 +96,15 @@ impl Viewer {
         staff_allows(&self.staff, &self.site.id, permission)
     }
 
+    /// Checks the CSRF token a form sent, for handlers that return [`AppError`](crate::error::AppError).
+    pub fn require_csrf(&self, sent: &str) -> Result<(), crate::error::AppError> {
+        if same_secret(sent, &self.session.csrf_token) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::forbidden("This form has expired or did not come from celltrace. Reload the page and try again."))
+        }
+    }
+
     /// Checks the CSRF token a form sent.
     pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
         if same_secret(sent, &self.session.csrf_token) {
@@ -108,7 +117,7 @@ impl Viewer {
 
 /// A plain refusal page.
 pub fn refusal(status: StatusCode, message: &str) -> Response {
-    let body = crate::view::message_page(status.canonical_reason().unwrap_or("Refused"), message);
+    let body = crate::kit::layout::message_page(status.canonical_reason().unwrap_or("Refused"), message);
     (status, body).into_response()
 }
 
