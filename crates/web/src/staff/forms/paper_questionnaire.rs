@@ -113,21 +113,36 @@ async fn submit_form(
     csrf_ok(&viewer, &values)?;
     let (plan, person, definition) = open(&state, &viewer, &plan, &instrument).await?;
     let answers = answers_from(&values);
-    match record(&state, &viewer, &plan, &person, &time_point, definition, &values, &answers).await {
+    let sheet = Sheet { plan: &plan, person: &person, time_point: &time_point, definition };
+    match record(&state, &viewer, &sheet, &values, &answers).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{}", plan.patient)).into_response()),
         Err(Failure::Refused(refusal)) => page(&viewer, &plan, &person, &time_point, definition, &answers, Some(&refusal)),
         Err(Failure::Error(error)) => Err(error),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record(state: &AppState, viewer: &Viewer, plan: &Plan, person: &Person, time_point: &str, definition: &Instrument, values: &Values, answers: &BTreeMap<String, u8>) -> Result<(), Failure> {
+/// The paper form being entered: whose, which time point and instrument.
+struct Sheet<'a> {
+    plan: &'a Plan,
+    person: &'a Person,
+    time_point: &'a str,
+    definition: &'a Instrument,
+}
+
+async fn record(state: &AppState, viewer: &Viewer, sheet: &Sheet<'_>, values: &Values, answers: &BTreeMap<String, u8>) -> Result<(), Failure> {
     // Blank items on paper stay blank: the rules score the answers with the instrument's missing-item rule.
     let language = match crate::kit::forms::value(values, "language").as_str() {
-        "" => person.language,
+        "" => sheet.person.language,
         chosen => serde_json::from_value::<Language>(serde_json::Value::String(chosen.to_owned())).map_err(|_| FormRefusal::invalid("language", "Choose the language of the paper form."))?,
     };
-    let command = Command::AnswerQuestionnaire { plan: plan.id.clone(), visit: new_id("visit")?, time_point: time_point.to_owned(), instrument: definition.id.clone(), answers: answers.clone(), language };
+    let command = Command::AnswerQuestionnaire {
+        plan: sheet.plan.id.clone(),
+        visit: new_id("visit")?,
+        time_point: sheet.time_point.to_owned(),
+        instrument: sheet.definition.id.clone(),
+        answers: answers.clone(),
+        language,
+    };
     submit(state, viewer, command).await?;
     Ok(())
 }
