@@ -168,7 +168,7 @@ pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &Path) -> R
         Err(AtomicError::Rejected { index, rejection }) => {
             // Someone else changed the records between the check and the write.
             let line = lines.get(index).copied().unwrap_or(0);
-            let error = RowError { line, column: None, message: rejection.message };
+            let error = RowError::refused(line, rejection);
             report_errors(args, &[error], parsed.row_count);
             print_rates(&timings);
             Ok(ExitCode::FAILURE)
@@ -202,14 +202,15 @@ async fn check(db: &Database, state: &mut State, subs: &[Submission], lines: &[u
         let events = match decide(state, sub) {
             Ok(events) => events,
             Err(rejection) => {
-                errors.push(RowError { line, column: None, message: rejection.message });
+                errors.push(RowError::refused(line, rejection));
                 continue;
             }
         };
         let row_claims: Vec<Claim> = events.iter().flat_map(Event::claims).collect();
         if let Some((claim, first)) = row_claims.iter().find_map(|c| claimed.get(&(c.namespace, c.value.clone())).map(|l| (c, *l))) {
             let rejection = celltrace_store::engine::claim_rejection(claim);
-            errors.push(RowError { line, column: None, message: format!("{} (line {first} of this file has it too)", rejection.message) });
+            let message = format!("{} (line {first} of this file has it too)", rejection.message);
+            errors.push(RowError::refused(line, celltrace_domain::Rejection { message, ..rejection }));
             continue;
         }
         for claim in row_claims {
@@ -225,7 +226,7 @@ async fn check(db: &Database, state: &mut State, subs: &[Submission], lines: &[u
     let taken = db.taken_claims(&wanted).await.map_err(|e| e.to_string())?;
     for (claim, line) in &claims {
         if taken.contains(&(claim.namespace.to_owned(), claim.value.clone())) {
-            errors.push(RowError { line: *line, column: None, message: celltrace_store::engine::claim_rejection(claim).message });
+            errors.push(RowError::refused(*line, celltrace_store::engine::claim_rejection(claim)));
         }
     }
     Ok(errors)

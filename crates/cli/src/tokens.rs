@@ -9,16 +9,13 @@ use celltrace_domain::model::{ApiToken, Staff};
 use celltrace_domain::time::Timestamp;
 use celltrace_store::{Engine, SubmitError};
 
-/// A new random token (256 bits) and its public id.
+/// A new random token (256 bits) and its public id, made as the web's
+/// account pages make them.
 ///
 /// # Errors
 /// When the system has no randomness to give.
 pub fn new_token() -> Result<(ApiTokenId, String), String> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).map_err(|e| format!("no randomness available: {e}"))?;
-    let token = format!("ct_{}", hex::encode(bytes));
-    let id = ApiTokenId::parse(&format!("tok-{}", &celltrace_store::read::token_hash(&token)[..16])).map_err(|e| e.to_string())?;
-    Ok((id, token))
+    celltrace_web::staff::accounts::new_api_token()
 }
 
 async fn submit(engine: &Engine, site: SiteId, command: Command) -> Result<(), String> {

@@ -42,7 +42,7 @@ async fn first_start_asks_for_the_first_administrator() {
     assert_eq!(form.status, StatusCode::OK);
     let csrf = csrf_of(&form.body);
     let no_role = client.post("/admin/staff/new", &[("csrf", &csrf), ("name", "Salma Idris"), ("username", "salma"), ("password", "another long passphrase")]).await;
-    assert!(no_role.body.contains("tick at least one role"), "{}", no_role.body);
+    assert!(no_role.body.contains("at least one role") && no_role.body.contains("data-code=\"roles\""), "the rules refuse it: {}", no_role.body);
     let added = client
         .post("/admin/staff/new", &[("csrf", &csrf), ("name", "Salma Idris"), ("username", "salma"), ("roles", "nurse"), ("roles", "physician"), ("password", "another long passphrase")])
         .await;
@@ -106,6 +106,8 @@ fn concrete(path: &str) -> String {
         .replace("/fhir/{resource_type}/{id}", "/fhir/Patient/p-layla")
         .replace("/fhir/{resource_type}", "/fhir/Patient")
         .replace("/api/commands/{id}", "/api/commands/c-1")
+        .replace("/admin/staff/{id}", "/admin/staff/nurse.fatima")
+        .replace("/tokens/{token}", "/tokens/tok-0000000000000000")
 }
 
 /// Every route of the route table, for a visitor and for one account of
@@ -675,7 +677,7 @@ async fn staff_enter_a_paper_questionnaire_and_the_registry_counts_it() {
     // Nothing entered: refused, nothing recorded.
     let empty = doc.post("/plans/plan-rajesh/questionnaires/6m/koos", &[("csrf", &csrf), ("language", "hi")]).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(empty.body.contains("No answer was entered"));
+    assert!(empty.body.contains("No question was answered") && empty.body.contains("data-code=\"no_answers\""), "the rules refuse it: {}", empty.body);
     // The pain items answered on paper (all "mild"), the rest left blank.
     let koos = &celltrace_web::kit::questionnaires::instruments().expect("instruments")["koos"];
     let pain = koos.subscale("pain").expect("pain subscale");

@@ -15,7 +15,7 @@ pub use answers::{instruments, registry_scores};
 
 use celltrace_domain::ids::PlanId;
 use celltrace_domain::model::Language;
-use celltrace_domain::Command;
+use celltrace_domain::{Command, Rejection, RejectionCode};
 use std::fmt;
 
 /// What a file holds.
@@ -126,19 +126,32 @@ pub struct RowError {
     pub column: Option<String>,
     /// What is wrong and what to change.
     pub message: String,
+    /// The rules' code when the rules refused the row's command (the same
+    /// code every other entry path answers with); `None` for what the file
+    /// itself gets wrong.
+    pub code: Option<RejectionCode>,
 }
 
 impl RowError {
     pub(crate) fn new(line: u64, column: Option<&str>, message: impl Into<String>) -> RowError {
-        RowError { line, column: column.map(str::to_owned), message: message.into() }
+        RowError { line, column: column.map(str::to_owned), message: message.into(), code: None }
+    }
+
+    /// The rules' refusal of the command of the row at `line`.
+    pub fn refused(line: u64, rejection: Rejection) -> RowError {
+        RowError { line, column: None, message: rejection.message, code: Some(rejection.code) }
     }
 }
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some(column) => write!(f, "line {}, column {}: {}", self.line, column, self.message),
-            None => write!(f, "line {}: {}", self.line, self.message),
+            Some(column) => write!(f, "line {}, column {}: {}", self.line, column, self.message)?,
+            None => write!(f, "line {}: {}", self.line, self.message)?,
+        }
+        match self.code {
+            Some(code) => write!(f, " [{code}]"),
+            None => Ok(()),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod portal;
 pub mod read;
 mod rebuild;
 pub mod scan;
+mod staff_sessions;
 pub mod throttle;
 pub mod verify;
 

@@ -6,7 +6,6 @@
 // page; new ones return `Result<_, AppError>` (see `error`).
 #![allow(clippy::result_large_err)]
 
-pub mod accounts_page;
 pub mod assets;
 pub mod error;
 pub mod layers;
@@ -16,11 +15,7 @@ pub mod api;
 pub mod fhir_api;
 pub mod kit;
 pub mod auth;
-pub mod evidence_admin;
-pub mod forms;
-pub mod path_forms;
 pub mod portal;
-pub mod questionnaires;
 pub mod records;
 pub mod routes;
 pub mod registry;

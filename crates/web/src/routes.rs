@@ -85,12 +85,10 @@ pub fn table() -> Vec<Route> {
         crate::staff::ledger::routes(),
         crate::staff::bedside::routes(),
         crate::staff::adverse_events::routes(),
-        crate::forms::routes(),
-        crate::path_forms::routes(),
+        crate::staff::forms::routes(),
         crate::records::routes(),
-        crate::accounts_page::routes(),
-        crate::evidence_admin::routes(),
-        crate::questionnaires::routes(),
+        crate::staff::accounts::routes(),
+        crate::staff::evidence::routes(),
         crate::portal::routes(),
     ]
     .into_iter()

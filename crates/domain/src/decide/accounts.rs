@@ -67,6 +67,9 @@ pub(super) fn decide(state: &State, sub: &Submission) -> Result<Vec<Event>, Reje
         Command::ChangeStaffMemberships { staff: id, memberships, reason } => {
             let admin = administrator(state, sub)?;
             let account = staff(state, id)?;
+            // Only someone who already works here: otherwise an administrator could
+            // add another site's member to their own site, then reset their password.
+            administers_someone_of(admin, account, sub)?;
             text("reason", "reason", reason, 500)?;
             check_memberships(state, admin, memberships, &account.memberships)?;
             if let Some(admin) = admin {

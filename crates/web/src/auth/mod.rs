@@ -209,24 +209,27 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-/// Checks a signer's password for an e-signature, throttled like a sign-in
-/// (the same counters: a signature form is a place to guess passwords too).
-/// The signer must be an active account; unknown and known usernames take
-/// the same time.
-pub async fn check_signer(state: &AppState, client: ClientAddr, username: &str, password: &str) -> Result<StaffId, String> {
+/// Checks a signer's password for an e-signature (or an administrator's
+/// re-authentication), throttled like a sign-in (the same counters: a
+/// signature form is a place to guess passwords too). `Ok(None)` when the
+/// username or password is wrong; unknown and known usernames take the same
+/// time. Too many attempts are an error (429) saying when to try again.
+/// Whether the signer may sign (active, with the role) is the rules' question.
+pub async fn check_signer(state: &AppState, client: ClientAddr, username: &str, password: &str) -> Result<Option<StaffId>, crate::error::AppError> {
     let db = state.db();
-    let wrong = "The signer's username or password is not right; nothing was signed.".to_owned();
-    let staff = db.staff_by_username(username).await.map_err(|e| e.to_string())?;
+    let staff = db.staff_by_username(username).await?;
     let stored = match &staff {
-        Some(id) => db.password_hash(id).await.map_err(|e| e.to_string())?,
+        Some(id) => db.password_hash(id).await?,
         None => None,
     };
     let account = gate::account_key("staff", username);
-    let verdict = gate::check(db, &account, client.0, now_micros(), passwords::matches(password.to_owned(), stored)).await.map_err(|e| e.message().to_owned())?;
-    match (verdict, staff) {
-        (gate::Verdict::Accepted, Some(staff)) => Ok(staff),
-        (gate::Verdict::Throttled { retry_after_seconds }, _) => Err(format!("Too many attempts for this signer; try again in {retry_after_seconds} seconds.")),
-        _ => Err(wrong),
+    match gate::check(db, &account, client.0, now_micros(), passwords::matches(password.to_owned(), stored)).await? {
+        gate::Verdict::Accepted => Ok(staff),
+        gate::Verdict::Refused => Ok(None),
+        gate::Verdict::Throttled { retry_after_seconds } => Err(crate::error::AppError::too_many(
+            retry_after_seconds,
+            format!("Too many attempts for this signer; nothing was signed. Try again in {retry_after_seconds} seconds."),
+        )),
     }
 }
 

@@ -264,7 +264,7 @@ fn plan_view(viewer: &Viewer, p: &Plan) -> PlanView {
         dose: p.dose.to_string(),
         cost: format!("{:.2} {}", p.cost_quote.minor as f64 / 100.0, p.cost_quote.currency),
         lines,
-        links: crate::path_forms::plan_links(viewer, p),
+        links: crate::staff::forms::links::plan_links(viewer, p),
         needs_acknowledgement: p.status == PlanStatus::Blocked && p.evidence.status == EvidenceStatus::Unproven && p.warning_acknowledged_at.is_none(),
         questionnaires: crate::kit::questionnaires::staff_lines(p, viewer.can(Permission::RecordClinical)),
     }

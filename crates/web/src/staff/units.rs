@@ -213,7 +213,7 @@ async fn unit(State(state): State<AppState>, Can { viewer, .. }: Can<ViewUnits>,
 
 /// The forms that fit this unit now, for this viewer.
 fn unit_actions(viewer: &Viewer, unit: &Unit) -> Vec<(String, &'static str)> {
-    let mut actions = crate::path_forms::unit_links(viewer, unit);
+    let mut actions = crate::staff::forms::links::unit_links(viewer, unit);
     if unit.status == UnitStatus::Quarantine && unit.in_transit.is_none() {
         if viewer.can(Permission::RecordLab) {
             actions.push((format!("/units/{}/qc", unit.id), "Record a QC result"));
