@@ -15,6 +15,7 @@ pub mod read;
 mod rebuild;
 pub mod scan;
 pub mod throttle;
+mod throttle_release;
 pub mod verify;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
