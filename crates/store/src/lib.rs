@@ -16,6 +16,7 @@ mod rebuild;
 pub mod scan;
 mod staff_sessions;
 pub mod throttle;
+mod throttle_release;
 pub mod verify;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -51,6 +51,19 @@ impl AppError {
         AppError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// A form's CSRF token is missing or wrong: a page left open too long, or
+    /// a post that did not come from celltrace. Nothing changed.
+    pub fn form_expired() -> AppError {
+        AppError::new(StatusCode::FORBIDDEN, "form_expired", "This form has expired or did not come from celltrace. Reload the page and try again.")
+    }
+
+    /// What was asked conflicts with the record as it stands (an answered
+    /// questionnaire, a closed window); `code` names the conflict for programs
+    /// and for the portal's translated message.
+    pub fn conflict(code: &str, message: impl Into<String>) -> AppError {
+        AppError::new(StatusCode::CONFLICT, code, message)
+    }
+
     /// `what` (e.g. "This patient") does not exist or is not the viewer's to see.
     pub fn not_found(what: &str) -> AppError {
         AppError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} was not found, or is not at your site."))

@@ -17,6 +17,9 @@ use tower::ServiceExt;
 pub struct Client {
     app: Router,
     cookies: BTreeMap<String, String>,
+    /// The address requests come from (unset: the unspecified address the
+    /// in-process router gives every request).
+    address: Option<std::net::SocketAddr>,
 }
 
 pub struct Page {
@@ -28,10 +31,19 @@ pub struct Page {
 
 impl Client {
     pub fn new(app: &Router) -> Client {
-        Client { app: app.clone(), cookies: BTreeMap::new() }
+        Client { app: app.clone(), cookies: BTreeMap::new(), address: None }
     }
 
-    pub async fn send(&mut self, request: Request<Body>) -> Page {
+    /// A client whose requests come from `ip`, as a server connection would
+    /// tell the application (`ConnectInfo`).
+    pub fn from_address(app: &Router, ip: std::net::IpAddr) -> Client {
+        Client { address: Some(std::net::SocketAddr::new(ip, 50_000)), ..Client::new(app) }
+    }
+
+    pub async fn send(&mut self, mut request: Request<Body>) -> Page {
+        if let Some(address) = self.address {
+            request.extensions_mut().insert(axum::extract::ConnectInfo(address));
+        }
         let response = self.app.clone().oneshot(request).await.expect("response");
         for value in response.headers().get_all(header::SET_COOKIE) {
             let text = value.to_str().expect("ascii cookie");

@@ -50,21 +50,31 @@ fn keys(account: &str, client: IpAddr) -> [(String, Policy); 3] {
 /// Checks a secret for `account` from `client`: `check` runs (on the
 /// blocking pool) only if no counter is exhausted, and must take the same
 /// time whether or not the account exists (see `passwords::matches`).
+///
+/// The keys are reserved one at a time, pair first: an attempt held back by
+/// its pair or its address gives back what it took and never reaches the
+/// account's own counter, so guesses from one address cannot lock the real
+/// person out elsewhere, and no key is left full with nothing to settle it.
 pub async fn check<F>(db: &Database, account: &str, client: IpAddr, now: i64, check: F) -> Result<Verdict, AppError>
 where
     F: std::future::Future<Output = Result<bool, AppError>>,
 {
     let keys = keys(account, client);
-    let mut wait = 0i64;
-    for (key, policy) in &keys {
+    for (reserved, (key, policy)) in keys.iter().enumerate() {
         if let Reservation::Blocked { retry_after_micros } = db.reserve_attempt(key, *policy, now).await? {
-            wait = wait.max(retry_after_micros);
+            release(db, &keys[..reserved]).await?;
+            return Ok(Verdict::Throttled { retry_after_seconds: u64::try_from((retry_after_micros + SECOND - 1) / SECOND).unwrap_or(1).max(1) });
         }
     }
-    if wait > 0 {
-        return Ok(Verdict::Throttled { retry_after_seconds: u64::try_from((wait + SECOND - 1) / SECOND).unwrap_or(1).max(1) });
-    }
-    if check.await? {
+    let checked = match check.await {
+        Ok(checked) => checked,
+        Err(e) => {
+            // Nothing was learnt about the secret: the places are given back.
+            release(db, &keys).await?;
+            return Err(e);
+        }
+    };
+    if checked {
         // The address's counter is not forgotten: signing in to one's own
         // account must not reset guesses at others.
         for (key, _) in keys.iter().filter(|(_, p)| *p != ADDRESS) {
@@ -77,6 +87,14 @@ where
         }
         Ok(Verdict::Refused)
     }
+}
+
+/// Gives back the places an attempt reserved and never checked.
+async fn release(db: &Database, keys: &[(String, Policy)]) -> Result<(), AppError> {
+    for (key, _) in keys {
+        db.release_attempt(key).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
