@@ -28,16 +28,6 @@ mod view {
     pub use crate::kit::layout::*;
 }
 
-/// See [`view`].
-mod pages {
-    pub(crate) use crate::staff::signin::with_login_csrf;
-
-    /// [`crate::kit::records::record_view`] for handlers that still answer `Result<_, Response>`.
-    pub(crate) async fn record_view(state: &crate::AppState, viewer: &crate::auth::Viewer, person: &celltrace_domain::ids::PersonId, view: &str) -> Result<(), axum::response::Response> {
-        crate::kit::records::record_view(state, viewer, person, view).await.map_err(axum::response::IntoResponse::into_response)
-    }
-}
-
 use axum::Router;
 use celltrace_store::{Database, Engine};
 

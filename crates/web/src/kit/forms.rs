@@ -462,35 +462,6 @@ pub async fn submit_with_cosigners(state: &AppState, viewer: &Viewer, mut comman
     }
 }
 
-// ---------- for pages that still answer `Result<_, Response>` ----------
-
-fn legacy(failure: Failure) -> Result<String, Response> {
-    match failure {
-        Failure::Refused(refusal) => Ok(refusal.message),
-        Failure::Error(error) => Err(error.into_response()),
-    }
-}
-
-/// [`submit_secret`] for pages that show a refusal's message themselves.
-pub async fn submit_with_secret(state: &AppState, viewer: &Viewer, command: Command, secret: celltrace_store::Secret) -> Result<(), Result<String, Response>> {
-    submit_secret(state, viewer, command, secret).await.map(|_| ()).map_err(legacy)
-}
-
-/// Checks a second person's password for a signature of `meaning`, for
-/// pages that show the refusal's message themselves.
-pub async fn cosigner(state: &AppState, viewer: &Viewer, username: &str, password: &str, meaning: SignatureMeaning) -> Result<Cosigner, String> {
-    match auth::check_signer(state, viewer.client, username, password).await {
-        Ok(Some(signer)) => Ok(Cosigner { signer, meaning, field: "witness".into() }),
-        Ok(None) => Err(WRONG_SIGNER.into()),
-        Err(error) => Err(error.message().to_owned()),
-    }
-}
-
-/// [`submit_with_cosigners`] for pages that show a refusal's message themselves.
-pub async fn submit_cosigned(state: &AppState, viewer: &Viewer, command: Command, cosigners: &[Cosigner]) -> Result<(), Result<String, Response>> {
-    submit_with_cosigners(state, viewer, command, cosigners).await.map(|_| ()).map_err(legacy)
-}
-
 /// The lines that introduce a unit on its forms: identity, status, expiry and each QC result.
 pub fn unit_intro(unit: &Unit) -> Vec<String> {
     let mut intro = vec![format!("Unit {} {} · {} · expires {}", unit.din, unit.product_code, unit.status.label(), when(unit.expires_at))];

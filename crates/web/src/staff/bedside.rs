@@ -219,9 +219,11 @@ async fn bedside_check(State(state): State<AppState>, Can { viewer, .. }: Can<Ad
 async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: Can<Administer>, Form(form): Form<AdministerForm>) -> Result<Response, AppError> {
     viewer.require_csrf(&form.csrf)?;
     let retry = |message: String| page(&viewer, &ScanForm::default(), Vec::new(), Some(stop(message)), None, None);
-    let witness = match crate::kit::forms::cosigner(&state, &viewer, &form.witness, &form.witness_password, SignatureMeaning::AdministrationWitness).await {
+    let typed: crate::kit::forms::Values = vec![("witness".into(), form.witness.clone()), ("witness_password".into(), form.witness_password.clone())];
+    let witness = match crate::kit::forms::authenticate_cosigner(&state, &viewer, &typed, "witness", "witness_password", SignatureMeaning::AdministrationWitness).await {
         Ok(w) => w,
-        Err(message) => return retry(message),
+        Err(crate::kit::forms::Failure::Refused(refusal)) => return retry(refusal.message),
+        Err(crate::kit::forms::Failure::Error(error)) => return Err(error),
     };
     let Some(plan) = state.reader().get::<Plan>(&form.plan).await? else {
         return retry("The plan is unknown; scan again.".into());
@@ -238,10 +240,9 @@ async fn bedside_administer(State(state): State<AppState>, Can { viewer, .. }: C
         body_site: form.body_site.clone(),
         witness: SignatureRequest::own(witness.signer.clone(), SignatureMeaning::AdministrationWitness),
     };
-    match crate::kit::forms::submit_cosigned(&state, &viewer, command, &[witness]).await {
-        Ok(()) => page(&viewer, &ScanForm::default(), Vec::new(), None, None, Some(format!("Administration recorded for {} at {} UTC.", plan_label(&plan), when(Timestamp(now_micros()))))),
-        Err(Ok(refusal)) => retry(refusal),
-        // The form kit's own page for a storage failure, already finished.
-        Err(Err(answer)) => Ok(answer),
+    match crate::kit::forms::submit_with_cosigners(&state, &viewer, command, &[witness]).await {
+        Ok(_) => page(&viewer, &ScanForm::default(), Vec::new(), None, None, Some(format!("Administration recorded for {} at {} UTC.", plan_label(&plan), when(Timestamp(now_micros()))))),
+        Err(crate::kit::forms::Failure::Refused(refusal)) => retry(refusal.message),
+        Err(crate::kit::forms::Failure::Error(error)) => Err(error),
     }
 }
