@@ -3,10 +3,12 @@
 //! writes events.
 
 mod accounts;
+mod fhir;
 mod ledger;
 mod lists;
 mod reader;
 
+pub use fhir::{Filed, RecordPage, RecordRange};
 pub use ledger::LedgerPage;
 pub use lists::{PeoplePage, UnitFilter, UnitsPage};
 pub use reader::{Cursor, Lineage, Matches, Page, Reader, MAX_PAGE};
