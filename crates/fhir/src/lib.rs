@@ -39,7 +39,7 @@ pub mod time;
 pub use context::{Context, Needs};
 pub use ids::{fhir_id, is_fhir_id};
 pub use provenance::{event_signatures, event_targets, provenance, LedgerEntry, TargetRef};
-pub use query::{unit_availability, ListKey, Lookup, PageCursor, Scope, Strategy};
+pub use query::{unit_availability, ListKey, Lists, Lookup, PageCursor, Scope, Strategy};
 pub use questionnaire::{questionnaire, questionnaire_response, AnswerOptionDef, QuestionnaireDef, QuestionnaireItem, ResponseInput};
 pub use records::{compartment, record, resource_type_of, subject_of, Holder, PatientRecords};
 pub use resources::{

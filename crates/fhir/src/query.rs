@@ -31,17 +31,8 @@ pub enum Strategy {
         /// The rest of the search.
         filter: SearchParams,
     },
-    /// Page through record lists, list after list, each between `from` and `to`.
-    Lists {
-        /// Whose lists.
-        scope: Scope,
-        /// Which lists of each scope.
-        lists: Vec<ListKey>,
-        /// First sort key included (empty: from the start).
-        from: String,
-        /// First sort key excluded (`None`: to the end).
-        to: Option<String>,
-    },
+    /// Page through record lists, list after list.
+    Lists(Lists),
     /// Provenance of ledger entries: of the caller's sites, newest first, or
     /// of the named patients' records.
     Ledger {
@@ -53,6 +44,19 @@ pub enum Strategy {
         /// The search.
         filter: SearchParams,
     },
+}
+
+/// Record lists a search reads, list after list, each between `from` and `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lists {
+    /// Whose lists.
+    pub scope: Scope,
+    /// Which lists of each scope.
+    pub lists: Vec<ListKey>,
+    /// First sort key included (empty: from the start).
+    pub from: String,
+    /// First sort key excluded (`None`: to the end).
+    pub to: Option<String>,
 }
 
 /// Whose record lists a search reads.
@@ -270,7 +274,7 @@ impl SearchParams {
             None if rt.is_shared() => Scope::All,
             None => Scope::Sites,
         };
-        Strategy::Lists { scope, lists, from, to }
+        Strategy::Lists(Lists { scope, lists, from, to })
     }
 }
 
@@ -291,7 +295,7 @@ fn hex(text: &str) -> String {
 }
 
 fn unhex(text: &str) -> Option<String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect();
@@ -339,21 +343,21 @@ mod tests {
 
     #[test]
     fn statuses_choose_lists_and_nothing_when_none_fits() {
-        let Strategy::Lists { lists, scope, .. } = strategy(ResourceType::BiologicallyDerivedProduct, &[("status", "available")]) else { panic!("lists") };
+        let Strategy::Lists(Lists { lists, scope, .. }) = strategy(ResourceType::BiologicallyDerivedProduct, &[("status", "available")]) else { panic!("lists") };
         assert_eq!((lists, scope), (vec![ListKey { record: RecordKind::Unit, status: Some("released") }], Scope::Sites));
-        let Strategy::Lists { lists, .. } = strategy(ResourceType::BiologicallyDerivedProduct, &[("status", "unavailable")]) else { panic!("lists") };
+        let Strategy::Lists(Lists { lists, .. }) = strategy(ResourceType::BiologicallyDerivedProduct, &[("status", "unavailable")]) else { panic!("lists") };
         assert_eq!(lists.len(), 4);
         assert_eq!(strategy(ResourceType::BiologicallyDerivedProduct, &[("status", "available"), ("status", "unavailable")]), Strategy::Nothing);
         assert_eq!(strategy(ResourceType::Procedure, &[("status", "in-progress")]), Strategy::Nothing);
-        let Strategy::Lists { lists, .. } = strategy(ResourceType::Consent, &[("status", "inactive")]) else { panic!("lists") };
+        let Strategy::Lists(Lists { lists, .. }) = strategy(ResourceType::Consent, &[("status", "inactive")]) else { panic!("lists") };
         assert_eq!(lists, vec![ListKey { record: RecordKind::Consent, status: Some("withdrawn") }]);
-        let Strategy::Lists { scope, .. } = strategy(ResourceType::Practitioner, &[]) else { panic!("lists") };
+        let Strategy::Lists(Lists { scope, .. }) = strategy(ResourceType::Practitioner, &[]) else { panic!("lists") };
         assert_eq!(scope, Scope::All);
     }
 
     #[test]
     fn patients_must_all_hold() {
-        let Strategy::Lists { scope, lists, .. } = strategy(ResourceType::Observation, &[("patient", "Patient/p1,p2"), ("patient", "p2")]) else { panic!("lists") };
+        let Strategy::Lists(Lists { scope, lists, .. }) = strategy(ResourceType::Observation, &[("patient", "Patient/p1,p2"), ("patient", "p2")]) else { panic!("lists") };
         assert_eq!(scope, Scope::Patients(vec!["p2".into()]));
         assert_eq!(lists.len(), 2);
         assert_eq!(strategy(ResourceType::Observation, &[("patient", "p1"), ("patient", "p2")]), Strategy::Nothing);
@@ -362,10 +366,10 @@ mod tests {
     #[test]
     fn dates_become_sort_key_ranges() {
         let day = |d: &str| crate::time::range(d).expect("date").0;
-        let Strategy::Lists { from, to, .. } = strategy(ResourceType::Procedure, &[("date", "ge2026-01-02"), ("date", "lt2026-01-05")]) else { panic!("lists") };
+        let Strategy::Lists(Lists { from, to, .. }) = strategy(ResourceType::Procedure, &[("date", "ge2026-01-02"), ("date", "lt2026-01-05")]) else { panic!("lists") };
         assert_eq!((from, to), (instant_key(Timestamp(day("2026-01-02"))), Some(instant_key(Timestamp(day("2026-01-05"))))));
         // Birth dates are whole days: eq a year is every birthday in it.
-        let Strategy::Lists { from, to, .. } = strategy(ResourceType::Patient, &[("birthdate", "1975")]) else { panic!("lists") };
+        let Strategy::Lists(Lists { from, to, .. }) = strategy(ResourceType::Patient, &[("birthdate", "1975")]) else { panic!("lists") };
         assert_eq!(from, instant_key(Timestamp(day("1975-01-01"))));
         assert_eq!(to, Some(instant_key(Timestamp(day("1975-12-31") + 1))));
         assert_eq!(strategy(ResourceType::Procedure, &[("date", "lt2026-01-02"), ("date", "gt2026-01-03")]), Strategy::Nothing);

@@ -13,7 +13,7 @@ pub mod layers;
 pub mod serve;
 pub mod staff;
 pub mod api;
-pub mod fhir_api;
+pub mod fhir;
 pub mod kit;
 pub mod auth;
 pub mod evidence_admin;
