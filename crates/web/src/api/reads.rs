@@ -72,7 +72,7 @@ pub async fn ledger_head(State(state): State<AppState>) -> Result<Json<LedgerHea
 #[into_params(parameter_in = Query)]
 pub struct PatientQuery {
     /// The site whose people are listed; the token's owner must see patient records there.
-    #[param(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
+    #[param(pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "dubai-clinic")]
     pub site: String,
     /// Patients (the default) or donors.
     pub kind: Option<PersonKind>,
@@ -167,7 +167,7 @@ pub async fn patients(State(state): State<AppState>, owner: TokenOwner, query: R
 #[into_params(parameter_in = Query)]
 pub struct UnitQuery {
     /// The site holding the units; the token's owner must see units there.
-    #[param(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
+    #[param(pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "dubai-clinic")]
     pub site: String,
     /// Only units in this status.
     pub status: Option<UnitStatus>,
@@ -316,7 +316,7 @@ pub async fn lineage(State(state): State<AppState>, owner: TokenOwner, Path(id):
 #[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
     /// The site whose entries are listed; the token's owner must see the audit trail there.
-    #[param(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
+    #[param(pattern = "^[A-Za-z0-9._:-]{1,64}$", example = "dubai-clinic")]
     pub site: String,
     /// The `next` of the previous page: entries before this sequence number.
     #[param(minimum = 1)]
