@@ -1,6 +1,7 @@
-//! `/api/openapi.json` describes the JSON API as the code registers it, and
-//! Schemathesis (PyPI) fuzzes a running server from that document: no server
-//! error (5xx) and no response that breaks the documented schemas.
+//! `/api/openapi.json` describes the JSON API as the code registers it (the
+//! commands, the lists and their error body), and Schemathesis (PyPI) fuzzes
+//! a running server from that document: no server error (5xx) and no
+//! response that breaks the documented schemas.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,10 +16,18 @@ use std::process::Command;
 fn the_document_lists_every_json_route_with_its_schemas() {
     let document = serde_json::to_value(celltrace_web::api::openapi()).expect("json");
     let paths: Vec<&str> = document["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
-    for path in ["/healthz", "/api/commands", "/api/commands/{id}", "/api/ledger/head"] {
+    for path in ["/healthz", "/api/commands", "/api/commands/{id}", "/api/ledger/head", "/api/patients", "/api/units", "/api/units/{id}/lineage", "/api/ledger"] {
         assert!(paths.contains(&path), "{path} is documented: {paths:?}");
     }
     let schemas = document["components"]["schemas"].as_object().expect("schemas");
+    // The error body as the server writes it: code, message, request id, and the field when one is at fault.
+    let error = &schemas["ErrorBody"];
+    let required: Vec<&str> = error["required"].as_array().expect("required").iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(required, ["code", "message", "request_id"]);
+    assert!(error["properties"]["field"].is_object());
+    for list in ["PatientList", "UnitList", "LineageList", "LedgerList"] {
+        assert!(schemas[list]["properties"]["items"].is_object() && schemas[list]["properties"]["next"].is_object(), "{list}: items and next");
+    }
     let commands = schemas["Command"]["oneOf"].as_array().expect("one schema per command");
     assert!(commands.len() >= 25, "every command has its schema ({})", commands.len());
     assert!(document["components"]["securitySchemes"]["api_token"].is_object());
@@ -28,7 +37,8 @@ fn the_document_lists_every_json_route_with_its_schemas() {
 async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     let db = TestDb::sqlite();
     assert!(celltrace(&db, &["demo"]).status.success());
-    let created = celltrace(&db, &["token", "create", "--staff", "dr.haddad", "--label", "schemathesis"]);
+    // The medical director sees patients, units and the audit trail at Dubai (the documents' example site).
+    let created = celltrace(&db, &["token", "create", "--staff", "md.alsayed", "--label", "schemathesis"]);
     assert!(created.status.success(), "{}", text(&created));
     let token = String::from_utf8_lossy(&created.stdout).lines().last().expect("the token").trim().to_owned();
     let server = Server::start(&db).await;

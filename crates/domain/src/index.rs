@@ -72,6 +72,9 @@ indexes! {
     SiteStaff = "site_staff": "Members of staff of a site, by username.";
     StaffTokens = "staff_tokens": "API tokens of a member of staff (their id), newest first.";
     TokenHash = "token_hash": "An API token by the SHA-256 of the token, hex.";
+    Records = "records": "The records an interface lists one by one (see [`RecordKind`]), by where they are kept (`site|record`, `site|record|status`; staff and sites under `all|record`), by date then record id (`{instant}|{id}`): what FHIR search pages through.";
+    PersonRecords = "person_records": "The same records about one person (`person|record`, `person|record|status`), by date then record id: one patient's records of a kind.";
+    RecordIds = "record_ids": "Every record of `records` by its id with `_` and `:` read as `-` (`record|id`), by the id itself: ids rewritten for alphabets without those characters still find their record.";
 }
 
 /// One entry: the entity is found under `index` = `value`, listed by `sort`.
@@ -158,6 +161,108 @@ fn is_devanagari_sign(c: char) -> bool {
     matches!(c, '\u{0900}'..='\u{0903}' | '\u{093A}'..='\u{094F}' | '\u{0955}'..='\u{0957}' | '\u{0962}'..='\u{0963}')
 }
 
+/// The records inside entities that an interface (FHIR) lists one by one:
+/// an entity may hold several (a plan its administrations, follow-ups,
+/// consents and questionnaire answers; a unit its QC results).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecordKind {
+    /// A patient or donor (the person), dated by birth.
+    Person,
+    /// A unit, dated by collection.
+    Unit,
+    /// The collection of a starting-material unit (a unit with no parents), dated by collection.
+    Collection,
+    /// A QC result of a unit (id `{unit}-qc-{n}`, n from 1), dated when performed.
+    Qc,
+    /// An administration in a plan.
+    Administration,
+    /// A follow-up visit of a plan.
+    FollowUp,
+    /// A consent of a plan (status `in_force` or `withdrawn`), dated when the patient signed.
+    Consent,
+    /// Questionnaire answers of a plan.
+    Response,
+    /// An adverse event, dated by onset.
+    AdverseEvent,
+    /// A member of staff (undated, under `all`).
+    Staff,
+    /// A site (undated, under `all`).
+    Site,
+}
+
+impl RecordKind {
+    /// The word stored in index values.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Person => "person",
+            RecordKind::Unit => "unit",
+            RecordKind::Collection => "collection",
+            RecordKind::Qc => "qc",
+            RecordKind::Administration => "administration",
+            RecordKind::FollowUp => "follow_up",
+            RecordKind::Consent => "consent",
+            RecordKind::Response => "response",
+            RecordKind::AdverseEvent => "adverse_event",
+            RecordKind::Staff => "staff",
+            RecordKind::Site => "site",
+        }
+    }
+}
+
+/// A time as a sort key that orders as text, over the whole range (birth
+/// dates before 1970 included): the sign bit flipped, 20 digits.
+pub fn instant_key(at: Timestamp) -> String {
+    format!("{:020}", (at.0 as u64) ^ (1 << 63))
+}
+
+/// The value of a [`Index::Records`] or [`Index::PersonRecords`] entry:
+/// `scope|record` or `scope|record|status` (scope: a site, a person or `all`).
+pub fn records_value(scope: &str, record: RecordKind, status: Option<&str>) -> String {
+    match status {
+        Some(status) => format!("{scope}|{}|{status}", record.as_str()),
+        None => format!("{scope}|{}", record.as_str()),
+    }
+}
+
+/// The sort key of a record: its date ([`instant_key`], empty when undated), `|`, its id.
+pub fn record_sort(at: Option<Timestamp>, id: &str) -> String {
+    format!("{}|{id}", at.map(instant_key).unwrap_or_default())
+}
+
+/// The record id of a [`record_sort`] key (ids have no `|`).
+pub fn record_of_sort(sort: &str) -> &str {
+    sort.rsplit('|').next().unwrap_or(sort)
+}
+
+/// A record id as [`Index::RecordIds`] files it: `_` and `:` read as `-`.
+pub fn record_id_key(id: &str) -> String {
+    id.replace(['_', ':'], "-")
+}
+
+/// The status word of a consent in the record indexes.
+pub fn consent_status(c: &Consent) -> &'static str {
+    if c.withdrawn.is_some() { "withdrawn" } else { "in_force" }
+}
+
+/// The id of a unit's `index`-th (0-based) QC result record.
+pub fn qc_record_id(unit: &Unit, index: usize) -> String {
+    format!("{}-qc-{}", unit.id, index + 1)
+}
+
+/// The three entries of one record: listed where it is kept, listed under
+/// the person it is about (when it is about one), and found by its id.
+fn record_entries(record: RecordKind, scope: &str, person: Option<&str>, status: Option<&str>, at: Option<Timestamp>, id: &str) -> Vec<IndexEntry> {
+    let sort = record_sort(at, id);
+    let mut out = vec![
+        entry(Index::Records, records_value(scope, record, status), sort.clone()),
+        entry(Index::RecordIds, format!("{}|{}", record.as_str(), record_id_key(id)), id),
+    ];
+    if let Some(person) = person {
+        out.push(entry(Index::PersonRecords, records_value(person, record, status), sort));
+    }
+    out
+}
+
 /// The entries of a person.
 pub fn person(p: &Person) -> Vec<IndexEntry> {
     let key = name_key(&p.name);
@@ -170,6 +275,7 @@ pub fn person(p: &Person) -> Vec<IndexEntry> {
     words.sort_unstable();
     words.dedup();
     out.extend(words.into_iter().map(|w| entry(Index::Name, scoped(&p.site, w), key.clone())));
+    out.extend(record_entries(RecordKind::Person, p.site.as_str(), None, None, Some(p.date_of_birth.start()), p.id.as_str()));
     out
 }
 
@@ -205,12 +311,23 @@ pub fn unit(u: &Unit) -> Vec<IndexEntry> {
     plans.sort_unstable();
     plans.dedup();
     out.extend(plans.into_iter().map(|p| entry(Index::PlanUnits, p, u.id.to_string())));
+    let (site, source) = (u.site.as_str(), Some(u.source_person.as_str()));
+    let status = serde_json::to_value(u.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    out.extend(record_entries(RecordKind::Unit, site, source, Some(&status), Some(u.collected_at), u.id.as_str()));
+    if u.parents.is_empty() {
+        out.extend(record_entries(RecordKind::Collection, site, source, None, Some(u.collected_at), u.collection.as_str()));
+    }
+    for (i, qc) in u.qc.iter().enumerate() {
+        out.extend(record_entries(RecordKind::Qc, site, source, None, Some(qc.at), &qc_record_id(u, i)));
+    }
     out
 }
 
 /// The entries of a site.
 pub fn site(s: &Site) -> Vec<IndexEntry> {
-    vec![entry(Index::Sites, "all", name_key(&s.name))]
+    let mut out = vec![entry(Index::Sites, "all", name_key(&s.name))];
+    out.extend(record_entries(RecordKind::Site, "all", None, None, None, s.id.as_str()));
+    out
 }
 
 /// The entries of a plan.
@@ -235,6 +352,19 @@ pub fn plan(p: &Plan) -> Vec<IndexEntry> {
         }
     }
     out.extend(p.administrations.iter().map(|a| entry(Index::Administered, a.unit.to_string(), oldest_first(a.at))));
+    let (site, patient) = (p.site.as_str(), Some(p.patient.as_str()));
+    for a in &p.administrations {
+        out.extend(record_entries(RecordKind::Administration, site, patient, None, Some(a.at), a.id.as_str()));
+    }
+    for f in &p.follow_ups {
+        out.extend(record_entries(RecordKind::FollowUp, site, patient, None, Some(f.at), f.id.as_str()));
+    }
+    for c in &p.consents {
+        out.extend(record_entries(RecordKind::Consent, site, patient, Some(consent_status(c)), Some(c.patient_signed_at), c.id.as_str()));
+    }
+    for r in &p.responses {
+        out.extend(record_entries(RecordKind::Response, site, patient, None, Some(r.at), r.id.as_str()));
+    }
     out
 }
 
@@ -263,6 +393,7 @@ pub fn adverse_event(a: &AdverseEvent) -> Vec<IndexEntry> {
         entry(Index::SiteAdverseEvents, scoped(&a.site, "all"), newest_first(a.reported_at)),
         entry(Index::PersonAdverseEvents, a.patient.to_string(), oldest_first(a.onset.start())),
     ];
+    out.extend(record_entries(RecordKind::AdverseEvent, a.site.as_str(), Some(a.patient.as_str()), None, Some(a.onset.start()), a.id.as_str()));
     // The medical director's alarm: every serious event not yet reviewed,
     // however many ordinary open events were reported after it.
     if a.is_serious() && a.review.is_none() {
@@ -273,7 +404,9 @@ pub fn adverse_event(a: &AdverseEvent) -> Vec<IndexEntry> {
 
 /// The entries of a member of staff.
 pub fn staff(s: &Staff) -> Vec<IndexEntry> {
-    s.memberships.iter().map(|m| entry(Index::SiteStaff, m.site.to_string(), s.username.to_lowercase())).collect()
+    let mut out: Vec<IndexEntry> = s.memberships.iter().map(|m| entry(Index::SiteStaff, m.site.to_string(), s.username.to_lowercase())).collect();
+    out.extend(record_entries(RecordKind::Staff, "all", None, None, None, s.id.as_str()));
+    out
 }
 
 /// The entries of an API token.
@@ -302,6 +435,18 @@ mod tests {
         assert_eq!(lot_key("  kit-1  "), "KIT-1");
         assert!(newest_first(Timestamp(2)) < newest_first(Timestamp(1)));
         assert!(oldest_first(Timestamp(1)) < oldest_first(Timestamp(2)));
+    }
+
+    #[test]
+    fn instant_keys_order_as_time_does_across_the_epoch() {
+        let times = [i64::MIN, -Timestamp::DAY * 365 * 50, -1, 0, 1, Timestamp::DAY, i64::MAX];
+        let keys: Vec<String> = times.iter().map(|t| instant_key(Timestamp(*t))).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        assert!(keys.iter().all(|k| k.len() == 20));
+        assert_eq!(record_of_sort(&record_sort(Some(Timestamp(5)), "adm-1")), "adm-1");
+        assert_eq!(record_of_sort(&record_sort(None, "site_a")), "site_a");
+        assert_eq!(record_id_key("p_ana:1"), "p-ana-1");
+        assert_eq!(records_value("dubai", RecordKind::Unit, Some("released")), "dubai|unit|released");
     }
 
     #[test]

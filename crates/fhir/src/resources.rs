@@ -1,18 +1,18 @@
-//! The resources built from the domain `State`: Patient, Practitioner,
+//! The resources built from single entities: Patient, Practitioner,
 //! Organization, BiologicallyDerivedProduct, Procedure (collections and
 //! administrations), Observation (QC results, follow-up scores), AdverseEvent
-//! and Consent. Each builder reads the state only for names and links.
+//! and Consent. Each builder takes the entity (and the record inside it) and
+//! reads the [`Context`] only for names and links.
 
+use crate::context::Context;
 use crate::ids::{fhir_id, reference, reference_with_display};
 use crate::json::{coding, concept, decimal_from_milli, extension, is_code, narrative, prune, text_concept};
 use crate::search::ResourceType;
 use crate::systems::*;
 use crate::time::{date, date_time};
 use celltrace_domain::model::*;
-use celltrace_domain::State;
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
 
 /// The serialised (snake_case or kebab-case) name of a domain enum value,
 /// which is already a valid FHIR code.
@@ -23,22 +23,16 @@ pub(crate) fn code_of<T: Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
-fn staff_name<'s>(state: &'s State, id: &celltrace_domain::ids::StaffId) -> Option<&'s str> {
-    state.staff.get(id).map(|s| s.name.as_str())
+fn practitioner_ref(ctx: &Context, id: &celltrace_domain::ids::StaffId) -> Value {
+    reference_with_display(ResourceType::Practitioner, id.as_str(), ctx.staff_name(id))
 }
 
-fn practitioner_ref(state: &State, id: &celltrace_domain::ids::StaffId) -> Value {
-    reference_with_display(ResourceType::Practitioner, id.as_str(), staff_name(state, id))
+fn organization_ref(ctx: &Context, id: &celltrace_domain::ids::SiteId) -> Value {
+    reference_with_display(ResourceType::Organization, id.as_str(), ctx.site_name(id))
 }
 
-fn organization_ref(state: &State, id: &celltrace_domain::ids::SiteId) -> Value {
-    let name = state.sites.get(id).map(|s| s.name.as_str());
-    reference_with_display(ResourceType::Organization, id.as_str(), name)
-}
-
-fn patient_ref(state: &State, id: &celltrace_domain::ids::PersonId) -> Value {
-    let name = state.persons.get(id).map(|p| p.name.as_str());
-    reference_with_display(ResourceType::Patient, id.as_str(), name)
+fn patient_ref(ctx: &Context, id: &celltrace_domain::ids::PersonId) -> Value {
+    reference_with_display(ResourceType::Patient, id.as_str(), ctx.person_name(id))
 }
 
 fn record_identifier(id: &str) -> Value {
@@ -60,7 +54,7 @@ fn product_type_label(t: ProductType) -> &'static str {
 /// A Patient: patients and donors alike (FHIR has no donor resource), told
 /// apart by a `meta.tag` of [`PERSON_KIND`]. `Sex::Other` means "other or not
 /// stated", so it maps to `unknown` rather than asserting `other`.
-pub fn patient(state: &State, person: &Person) -> Value {
+pub fn patient(person: &Person, ctx: &Context) -> Value {
     let gender = match person.sex {
         Sex::Female => "female",
         Sex::Male => "male",
@@ -83,7 +77,7 @@ pub fn patient(state: &State, person: &Person) -> Value {
             "type": concept(V2_0203, "MR", "Medical record number", ""),
             "system": format!("{MRN_BASE}/{}", person.site),
             "value": person.mrn,
-            "assigner": organization_ref(state, &person.site),
+            "assigner": organization_ref(ctx, &person.site),
         }],
         "active": true,
         "name": [{ "text": person.name }],
@@ -94,7 +88,7 @@ pub fn patient(state: &State, person: &Person) -> Value {
             "language": { "coding": [coding(BCP47, &code_of(&person.language), "")] },
             "preferred": true,
         }],
-        "managingOrganization": organization_ref(state, &person.site),
+        "managingOrganization": organization_ref(ctx, &person.site),
     }))
 }
 
@@ -144,9 +138,9 @@ pub fn product_category(t: ProductType) -> &'static str {
 ///   is in the `unit-status` extension.
 /// - `parent`: the units it was made from (lineage); `collection`: source
 ///   person and time; `processing`: the batch record's steps.
-pub fn biologically_derived_product(state: &State, unit: &Unit) -> Value {
+pub fn product(unit: &Unit, ctx: &Context) -> Value {
     let status = if unit.status == UnitStatus::Released { "available" } else { "unavailable" };
-    let description = state
+    let description = ctx
         .catalogue
         .as_ref()
         .and_then(|c| c.describe(&unit.product_code))
@@ -204,7 +198,7 @@ pub fn biologically_derived_product(state: &State, unit: &Unit) -> Value {
         "status": status,
         "parent": unit.parents.iter().map(|p| reference(ResourceType::BiologicallyDerivedProduct, p.as_str())).collect::<Vec<_>>(),
         "collection": {
-            "source": patient_ref(state, &unit.source_person),
+            "source": patient_ref(ctx, &unit.source_person),
             "collectedDateTime": date_time(unit.collected_at),
         },
         "processing": processing,
@@ -215,7 +209,7 @@ pub fn biologically_derived_product(state: &State, unit: &Unit) -> Value {
 /// The Procedure of a collection, from its starting-material unit (the unit
 /// with no parents). The collector is not kept in the projection, so there is
 /// no performer; the `collected-product` extension names the unit made.
-pub fn collection_procedure(state: &State, unit: &Unit) -> Value {
+pub fn collection_procedure(unit: &Unit, ctx: &Context) -> Value {
     let label = product_type_label(unit.product_type);
     prune(json!({
         "resourceType": "Procedure",
@@ -224,17 +218,17 @@ pub fn collection_procedure(state: &State, unit: &Unit) -> Value {
         "identifier": [record_identifier(unit.collection.as_str())],
         "status": "completed",
         "code": concept(PROCEDURE, "collection", "Collection", &format!("Collection of starting material for {label}")),
-        "subject": patient_ref(state, &unit.source_person),
+        "subject": patient_ref(ctx, &unit.source_person),
         "performedDateTime": date_time(unit.collected_at),
     }))
 }
 
 /// The Procedure of an administration: operator and witness as performers,
 /// the plan's indication as reason, the unit in `administered-product`.
-pub fn administration_procedure(state: &State, plan: &Plan, administration: &Administration) -> Value {
+pub fn administration_procedure(plan: &Plan, administration: &Administration, ctx: &Context) -> Value {
     let label = product_type_label(plan.product_type);
     let performer = |who: &celltrace_domain::ids::StaffId, function: &str| {
-        json!({ "function": text_concept(function), "actor": practitioner_ref(state, who) })
+        json!({ "function": text_concept(function), "actor": practitioner_ref(ctx, who) })
     };
     prune(json!({
         "resourceType": "Procedure",
@@ -243,7 +237,7 @@ pub fn administration_procedure(state: &State, plan: &Plan, administration: &Adm
         "identifier": [record_identifier(administration.id.as_str())],
         "status": "completed",
         "code": concept(PROCEDURE, "administration", "Administration", &format!("Administration of {label}")),
-        "subject": patient_ref(state, &plan.patient),
+        "subject": patient_ref(ctx, &plan.patient),
         "performedDateTime": date_time(administration.at),
         "performer": [performer(&administration.operator, "operator"), performer(&administration.witness, "witness")],
         "reasonCode": [concept(ICD10CM, &plan.indication.icd10, &plan.indication.name, &plan.indication.name)],
@@ -252,57 +246,39 @@ pub fn administration_procedure(state: &State, plan: &Plan, administration: &Adm
     }))
 }
 
-/// Every Procedure in the state: one per collection, one per administration.
-pub fn procedures(state: &State) -> Vec<Value> {
-    let mut seen = BTreeSet::new();
-    let mut out: Vec<Value> = state
-        .units
-        .values()
-        .filter(|u| u.parents.is_empty() && seen.insert(u.collection.clone()))
-        .map(|u| collection_procedure(state, u))
-        .collect();
-    for plan in state.plans.values() {
-        out.extend(plan.administrations.iter().map(|a| administration_procedure(state, plan, a)));
-    }
-    out
-}
-
 /// The id of a unit's `index`-th (0-based) QC result Observation: `{unit}-qc-{n}`, n from 1.
 pub fn qc_observation_id(unit: &Unit, index: usize) -> String {
-    fhir_id(&format!("{}-qc-{}", unit.id, index + 1))
+    fhir_id(&celltrace_domain::index::qc_record_id(unit, index))
 }
 
-/// One laboratory Observation per QC result of a unit. FHIR R4 Observations
-/// cannot have a product as subject, so the subject is the source person and
-/// `focus` names the unit; in or out of specification is `N` or `A`.
-pub fn qc_observations(state: &State, unit: &Unit) -> Vec<Value> {
-    unit.qc
-        .iter()
-        .enumerate()
-        .map(|(i, qc)| {
-            let code = if is_code(&qc.test) { coding(QC_TEST, &qc.test, "") } else { Value::Null };
-            let (flag, label) = if qc.in_spec { ("N", "Normal") } else { ("A", "Abnormal") };
-            prune(json!({
-                "resourceType": "Observation",
-                "id": qc_observation_id(unit, i),
-                "status": "final",
-                "category": [concept(OBSERVATION_CATEGORY, "laboratory", "Laboratory", "")],
-                "code": { "coding": [code], "text": qc.test },
-                "subject": patient_ref(state, &unit.source_person),
-                "focus": [reference(ResourceType::BiologicallyDerivedProduct, unit.id.as_str())],
-                "effectiveDateTime": date_time(qc.at),
-                "performer": [practitioner_ref(state, &qc.performed_by)],
-                "valueString": qc.value,
-                "interpretation": [concept(INTERPRETATION, flag, label, if qc.in_spec { "in specification" } else { "out of specification" })],
-                "referenceRange": [{ "text": qc.specification }],
-            }))
-        })
-        .collect()
+/// The laboratory Observation of a unit's `i`-th (0-based) QC result. FHIR
+/// R4 Observations cannot have a product as subject, so the subject is the
+/// source person and `focus` names the unit; in or out of specification is
+/// `N` or `A`. `None` when the unit has no such result.
+pub fn qc_observation(unit: &Unit, i: usize, ctx: &Context) -> Option<Value> {
+    let qc = unit.qc.get(i)?;
+    let code = if is_code(&qc.test) { coding(QC_TEST, &qc.test, "") } else { Value::Null };
+    let (flag, label) = if qc.in_spec { ("N", "Normal") } else { ("A", "Abnormal") };
+    Some(prune(json!({
+        "resourceType": "Observation",
+        "id": qc_observation_id(unit, i),
+        "identifier": [record_identifier(&celltrace_domain::index::qc_record_id(unit, i))],
+        "status": "final",
+        "category": [concept(OBSERVATION_CATEGORY, "laboratory", "Laboratory", "")],
+        "code": { "coding": [code], "text": qc.test },
+        "subject": patient_ref(ctx, &unit.source_person),
+        "focus": [reference(ResourceType::BiologicallyDerivedProduct, unit.id.as_str())],
+        "effectiveDateTime": date_time(qc.at),
+        "performer": [practitioner_ref(ctx, &qc.performed_by)],
+        "valueString": qc.value,
+        "interpretation": [concept(INTERPRETATION, flag, label, if qc.in_spec { "in specification" } else { "out of specification" })],
+        "referenceRange": [{ "text": qc.specification }],
+    })))
 }
 
 /// A survey Observation of a follow-up score (score in thousandths becomes a
 /// decimal); an unscored visit says so with `dataAbsentReason`.
-pub fn follow_up_observation(state: &State, plan: &Plan, follow_up: &FollowUp) -> Value {
+pub fn follow_up_observation(plan: &Plan, follow_up: &FollowUp, ctx: &Context) -> Value {
     let instrument = follow_up.instrument.trim();
     let code = instrument.to_lowercase();
     let code = if is_code(&code) { coding(INSTRUMENT, &code, instrument) } else { Value::Null };
@@ -318,22 +294,13 @@ pub fn follow_up_observation(state: &State, plan: &Plan, follow_up: &FollowUp) -
         "status": "final",
         "category": [concept(OBSERVATION_CATEGORY, "survey", "Survey", "")],
         "code": { "coding": [code], "text": format!("{instrument} score") },
-        "subject": patient_ref(state, &plan.patient),
+        "subject": patient_ref(ctx, &plan.patient),
         "effectiveDateTime": date_time(follow_up.at),
-        "performer": [practitioner_ref(state, &follow_up.recorded_by)],
+        "performer": [practitioner_ref(ctx, &follow_up.recorded_by)],
         "valueQuantity": value,
         "dataAbsentReason": absent,
         "note": [{ "text": follow_up.notes }],
     }))
-}
-
-/// Every Observation in the state: QC results of every unit, follow-ups of every plan.
-pub fn observations(state: &State) -> Vec<Value> {
-    let mut out: Vec<Value> = state.units.values().flat_map(|u| qc_observations(state, u)).collect();
-    for plan in state.plans.values() {
-        out.extend(plan.follow_ups.iter().map(|f| follow_up_observation(state, plan, f)));
-    }
-    out
 }
 
 /// An AdverseEvent. The CTCAE term is the event's text (CTCAE terms have no
@@ -341,7 +308,7 @@ pub fn observations(state: &State) -> Vec<Value> {
 /// 3–5 severe) and stays in the text. R4 cannot name a product as suspect, so
 /// the suspect is the procedure that gave the unit (or that collected it, when
 /// it was never given), with the unit itself in `suspect-product`.
-pub fn adverse_event(state: &State, ae: &AdverseEvent) -> Value {
+pub fn adverse_event(ae: &AdverseEvent, ctx: &Context) -> Value {
     let (severity, severity_label) = match ae.grade {
         0 | 1 => ("mild", "Mild"),
         2 => ("moderate", "Moderate"),
@@ -363,7 +330,7 @@ pub fn adverse_event(state: &State, ae: &AdverseEvent) -> Value {
         Relatedness::Unrelated => text_concept("not related"),
         Relatedness::NotAssessed => text_concept("not yet assessed"),
     };
-    let unit = ae.unit.as_ref().and_then(|u| state.units.get(u));
+    let unit = ae.unit.as_ref().and_then(|u| ctx.units.get(u));
     let suspect = unit.map(|u| {
         let procedure = match &u.administered_in {
             Some(adm) => reference(ResourceType::Procedure, adm.as_str()),
@@ -376,8 +343,8 @@ pub fn adverse_event(state: &State, ae: &AdverseEvent) -> Value {
     });
     let (reviewer, review_note) = match &ae.review {
         Some((who, at, note)) => (
-            json!([practitioner_ref(state, who)]),
-            extension("review", "valueString", json!(format!("{} ({}): {}", staff_name(state, who).unwrap_or(who.as_str()), date_time(*at), note))),
+            json!([practitioner_ref(ctx, who)]),
+            extension("review", "valueString", json!(format!("{} ({}): {}", ctx.staff_name(who).unwrap_or(who.as_str()), date_time(*at), note))),
         ),
         None => (Value::Null, Value::Null),
     };
@@ -393,13 +360,13 @@ pub fn adverse_event(state: &State, ae: &AdverseEvent) -> Value {
         "identifier": record_identifier(ae.id.as_str()),
         "actuality": "actual",
         "event": text_concept(&ae.term),
-        "subject": patient_ref(state, &ae.patient),
+        "subject": patient_ref(ctx, &ae.patient),
         "date": date(ae.onset),
         "recordedDate": date_time(ae.reported_at),
         "seriousness": seriousness,
         "severity": concept(AE_SEVERITY, severity, severity_label, &format!("CTCAE v5.0 grade {}", ae.grade)),
         "outcome": text_concept(&ae.outcome),
-        "recorder": practitioner_ref(state, &ae.reported_by),
+        "recorder": practitioner_ref(ctx, &ae.reported_by),
         "contributor": reviewer,
         "suspectEntity": suspect,
     }))
@@ -408,7 +375,7 @@ pub fn adverse_event(state: &State, ae: &AdverseEvent) -> Value {
 /// A treatment Consent: `active` while in force, `inactive` once withdrawn
 /// (R4 has no `withdrawn`), with the permit's period ending at the withdrawal.
 /// The template and the language the patient read are the source attachment.
-pub fn consent(state: &State, plan: &Plan, c: &celltrace_domain::model::Consent) -> Value {
+pub fn consent(plan: &Plan, c: &celltrace_domain::model::Consent, ctx: &Context) -> Value {
     let status = if c.withdrawn.is_some() { "inactive" } else { "active" };
     let mut title = format!("{} version {}", c.template, c.template_version);
     if let Some(trial) = &c.trial {
@@ -418,17 +385,17 @@ pub fn consent(state: &State, plan: &Plan, c: &celltrace_domain::model::Consent)
         "resourceType": "Consent",
         "id": fhir_id(c.id.as_str()),
         "extension": [
-            extension("witness", "valueReference", c.witness.as_ref().map(|w| practitioner_ref(state, w)).unwrap_or(Value::Null)),
+            extension("witness", "valueReference", c.witness.as_ref().map(|w| practitioner_ref(ctx, w)).unwrap_or(Value::Null)),
             extension("withdrawal-reason", "valueString", json!(c.withdrawn.as_ref().map(|w| w.reason.clone()))),
         ],
         "identifier": [record_identifier(c.id.as_str())],
         "status": status,
         "scope": concept(CONSENT_SCOPE, "treatment", "Treatment", ""),
         "category": [{ "coding": [coding(LOINC, "59284-0", "")], "text": if c.trial.is_some() { "consent to investigational treatment" } else { "consent to treatment" } }],
-        "patient": patient_ref(state, &plan.patient),
+        "patient": patient_ref(ctx, &plan.patient),
         "dateTime": date_time(c.patient_signed_at),
-        "performer": [patient_ref(state, &plan.patient), practitioner_ref(state, &c.physician)],
-        "organization": [organization_ref(state, &plan.site)],
+        "performer": [patient_ref(ctx, &plan.patient), practitioner_ref(ctx, &c.physician)],
+        "organization": [organization_ref(ctx, &plan.site)],
         "sourceAttachment": { "language": code_of(&c.language), "title": title },
         "policyRule": text_concept(&format!("celltrace consent template {} version {}", c.template, c.template_version)),
         "provision": {
@@ -439,15 +406,6 @@ pub fn consent(state: &State, plan: &Plan, c: &celltrace_domain::model::Consent)
             },
         },
     }))
-}
-
-/// Every Consent in the state.
-pub fn consents(state: &State) -> Vec<Value> {
-    state
-        .plans
-        .values()
-        .flat_map(|p| p.consents.iter().map(move |c| consent(state, p, c)))
-        .collect()
 }
 
 #[cfg(test)]
@@ -493,7 +451,7 @@ mod tests {
 
     #[test]
     fn only_released_units_are_available_and_status_detail_is_kept() {
-        let state = State::default();
+        let ctx = Context::default();
         for (s, fhir) in [
             (UnitStatus::Released, "available"),
             (UnitStatus::Quarantine, "unavailable"),
@@ -501,7 +459,7 @@ mod tests {
             (UnitStatus::Discarded, "unavailable"),
             (UnitStatus::Consumed, "unavailable"),
         ] {
-            let r = biologically_derived_product(&state, &unit(s));
+            let r = product(&unit(s), &ctx);
             assert_eq!(r["status"], fhir);
             assert_eq!(r["extension"][0]["valueCode"], code_of(&s));
         }
@@ -509,7 +467,7 @@ mod tests {
 
     #[test]
     fn product_carries_din_lineage_and_mapped_id() {
-        let r = biologically_derived_product(&State::default(), &unit(UnitStatus::Quarantine));
+        let r = product(&unit(UnitStatus::Quarantine), &Context::default());
         assert_eq!(r["id"], fhir_id("u_1"));
         assert_eq!(r["identifier"][0], json!({"system": ISBT128_DIN, "value": "A999926000001"}));
         assert_eq!(r["identifier"][1]["value"], "A999926000001S0001100");
@@ -532,7 +490,7 @@ mod tests {
             language: Language::Ar,
             contact: String::new(),
         };
-        let r = patient(&State::default(), &person);
+        let r = patient(&person, &Context::default());
         assert_eq!(r["gender"], "unknown");
         assert_eq!(r["birthDate"], "1980-02-29");
         assert!(r.get("telecom").is_none());

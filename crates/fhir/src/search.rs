@@ -1,12 +1,13 @@
-//! Search: the resource types served, the search parameters each accepts
-//! (`_id`, `patient`, `identifier`, `date` with prefixes, `status`), and paging
-//! (`_count`, `_offset`) over already-built resources. An unknown parameter is
-//! a `SearchError`, which becomes an OperationOutcome.
+//! Search parameters: the resource types served, the parameters each accepts
+//! (`_id`, `patient`, `identifier`, `date`/`birthdate` with prefixes,
+//! `status`), and paging (`_count`, `_cursor` from a `next` link), parsed into
+//! [`SearchParams`]; [`crate::query`] turns them into the index reads that
+//! answer them. An unknown parameter is a `SearchError`, which becomes an
+//! OperationOutcome.
 
-use crate::resources;
 use crate::server::{operation_outcome, IssueSeverity, IssueType};
 use crate::time;
-use celltrace_domain::State;
+use celltrace_domain::index::RecordKind;
 use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
@@ -81,14 +82,26 @@ impl ResourceType {
         ResourceType::ALL.into_iter().find(|t| t.as_str() == segment)
     }
 
-    /// Whether the resources of this type come from the `State` (the others,
-    /// Questionnaire, QuestionnaireResponse and Provenance, the caller supplies).
-    pub fn from_state(self) -> bool {
-        !matches!(self, ResourceType::Questionnaire | ResourceType::QuestionnaireResponse | ResourceType::Provenance)
+    /// The kinds of record in the read model served as this type (none for
+    /// Questionnaire, shipped with celltrace, and Provenance, the ledger).
+    pub fn records(self) -> &'static [RecordKind] {
+        use ResourceType::*;
+        match self {
+            Patient => &[RecordKind::Person],
+            Practitioner => &[RecordKind::Staff],
+            Organization => &[RecordKind::Site],
+            BiologicallyDerivedProduct => &[RecordKind::Unit],
+            Procedure => &[RecordKind::Collection, RecordKind::Administration],
+            Observation => &[RecordKind::Qc, RecordKind::FollowUp],
+            AdverseEvent => &[RecordKind::AdverseEvent],
+            Consent => &[RecordKind::Consent],
+            QuestionnaireResponse => &[RecordKind::Response],
+            Questionnaire | Provenance => &[],
+        }
     }
 
     /// The search parameters this type accepts, besides `_id`, `_count`,
-    /// `_offset` and `_format`, with their FHIR search type.
+    /// `_cursor` and `_format`, with their FHIR search type.
     pub fn search_params(self) -> &'static [(&'static str, &'static str)] {
         use ResourceType::*;
         match self {
@@ -102,12 +115,12 @@ impl ResourceType {
             AdverseEvent => &[("patient", "reference"), ("identifier", "token"), ("date", "date")],
             Questionnaire => &[("status", "token")],
             QuestionnaireResponse => &[("patient", "reference"), ("identifier", "token"), ("date", "date"), ("status", "token")],
-            Provenance => &[("patient", "reference"), ("date", "date"), ("recorded", "date")],
+            Provenance => &[("patient", "reference")],
         }
     }
 
     /// Where a date parameter looks (dotted path).
-    fn date_path(self) -> &'static str {
+    pub(crate) fn date_path(self) -> &'static str {
         use ResourceType::*;
         match self {
             Patient => "birthDate",
@@ -120,6 +133,18 @@ impl ResourceType {
             Provenance => "recorded",
             Practitioner | Organization | Questionnaire => "date",
         }
+    }
+
+    /// Whether the date searched is a calendar date (a whole day: birth
+    /// dates, onsets) rather than an instant.
+    pub(crate) fn dates_are_days(self) -> bool {
+        matches!(self, ResourceType::Patient | ResourceType::AdverseEvent)
+    }
+
+    /// Whether the type lists records of every site (staff and sites are
+    /// not patient data).
+    pub(crate) fn is_shared(self) -> bool {
+        matches!(self, ResourceType::Practitioner | ResourceType::Organization | ResourceType::Questionnaire)
     }
 
     /// Where `patient` looks: the fields holding references to the patient.
@@ -161,6 +186,8 @@ pub enum SearchError {
         /// The parameter as given.
         parameter: String,
     },
+    /// A `_cursor` that no `next` link of this search gave.
+    InvalidCursor,
     /// A supported parameter with a value it cannot use.
     InvalidValue {
         /// The parameter.
@@ -180,13 +207,14 @@ impl fmt::Display for SearchError {
                 let known: Vec<&str> = resource_type.search_params().iter().map(|(n, _)| *n).collect();
                 write!(
                     f,
-                    "search parameter '{parameter}' is not supported for {resource_type}; supported: _id, {}_count, _offset",
+                    "search parameter '{parameter}' is not supported for {resource_type}; supported: _id, {}_count, _cursor",
                     known.iter().map(|k| format!("{k}, ")).collect::<String>()
                 )
             }
             SearchError::InvalidValue { parameter, value, reason } => {
                 write!(f, "'{value}' is not a valid value for '{parameter}': {reason}")
             }
+            SearchError::InvalidCursor => f.write_str("'_cursor' is not one this search gave: follow the 'next' link of the previous page, or start again without it"),
         }
     }
 }
@@ -199,7 +227,7 @@ impl SearchError {
         let code = match self {
             SearchError::UnknownResourceType(_) => IssueType::NotSupported,
             SearchError::UnknownParameter { .. } => IssueType::NotSupported,
-            SearchError::InvalidValue { .. } => IssueType::Invalid,
+            SearchError::InvalidValue { .. } | SearchError::InvalidCursor => IssueType::Invalid,
         };
         operation_outcome(IssueSeverity::Error, code, &self.to_string())
     }
@@ -238,7 +266,7 @@ pub struct DateCondition {
 }
 
 impl DateCondition {
-    fn matches(&self, (start, end): (i64, i64)) -> bool {
+    pub(crate) fn matches(&self, (start, end): (i64, i64)) -> bool {
         let (s, e) = self.range;
         match self.prefix {
             DatePrefix::Eq => start >= s && end <= e,
@@ -277,8 +305,8 @@ pub struct SearchParams {
     pub statuses: Vec<Vec<String>>,
     /// Page size.
     pub count: usize,
-    /// Index of the first result of the page.
-    pub offset: usize,
+    /// Where the page starts: the `_cursor` of a `next` link, as given.
+    pub cursor: Option<String>,
     /// The filters as given, to rebuild paging links.
     pub filters: Vec<(String, String)>,
 }
@@ -294,7 +322,7 @@ impl SearchParams {
             dates: Vec::new(),
             statuses: Vec::new(),
             count: DEFAULT_COUNT,
-            offset: 0,
+            cursor: None,
             filters: Vec::new(),
         }
     }
@@ -313,7 +341,7 @@ impl SearchParams {
             let supported = resource_type.search_params().iter().any(|(n, _)| *n == key);
             match key {
                 "_count" => p.count = value.parse::<usize>().map_err(|_| invalid("a whole number of results per page"))?.min(MAX_COUNT),
-                "_offset" => p.offset = value.parse().map_err(|_| invalid("a whole number of results to skip"))?,
+                "_cursor" => p.cursor = Some(value.to_owned()),
                 // Only JSON is served; the handler decides what to do with other formats.
                 "_format" => {}
                 "_id" => {
@@ -326,11 +354,14 @@ impl SearchParams {
                     p.filters.push((key.to_owned(), value.to_owned()));
                 }
                 "identifier" if supported => {
-                    let tokens = alternatives(value).ok_or_else(|| invalid("system|value, |value or value"))?;
-                    p.identifiers.push(tokens.iter().map(|t| token(t)).collect());
+                    let tokens: Vec<Token> = alternatives(value).ok_or_else(|| invalid("system|value or value"))?.iter().map(|t| token(t)).collect();
+                    if tokens.iter().any(|t| t.value.is_none()) {
+                        return Err(invalid("an identifier with its value (system|value or value): a system alone names no record"));
+                    }
+                    p.identifiers.push(tokens);
                     p.filters.push((key.to_owned(), value.to_owned()));
                 }
-                "date" | "birthdate" | "recorded" if supported => {
+                "date" | "birthdate" if supported => {
                     p.dates.push(date_condition(value).ok_or_else(|| invalid("an optional prefix (eq, ge, le, gt, lt) and a date, e.g. ge2026-01-02 or le2026-01-02T10:00:00Z"))?);
                     p.filters.push((key.to_owned(), value.to_owned()));
                 }
@@ -378,12 +409,14 @@ impl SearchParams {
         self.statuses.iter().all(|alts| alts.iter().any(|a| a == status))
     }
 
-    /// The query string of this search at another offset, percent-encoded,
-    /// for `self`, `next` and `previous` links.
-    pub fn query_string(&self, offset: usize) -> String {
+    /// The query string of this search from `cursor` on, percent-encoded,
+    /// for `self` and `next` links.
+    pub fn query_string(&self, cursor: Option<&str>) -> String {
         let mut parts: Vec<String> = self.filters.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
         parts.push(format!("_count={}", self.count));
-        parts.push(format!("_offset={offset}"));
+        if let Some(cursor) = cursor {
+            parts.push(format!("_cursor={}", encode(cursor)));
+        }
         parts.join("&")
     }
 }
@@ -454,69 +487,6 @@ fn encode(text: &str) -> String {
     out
 }
 
-/// One page of results.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchPage {
-    /// The resources of the page.
-    pub resources: Vec<Value>,
-    /// How many resources matched in all.
-    pub total: usize,
-    /// Index of the page's first result.
-    pub offset: usize,
-}
-
-/// Filters `resources` (any order; kept as given) and cuts the page.
-pub fn search(params: &SearchParams, resources: Vec<Value>) -> SearchPage {
-    let matched: Vec<Value> = resources.into_iter().filter(|r| params.matches(r)).collect();
-    let total = matched.len();
-    let resources = matched.into_iter().skip(params.offset).take(params.count).collect();
-    SearchPage { resources, total, offset: params.offset }
-}
-
-/// Searches the resources of the state (types from [`ResourceType::from_state`];
-/// others find nothing here and are searched with [`search`]).
-pub fn search_state(state: &State, params: &SearchParams) -> SearchPage {
-    search(params, resources_of_type(state, params.resource_type))
-}
-
-/// Every resource of a type the state holds, in id order.
-pub fn resources_of_type(state: &State, resource_type: ResourceType) -> Vec<Value> {
-    match resource_type {
-        ResourceType::Patient => state.persons.values().map(|p| resources::patient(state, p)).collect(),
-        ResourceType::Practitioner => state.staff.values().map(resources::practitioner).collect(),
-        ResourceType::Organization => state.sites.values().map(resources::organization).collect(),
-        ResourceType::BiologicallyDerivedProduct => {
-            state.units.values().map(|u| resources::biologically_derived_product(state, u)).collect()
-        }
-        ResourceType::Procedure => resources::procedures(state),
-        ResourceType::Observation => resources::observations(state),
-        ResourceType::AdverseEvent => state.adverse_events.values().map(|a| resources::adverse_event(state, a)).collect(),
-        ResourceType::Consent => resources::consents(state),
-        ResourceType::Questionnaire | ResourceType::QuestionnaireResponse | ResourceType::Provenance => Vec::new(),
-    }
-}
-
-/// The resource with this FHIR id, for `GET /fhir/{type}/{id}`. Entities whose
-/// celltrace id is their FHIR id are found directly; mapped ids by building
-/// the type's resources and comparing.
-pub fn read(state: &State, resource_type: ResourceType, id: &str) -> Option<Value> {
-    let direct = match resource_type {
-        ResourceType::Patient => state.persons.get(id).map(|p| resources::patient(state, p)),
-        ResourceType::Practitioner => state.staff.get(id).map(resources::practitioner),
-        ResourceType::Organization => state.sites.get(id).map(resources::organization),
-        ResourceType::BiologicallyDerivedProduct => state.units.get(id).map(|u| resources::biologically_derived_product(state, u)),
-        ResourceType::AdverseEvent => state.adverse_events.get(id).map(|a| resources::adverse_event(state, a)),
-        _ => None,
-    };
-    direct
-        .filter(|r| r.get("id").and_then(Value::as_str) == Some(id))
-        .or_else(|| {
-            resources_of_type(state, resource_type)
-                .into_iter()
-                .find(|r| r.get("id").and_then(Value::as_str) == Some(id))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,7 +512,7 @@ mod tests {
 
     fn run(query: &[(&str, &str)]) -> Result<Vec<String>, SearchError> {
         let p = SearchParams::parse(ResourceType::Observation, query.iter().copied())?;
-        Ok(search(&p, sample()).resources.iter().map(|r| r["id"].as_str().unwrap_or_default().to_owned()).collect())
+        Ok(sample().iter().filter(|r| p.matches(r)).map(|r| r["id"].as_str().unwrap_or_default().to_owned()).collect())
     }
 
     #[test]
@@ -561,7 +531,7 @@ mod tests {
         assert_eq!(run(&[("identifier", "http://x|o2")]), Ok(vec!["o2".into()]));
         assert_eq!(run(&[("identifier", "http://y|o2")]), Ok(vec![]));
         assert_eq!(run(&[("identifier", "o3")]), Ok(vec!["o3".into()]));
-        assert_eq!(run(&[("identifier", "http://x|")]).map(|v| v.len()), Ok(3));
+        assert!(matches!(run(&[("identifier", "http://x|")]), Err(SearchError::InvalidValue { .. })), "a system alone names no record");
         assert_eq!(run(&[("status", "amended,cancelled")]), Ok(vec!["o3".into()]));
         assert_eq!(run(&[("_id", "o1,o3"), ("patient", "p1")]), Ok(vec!["o1".into()]));
     }
@@ -579,15 +549,13 @@ mod tests {
     }
 
     #[test]
-    fn pages_and_totals() {
-        let p = SearchParams::parse(ResourceType::Observation, [("_count", "2"), ("_offset", "1")]).expect("params");
-        let page = search(&p, sample());
-        assert_eq!(page.total, 3);
-        assert_eq!(page.resources.len(), 2);
-        assert_eq!(page.resources[0]["id"], "o2");
+    fn page_size_and_cursor() {
+        let p = SearchParams::parse(ResourceType::Observation, [("_count", "2"), ("_cursor", "abc")]).expect("params");
+        assert_eq!((p.count, p.cursor.as_deref()), (2, Some("abc")));
         let big = SearchParams::parse(ResourceType::Observation, [("_count", "100000")]).expect("params");
         assert_eq!(big.count, MAX_COUNT);
         assert!(SearchParams::parse(ResourceType::Observation, [("_count", "-1")]).is_err());
+        assert!(SearchParams::parse(ResourceType::Observation, [("_offset", "10")]).is_err(), "paging is by cursor only");
     }
 
     #[test]
@@ -605,6 +573,7 @@ mod tests {
     #[test]
     fn query_strings_rebuild_the_filters() {
         let p = SearchParams::parse(ResourceType::Observation, [("patient", "p 1"), ("date", "ge2026-01-01"), ("_count", "5")]).expect("params");
-        assert_eq!(p.query_string(10), "patient=p%201&date=ge2026-01-01&_count=5&_offset=10");
+        assert_eq!(p.query_string(None), "patient=p%201&date=ge2026-01-01&_count=5");
+        assert_eq!(p.query_string(Some("61.62")), "patient=p%201&date=ge2026-01-01&_count=5&_cursor=61.62");
     }
 }

@@ -1,11 +1,10 @@
 //! What a FHIR endpoint returns around the resources: the CapabilityStatement,
-//! OperationOutcomes, searchset Bundles with paging links, and Patient
-//! `$everything`.
+//! OperationOutcomes, searchset Bundles with `self` and `next` links, and
+//! Patient `$everything`. Every absolute URL starts with the `base_url` the
+//! caller passes (the deployment's configured address, never a request's).
 
-use crate::ids::fhir_id;
-use crate::search::{resources_of_type, ResourceType, SearchPage, SearchParams};
-use celltrace_domain::model::Person;
-use celltrace_domain::State;
+use crate::query::PageCursor;
+use crate::search::{ResourceType, SearchParams, MAX_COUNT};
 use serde_json::{json, Value};
 
 /// FHIR version served.
@@ -125,22 +124,17 @@ pub fn capability_statement(base_url: &str) -> Value {
         "format": ["json"],
         "rest": [{
             "mode": "server",
-            "documentation": "Search parameters not listed are refused with an OperationOutcome. Paging: _count (at most 500) and _offset.",
+            "documentation": format!(
+                "Search parameters not listed are refused with an OperationOutcome. Paging: _count (at most {MAX_COUNT}) and the 'next' link, whose _cursor continues after the last result; Bundle.total counts every match (not for Provenance of a whole site, which lists the ledger newest first). A token sees the patients of the sites where its owner may read patient records, their records and the units they gave or received, and the units and records kept at those sites; searches without 'patient' list what is kept at those sites."
+            ),
             "resource": resources,
         }],
     }))
 }
 
 /// A searchset Bundle. Each entry's `fullUrl` is `{base_url}/{type}/{id}`;
-/// links are `self`, and `next`/`previous` when given.
-pub fn bundle_searchset(
-    base_url: &str,
-    resources: Vec<Value>,
-    total: usize,
-    self_url: &str,
-    next_url: Option<&str>,
-    prev_url: Option<&str>,
-) -> Value {
+/// links are `self`, and `next` when given; `total` when counted.
+pub fn bundle_searchset(base_url: &str, resources: Vec<Value>, total: Option<u64>, self_url: &str, next_url: Option<&str>) -> Value {
     let base = base_url.trim_end_matches('/');
     let entries: Vec<Value> = resources
         .into_iter()
@@ -156,9 +150,6 @@ pub fn bundle_searchset(
     if let Some(next) = next_url {
         links.push(json!({ "relation": "next", "url": next }));
     }
-    if let Some(prev) = prev_url {
-        links.push(json!({ "relation": "previous", "url": prev }));
-    }
     crate::json::prune(json!({
         "resourceType": "Bundle",
         "type": "searchset",
@@ -168,54 +159,23 @@ pub fn bundle_searchset(
     }))
 }
 
-/// The searchset Bundle of one page of a search, with `self`, `next` and
-/// `previous` links that repeat the search's filters.
-pub fn searchset(base_url: &str, params: &SearchParams, page: SearchPage) -> Value {
+/// The searchset Bundle of one page of a search: a `self` link for the page
+/// asked for and a `next` link continuing after it, both repeating the
+/// search's filters.
+pub fn searchset(base_url: &str, params: &SearchParams, resources: Vec<Value>, total: Option<u64>, next: Option<&PageCursor>) -> Value {
     let base = base_url.trim_end_matches('/');
-    let url = |offset: usize| format!("{base}/{}?{}", params.resource_type, params.query_string(offset));
-    let next = (page.offset.saturating_add(params.count) < page.total && params.count > 0).then(|| url(page.offset + params.count));
-    let prev = (page.offset > 0).then(|| url(page.offset.saturating_sub(params.count)));
-    bundle_searchset(base, page.resources, page.total, &url(page.offset), next.as_deref(), prev.as_deref())
+    let url = |cursor: Option<&str>| format!("{base}/{}?{}", params.resource_type, params.query_string(cursor));
+    let next_url = next.map(|c| url(Some(&c.encode())));
+    bundle_searchset(base, resources, total, &url(params.cursor.as_deref()), next_url.as_deref())
 }
 
-/// Whether a resource references `target` (`Type/id`) anywhere.
-fn references(value: &Value, target: &str) -> bool {
-    match value {
-        Value::Object(map) => {
-            map.get("reference").and_then(Value::as_str) == Some(target) || map.values().any(|v| references(v, target))
-        }
-        Value::Array(items) => items.iter().any(|v| references(v, target)),
-        _ => false,
-    }
-}
-
-/// The Patient and every resource of the state that references them (units
-/// collected from them, their procedures, observations, consents and adverse
-/// events), Patient first. Resources that only reference another person,
-/// such as a cord blood unit given to this patient, whose source is the donor,
-/// are left out, so one person's export names no one else.
-pub fn patient_compartment(state: &State, person: &Person) -> Vec<Value> {
-    let target = format!("Patient/{}", fhir_id(person.id.as_str()));
-    let mut out = vec![crate::resources::patient(state, person)];
-    for rt in [
-        ResourceType::BiologicallyDerivedProduct,
-        ResourceType::Procedure,
-        ResourceType::Observation,
-        ResourceType::Consent,
-        ResourceType::AdverseEvent,
-    ] {
-        out.extend(resources_of_type(state, rt).into_iter().filter(|r| references(r, &target)));
-    }
-    out
-}
-
-/// `GET {base}/Patient/{id}/$everything`: [`patient_compartment`] as a searchset Bundle.
-pub fn everything(state: &State, person: &Person, base_url: &str) -> Value {
+/// `GET {base}/Patient/{id}/$everything`: the patient's compartment
+/// ([`crate::records::compartment`]) as a searchset Bundle.
+pub fn everything(base_url: &str, patient_fhir_id: &str, resources: Vec<Value>) -> Value {
     let base = base_url.trim_end_matches('/');
-    let resources = patient_compartment(state, person);
-    let total = resources.len();
-    let self_url = format!("{base}/Patient/{}/$everything", fhir_id(person.id.as_str()));
-    bundle_searchset(base, resources, total, &self_url, None, None)
+    let total = resources.len() as u64;
+    let self_url = format!("{base}/Patient/{patient_fhir_id}/$everything");
+    bundle_searchset(base, resources, Some(total), &self_url, None)
 }
 
 #[cfg(test)]
@@ -239,23 +199,18 @@ mod tests {
     }
 
     #[test]
-    fn searchset_links_page_forward_and_back() {
+    fn searchset_links_continue_from_a_cursor() {
         let mut params = SearchParams::new(ResourceType::Patient);
         params.count = 2;
-        params.offset = 2;
-        let page = SearchPage { resources: vec![json!({"resourceType": "Patient", "id": "p3"})], total: 5, offset: 2 };
-        let b = searchset("https://x/fhir", &params, page);
+        params.cursor = Some(PageCursor::start_of("a").encode());
+        let next = PageCursor { list: "a".into(), sort: "s".into(), id: "p3".into() };
+        let b = searchset("https://x/fhir", &params, vec![json!({"resourceType": "Patient", "id": "p3"})], Some(5), Some(&next));
         assert_eq!(b["total"], 5);
-        assert_eq!(b["link"][0]["url"], "https://x/fhir/Patient?_count=2&_offset=2");
-        assert_eq!(b["link"][1], json!({"relation": "next", "url": "https://x/fhir/Patient?_count=2&_offset=4"}));
-        assert_eq!(b["link"][2], json!({"relation": "previous", "url": "https://x/fhir/Patient?_count=2&_offset=0"}));
+        assert_eq!(b["link"][0]["url"], "https://x/fhir/Patient?_count=2&_cursor=61..");
+        assert_eq!(b["link"][1], json!({"relation": "next", "url": format!("https://x/fhir/Patient?_count=2&_cursor={}", next.encode())}));
         assert_eq!(b["entry"][0]["fullUrl"], "https://x/fhir/Patient/p3");
-    }
-
-    #[test]
-    fn reference_scan_finds_nested_references() {
-        let r = json!({"a": [{"b": {"reference": "Patient/p1"}}]});
-        assert!(references(&r, "Patient/p1"));
-        assert!(!references(&r, "Patient/p2"));
+        let last = searchset("https://x/fhir", &params, vec![], None, None);
+        assert!(last.get("total").is_none());
+        assert_eq!(last["link"].as_array().map(Vec::len), Some(1));
     }
 }

@@ -293,12 +293,67 @@ fn nprs() -> QuestionnaireDef {
     }
 }
 
+fn context(w: &World) -> Context {
+    Context::from_state(&w.state, vec![nprs()])
+}
+
+/// Every resource of a type the state's entities map to, one entity at a
+/// time, as the server builds them from the rows of a page.
+fn all_of(w: &World, rt: ResourceType) -> Vec<Value> {
+    let (state, ctx) = (&w.state, context(w));
+    match rt {
+        ResourceType::Patient => state.persons.values().map(|p| patient(p, &ctx)).collect(),
+        ResourceType::Practitioner => state.staff.values().map(practitioner).collect(),
+        ResourceType::Organization => state.sites.values().map(organization).collect(),
+        ResourceType::BiologicallyDerivedProduct => state.units.values().map(|u| product(u, &ctx)).collect(),
+        ResourceType::Procedure => state
+            .units
+            .values()
+            .filter(|u| u.parents.is_empty())
+            .map(|u| collection_procedure(u, &ctx))
+            .chain(state.plans.values().flat_map(|p| p.administrations.iter().map(|a| administration_procedure(p, a, &ctx)).collect::<Vec<_>>()))
+            .collect(),
+        ResourceType::Observation => state
+            .units
+            .values()
+            .flat_map(|u| (0..u.qc.len()).filter_map(|i| qc_observation(u, i, &ctx)).collect::<Vec<_>>())
+            .chain(state.plans.values().flat_map(|p| p.follow_ups.iter().map(|f| follow_up_observation(p, f, &ctx)).collect::<Vec<_>>()))
+            .collect(),
+        ResourceType::AdverseEvent => state.adverse_events.values().map(|a| adverse_event(a, &ctx)).collect(),
+        ResourceType::Consent => state.plans.values().flat_map(|p| p.consents.iter().map(|c| consent(p, c, &ctx)).collect::<Vec<_>>()).collect(),
+        ResourceType::Questionnaire | ResourceType::QuestionnaireResponse | ResourceType::Provenance => Vec::new(),
+    }
+}
+
+/// The resource of a type with this FHIR id.
+fn read(w: &World, rt: ResourceType, id: &str) -> Option<Value> {
+    all_of(w, rt).into_iter().find(|r| r["id"] == id)
+}
+
+/// The resources of the search `query` (all pages).
+fn search(w: &World, rt: ResourceType, query: &[(&str, &str)]) -> Vec<Value> {
+    let params = SearchParams::parse(rt, query.iter().copied()).expect("params");
+    all_of(w, rt).into_iter().filter(|r| params.matches(r)).collect()
+}
+
+/// Ana's compartment, from her plans, units and adverse events.
+fn ana_everything(w: &World) -> Value {
+    let state = &w.state;
+    let ana = state.persons.get("p_ana").expect("ana");
+    let plans: Vec<_> = state.plans.values().filter(|p| p.patient == ana.id).cloned().collect();
+    let own: Vec<_> = state.units.values().filter(|u| u.source_person == ana.id).cloned().collect();
+    let allocated: Vec<_> = state.units.values().filter(|u| u.allocated_to.as_ref().is_some_and(|p| plans.iter().any(|q| &q.id == p))).cloned().collect();
+    let events: Vec<_> = state.adverse_events.values().filter(|a| a.patient == ana.id).cloned().collect();
+    let records = PatientRecords { person: ana, plans: &plans, own_units: &own, allocated_units: &allocated, adverse_events: &events };
+    everything("https://x/fhir", &fhir_id(ana.id.as_str()), compartment(&records, &context(w)))
+}
+
 /// Every resource type the crate produces, from the world above.
 fn every_resource(w: &World) -> Vec<Value> {
     let state = &w.state;
     let mut out = Vec::new();
-    for rt in ResourceType::ALL.into_iter().filter(|t| t.from_state()) {
-        out.extend(resources_of_type(state, rt));
+    for rt in ResourceType::ALL {
+        out.extend(all_of(w, rt));
     }
     let def = nprs();
     out.push(questionnaire(&def));
@@ -331,10 +386,11 @@ fn every_resource(w: &World) -> Vec<Value> {
     out.push(operation_outcome(IssueSeverity::Error, IssueType::NotFound, "Patient nobody does not exist"));
     let err = SearchParams::parse(ResourceType::Observation, [("subject", "x")]).expect_err("unknown parameter");
     out.push(err.operation_outcome());
-    let params = SearchParams::parse(ResourceType::Observation, [("patient", fhir_id("p_ana").as_str()), ("_count", "2"), ("_offset", "1")]).expect("params");
-    out.push(searchset("https://celltrace.example/fhir", &params, search_state(state, &params)));
-    let ana = state.persons.get("p_ana").expect("ana");
-    out.push(everything(state, ana, "https://celltrace.example/fhir"));
+    let params = SearchParams::parse(ResourceType::Observation, [("patient", fhir_id("p_ana").as_str()), ("_count", "2")]).expect("params");
+    let found = search(w, ResourceType::Observation, &[("patient", fhir_id("p_ana").as_str())]);
+    let next = PageCursor { list: "main_clinic|qc".into(), sort: "x".into(), id: "u-ana-bmac".into() };
+    out.push(searchset("https://celltrace.example/fhir", &params, found.into_iter().take(2).collect(), Some(4), Some(&next)));
+    out.push(ana_everything(w));
     out
 }
 
@@ -385,13 +441,13 @@ fn every_resource_type_validates_against_fhir_r4b_models() {
 #[test]
 fn a_broken_resource_makes_the_validator_fail() {
     let w = world();
-    let mut broken = resources_of_type(&w.state, ResourceType::Procedure).into_iter().next().expect("a procedure");
+    let mut broken = all_of(&w, ResourceType::Procedure).into_iter().next().expect("a procedure");
     if let Some(obj) = broken.as_object_mut() {
         obj.remove("subject"); // required in R4
         obj.insert("id".into(), json!("broken_id"));
         obj.insert("performedDateTime".into(), json!("2026-01-02T03:04:05")); // no zone
     }
-    let good = patient(&w.state, w.state.persons.get("p_ana").expect("ana"));
+    let good = patient(w.state.persons.get("p_ana").expect("ana"), &context(&w));
     let (ok, report) = validate(&[good.clone(), broken], "broken");
     assert!(!ok, "the validator accepted a broken resource:\n{report}");
     assert!(report.contains("Procedure/broken_id"), "{report}");
@@ -400,7 +456,7 @@ fn a_broken_resource_makes_the_validator_fail() {
     // Errors inside a Bundle's entries are found too.
     let mut bad_entry = good;
     bad_entry["birthDate"] = json!("1980-2-29");
-    let bundle = bundle_searchset("https://x/fhir", vec![bad_entry], 1, "https://x/fhir/Patient", None, None);
+    let bundle = bundle_searchset("https://x/fhir", vec![bad_entry], Some(1), "https://x/fhir/Patient", None);
     let (ok, report) = validate(&[bundle], "bundle");
     assert!(!ok, "the validator accepted a Bundle with a broken entry:\n{report}");
     assert!(report.contains("entry 0 Patient/"), "{report}");
@@ -409,11 +465,10 @@ fn a_broken_resource_makes_the_validator_fail() {
 #[test]
 fn the_state_maps_to_linked_resources() {
     let w = world();
-    let state = &w.state;
     let ana_id = fhir_id("p_ana");
     assert_ne!(ana_id, "p_ana", "ids with '_' are mapped");
 
-    let bmac = read(state, ResourceType::BiologicallyDerivedProduct, "u-ana-bmac").expect("unit");
+    let bmac = read(&w, ResourceType::BiologicallyDerivedProduct, "u-ana-bmac").expect("unit");
     assert_eq!(bmac["status"], "unavailable", "administered units are not available");
     assert_eq!(bmac["parent"][0]["reference"], "BiologicallyDerivedProduct/u-ana-bma");
     assert_eq!(bmac["identifier"][0]["value"], "A999926000001");
@@ -421,22 +476,22 @@ fn the_state_maps_to_linked_resources() {
     assert_eq!(bmac["collection"]["source"]["reference"], format!("Patient/{ana_id}"));
     assert!(bmac["processing"][0]["description"].as_str().unwrap_or_default().contains("KIT-2026-077"));
 
-    let cord = read(state, ResourceType::BiologicallyDerivedProduct, "u-cord-1").expect("cord unit");
+    let cord = read(&w, ResourceType::BiologicallyDerivedProduct, "u-cord-1").expect("cord unit");
     assert_eq!(cord["status"], "available");
-    let spare = read(state, ResourceType::BiologicallyDerivedProduct, &fhir_id("u_ana_spare")).expect("mapped id reads");
+    let spare = read(&w, ResourceType::BiologicallyDerivedProduct, &fhir_id("u_ana_spare")).expect("mapped id reads");
     assert_eq!(spare["extension"][0]["valueCode"], "discarded");
 
-    let adm = read(state, ResourceType::Procedure, "adm-u-ana-bmac").expect("administration");
+    let adm = read(&w, ResourceType::Procedure, "adm-u-ana-bmac").expect("administration");
     assert_eq!(adm["performer"][0]["actor"]["reference"], "Practitioner/nurse.omar");
     assert_eq!(adm["performer"][1]["actor"]["display"], "Lina Saleh");
     assert_eq!(adm["reasonCode"][0]["coding"][0]["code"], "M17.11");
 
-    let consent = read(state, ResourceType::Consent, "plan-ben-consent-1").expect("consent");
+    let consent = read(&w, ResourceType::Consent, "plan-ben-consent-1").expect("consent");
     assert_eq!(consent["status"], "inactive");
     assert!(consent["provision"]["period"]["end"].is_string());
 
     // $everything: Ana's records, and none of the donor's or Ben's.
-    let bundle = everything(state, state.persons.get("p_ana").expect("ana"), "https://x/fhir");
+    let bundle = ana_everything(&w);
     let refs: BTreeSet<String> = bundle["entry"]
         .as_array()
         .expect("entries")
@@ -459,19 +514,14 @@ fn the_state_maps_to_linked_resources() {
     assert!(!refs.iter().any(|r| r.contains("cord") || r.contains("ben")), "{refs:?}");
     assert_eq!(bundle["total"].as_u64(), Some(refs.len() as u64));
 
-    // Searches over the state.
-    let p = SearchParams::parse(ResourceType::BiologicallyDerivedProduct, [("identifier", "https://www.isbt128.org/uri/DonationIdentificationNumber|A999926000002")]).expect("params");
-    let page = search_state(state, &p);
-    assert_eq!(page.total, 1);
-    assert_eq!(page.resources[0]["id"], "u-cord-1");
-    let p = SearchParams::parse(ResourceType::BiologicallyDerivedProduct, [("status", "available")]).expect("params");
-    assert_eq!(search_state(state, &p).total, 1);
-    let p = SearchParams::parse(ResourceType::Observation, [("patient", ana_id.as_str())]).expect("params");
-    assert_eq!(search_state(state, &p).total, 4, "two QC results and two follow-ups");
+    // Searches over the resources.
+    let found = search(&w, ResourceType::BiologicallyDerivedProduct, &[("identifier", "https://www.isbt128.org/uri/DonationIdentificationNumber|A999926000002")]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["id"], "u-cord-1");
+    assert_eq!(search(&w, ResourceType::BiologicallyDerivedProduct, &[("status", "available")]).len(), 1);
+    assert_eq!(search(&w, ResourceType::Observation, &[("patient", ana_id.as_str())]).len(), 4, "two QC results and two follow-ups");
     let first = w.ledger.first().map(|(_, _, at, _)| *at).expect("ledger");
     let day = celltrace_fhir::time::date_time(first).get(..10).unwrap_or_default().to_owned();
-    let p = SearchParams::parse(ResourceType::Procedure, [("date", format!("ge{day}"))]).expect("params");
-    assert_eq!(search_state(state, &p).total, 3, "two collections and one administration");
-    let p = SearchParams::parse(ResourceType::Procedure, [("date", format!("lt{day}"))]).expect("params");
-    assert_eq!(search_state(state, &p).total, 0);
+    assert_eq!(search(&w, ResourceType::Procedure, &[("date", &format!("ge{day}"))]).len(), 3, "two collections and one administration");
+    assert_eq!(search(&w, ResourceType::Procedure, &[("date", &format!("lt{day}"))]).len(), 0);
 }

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 /// The version of the index entries this build computes (`celltrace_domain::index`).
 /// Change it whenever the entries an entity gets change, and the next start rebuilds them.
-pub const READ_MODEL_VERSION: &str = "2";
+pub const READ_MODEL_VERSION: &str = "3";
 
 const SETTING: &str = "read_model";
 const PAGE: i64 = 1000;

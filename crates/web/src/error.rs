@@ -98,6 +98,13 @@ impl AppError {
         }
     }
 
+    /// The same error told in other words (a precise message where the
+    /// constructor's is general).
+    pub fn with_message(mut self, message: impl Into<String>) -> AppError {
+        self.message = message.into();
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -256,7 +263,7 @@ async fn render(request: Request, next: Next) -> Response {
 }
 
 /// An error the framework answered with no body (unknown route, wrong method, body too large).
-fn framework_error(status: StatusCode) -> AppError {
+pub(crate) fn framework_error(status: StatusCode) -> AppError {
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "There is no such address. Check the link, or start from the home page."),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This address does not accept that method; see the API description at /api/openapi.json."),

@@ -12,7 +12,7 @@ pub mod layers;
 pub mod serve;
 pub mod staff;
 pub mod api;
-pub mod fhir_api;
+pub mod fhir;
 pub mod kit;
 pub mod auth;
 pub mod portal;

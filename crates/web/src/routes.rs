@@ -74,7 +74,7 @@ pub fn table() -> Vec<Route> {
     [
         crate::assets::routes(),
         crate::api::routes(),
-        crate::fhir_api::routes(),
+        crate::fhir::routes(),
         crate::staff::signin::routes(),
         crate::staff::dashboard::routes(),
         crate::staff::patients::routes(),

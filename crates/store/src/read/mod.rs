@@ -3,11 +3,13 @@
 //! writes events.
 
 mod accounts;
+mod fhir;
 mod ledger;
 mod lists;
 mod reader;
 mod trail;
 
+pub use fhir::{Filed, RecordPage, RecordRange};
 pub use ledger::LedgerPage;
 pub use lists::{PeoplePage, UnitFilter, UnitsPage};
 pub use reader::{Cursor, Lineage, Matches, Page, QueryLog, Reader, MAX_PAGE};
