@@ -6,10 +6,12 @@ mod accounts;
 mod ledger;
 mod lists;
 mod reader;
+mod recall;
 
 pub use ledger::LedgerPage;
 pub use lists::{PeoplePage, UnitFilter, UnitsPage};
 pub use reader::{Cursor, Lineage, Matches, Page, Reader, MAX_PAGE};
+pub use recall::{Recall, Recipient};
 
 use crate::engine::seq_u64;
 use crate::{hash32, Database, StoreError};
