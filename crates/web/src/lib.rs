@@ -24,7 +24,6 @@ pub mod portal;
 pub mod questionnaires;
 pub mod records;
 pub mod routes;
-pub mod registry;
 mod view;
 
 use axum::Router;
@@ -72,6 +71,8 @@ pub struct AppState {
     pub reference: std::sync::Arc<celltrace_reference::ReferenceData>,
     /// How the deployment is reached.
     pub config: std::sync::Arc<WebConfig>,
+    /// The registry last computed, reused while nothing it counts changes.
+    pub registry: std::sync::Arc<staff::registry::RegistryCache>,
 }
 
 impl AppState {

@@ -79,6 +79,8 @@ pub fn table() -> Vec<Route> {
         crate::forms::routes(),
         crate::path_forms::routes(),
         crate::records::routes(),
+        crate::staff::lookback::routes(),
+        crate::staff::registry::routes(),
         crate::accounts_page::routes(),
         crate::evidence_admin::routes(),
         crate::questionnaires::routes(),
