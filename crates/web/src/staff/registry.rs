@@ -22,7 +22,7 @@ use celltrace_domain::ids::PersonId;
 use celltrace_domain::index::Index;
 use celltrace_domain::model::{AdverseEvent, Plan};
 use celltrace_registry::{slug, Analysis, Cohort};
-use celltrace_store::read::{Reader, MAX_PAGE};
+use celltrace_store::read::Reader;
 use celltrace_store::StoreError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,6 +36,11 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// Treated plans read per query: small enough to keep each query and the
+/// plans in memory small, large enough that a registry of thousands of
+/// patients is a few dozen queries. Only the registry records are kept.
+pub const PLANS_PER_READ: u32 = 100;
+
 /// The registry as the read model holds it now: every treated plan, read a
 /// page at a time through `Index::TreatedPlans`, with the adverse events of
 /// each page's patients. Used by the pages (through [`RegistryCache`]) and
@@ -44,7 +49,7 @@ pub async fn read_registry(reader: &Reader) -> Result<Vec<Analysis>, StoreError>
     let mut cohort = Cohort::new();
     let mut after = None;
     loop {
-        let page = reader.page::<Plan>(Index::TreatedPlans, "all", after.as_ref(), MAX_PAGE).await?;
+        let page = reader.page::<Plan>(Index::TreatedPlans, "all", after.as_ref(), PLANS_PER_READ).await?;
         let mut patients: Vec<PersonId> = page.items.iter().map(|p| p.patient.clone()).collect();
         patients.sort();
         patients.dedup();
