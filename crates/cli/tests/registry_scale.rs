@@ -75,7 +75,7 @@ impl Story {
 
     /// A score: NPRS sometimes as the patient's answers (once per time
     /// point, as the rules allow), otherwise as a staff follow-up.
-    fn score(&mut self, rng: &mut Rng, plan: &str, at: Timestamp, time_point: &str, instrument: &str, value: i64, answers_allowed: bool) {
+    fn score(&mut self, rng: &mut Rng, plan: &str, at: Timestamp, (time_point, instrument): (&str, &str), value: i64, answers_allowed: bool) {
         let visit = format!("{plan}-{time_point}-{instrument}-{}", rng.next() % 1_000_000).replace(' ', "-");
         if instrument == "NPRS" && answers_allowed && rng.chance(40) {
             // The patient's own answers (scored by the rules), entered from paper.
@@ -90,7 +90,7 @@ impl Story {
 
     /// A plan of `patient` from order to follow-up, treated at `given` unless `treated` is false.
     fn plan(&mut self, rng: &mut Rng, patient: &str, plan: &str, n: u64, given: Timestamp, treated: bool) {
-        let marrow = n % 3 == 0;
+        let marrow = n.is_multiple_of(3);
         let (product_type, indication, route, tissue) =
             if marrow { (ProductType::AutologousBoneMarrow, "M17.11", "intra-articular", SourceTissue::BoneMarrow) } else { (ProductType::Prp, "M77.10", "intratendinous", SourceTissue::PeripheralBlood) };
         let dose = Quantity { milli: 4000, unit: "mL".into() };
@@ -117,11 +117,11 @@ impl Story {
         let knee = 25 + i64::try_from(rng.below(40)).expect("small");
         if rng.chance(85) {
             let at = self.clock;
-            self.score(rng, plan, at, "baseline", "NPRS", baseline, true);
+            self.score(rng, plan, at, ("baseline", "NPRS"), baseline, true);
         }
         if marrow && rng.chance(85) {
             let at = self.clock;
-            self.score(rng, plan, at, "baseline", "KOOS pain", knee, false);
+            self.score(rng, plan, at, ("baseline", "KOOS pain"), knee, false);
         }
         if !treated {
             return;
@@ -167,14 +167,14 @@ impl Story {
             let day = offset + i64::try_from(rng.below(2 * slack + 1)).expect("small") - i64::try_from(slack).expect("small");
             let at = Timestamp(given.0 + day * DAY + 3_600_000_000);
             let better = i64::try_from(rng.below(5)).expect("small");
-            self.score(rng, plan, at, point, "NPRS", baseline - better + 1, true);
+            self.score(rng, plan, at, (point, "NPRS"), baseline - better + 1, true);
             if rng.chance(5) {
                 // A corrected entry later the same day: the later one counts.
-                self.score(rng, plan, Timestamp(at.0 + 60_000_000), point, "NPRS", baseline - better, false);
+                self.score(rng, plan, Timestamp(at.0 + 60_000_000), (point, "NPRS"), baseline - better, false);
             }
             if marrow {
                 let knee_better = i64::try_from(rng.below(30)).expect("small");
-                self.score(rng, plan, at, point, "KOOS pain", knee + knee_better - 5, false);
+                self.score(rng, plan, at, (point, "KOOS pain"), knee + knee_better - 5, false);
             }
         }
         for k in 0..rng.below(4) {
@@ -245,7 +245,7 @@ async fn generate(engine: &Engine, start: Timestamp) {
         // Most are treated; a few never are; every tenth has a second plan.
         let treated = !rng.chance(4);
         story.plan(&mut rng, &patient, &format!("plan-{p}"), p, given, treated);
-        if p % 10 == 0 {
+        if p.is_multiple_of(10) {
             story.plan(&mut rng, &patient, &format!("plan-{p}-b"), p, Timestamp(given.0 + 3 * DAY), true);
         }
         story.subs.sort_by_key(|s| s.at);
