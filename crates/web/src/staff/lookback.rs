@@ -107,7 +107,9 @@ struct UnitRow {
 
 /// One administration of an affected unit.
 struct RecipientRow {
+    /// Their name where the viewer may read it (in its own direction), else who and where.
     patient: String,
+    mrn: Option<String>,
     /// The patient's record opens from here (their site is the viewer's current one).
     link: Option<String>,
     plan: String,
@@ -235,11 +237,11 @@ async fn lookback_page(State(state): State<AppState>, Can { viewer, .. }: Can<Vi
     page.recipients = treated
         .iter()
         .map(|r| {
-            let (patient, link) = match people.get(&r.patient) {
-                Some(p) => (format!("{} (MRN {})", p.name, p.mrn), Some(format!("/patients/{}", p.id))),
-                None => (format!("patient {} at {}", r.patient, r.site), None),
+            let (patient, mrn, link) = match people.get(&r.patient) {
+                Some(p) => (p.name.clone(), Some(p.mrn.clone()), Some(format!("/patients/{}", p.id))),
+                None => (format!("patient {} at {}", r.patient, r.site), None, None),
             };
-            RecipientRow { patient, link, plan: r.plan.to_string(), unit: names_of_units.get(&r.unit).cloned().unwrap_or_else(|| r.unit.to_string()), given: when(r.at), site: r.site.to_string() }
+            RecipientRow { patient, mrn, link, plan: r.plan.to_string(), unit: names_of_units.get(&r.unit).cloned().unwrap_or_else(|| r.unit.to_string()), given: when(r.at), site: r.site.to_string() }
         })
         .collect();
     let hidden_units: Vec<&Unit> = affected.iter().filter(|u| !scope.sees(&u.site)).collect();
