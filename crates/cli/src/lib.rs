@@ -38,5 +38,5 @@ pub fn engine_options(key: celltrace_ledger::SigningKey) -> Result<celltrace_sto
 /// # Errors
 /// As [`reference`].
 pub fn web_state(engine: celltrace_store::Engine, public_url: &str) -> Result<celltrace_web::AppState, String> {
-    Ok(celltrace_web::AppState { engine, reference: reference()?, config: Arc::new(celltrace_web::WebConfig::new(public_url)) })
+    Ok(celltrace_web::AppState { engine, reference: reference()?, config: Arc::new(celltrace_web::WebConfig::new(public_url)), registry: Default::default() })
 }

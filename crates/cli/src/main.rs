@@ -308,7 +308,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             web.limits = config.limits.clone();
             web.verifying_key = keys::load(&config.signing_key).ok().map(|k| k.verifying_key());
             let limits = web.limits.clone();
-            let app = celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference()?, config: std::sync::Arc::new(web) });
+            let app = celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference()?, config: std::sync::Arc::new(web), registry: Default::default() });
             celltrace_web::serve::serve(listener, app, &limits, stop_signal()).await.map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -391,8 +391,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
         Cmd::Registry { action: RegistryCmd::Report { format: _ } } => {
             let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
-            let state = db.load_state().await.map_err(|e| e.to_string())?;
-            let analyses = celltrace_web::registry::analyse(&state);
+            let analyses = celltrace_web::staff::registry::read_registry(db.reader()).await.map_err(|e| e.to_string())?;
             let out = serde_json::json!({ "generated_at": now().date().to_string(), "analyses": analyses });
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
             Ok(ExitCode::SUCCESS)

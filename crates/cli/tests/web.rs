@@ -532,9 +532,10 @@ async fn the_evidence_guard_rates_plans_ordered_in_the_browser() {
 async fn lookback_batch_record_follow_up_and_exceptional_release() {
     let (db, app) = demo_app().await;
     let database = Database::connect(&db.url).await.expect("db");
-    // A collagenase lot used at the Mumbai lab: both adipose patients' units, one given.
+    // A collagenase lot used at the Mumbai lab: both adipose patients' units, one given. The
+    // auditor audits every site, so sees them all (a site's QA sees their site's: tests/recall.rs).
     let mut qa = Client::new(&app);
-    qa.login("qa.dubai", "celltrace-demo").await;
+    qa.login("auditor", "celltrace-demo").await;
     let traced = qa.get("/lookback?by=lot&q=COLL-2026-0412%20collagenase").await;
     assert_eq!(traced.status, StatusCode::OK);
     assert!(traced.body.contains("A999126000101 S1003100") && traced.body.contains("A999126000104 S1002100"), "{}", traced.body);
@@ -693,8 +694,7 @@ async fn staff_enter_a_paper_questionnaire_and_the_registry_counts_it() {
     assert!(matches!(response.source, celltrace_domain::model::ResponseSource::Paper(ref s) if s.as_str() == "dr.sharma"));
     // Twice is refused; the registry now has a 6-month KOOS pain score for this plan.
     assert_eq!(doc.get("/plans/plan-rajesh/questionnaires/6m/koos").await.status, StatusCode::CONFLICT);
-    let state = database.load_state().await.expect("state");
-    let koos_pain = celltrace_web::registry::analyse(&state).into_iter().find(|a| a.instrument == "KOOS pain").expect("analysed");
+    let koos_pain = celltrace_web::staff::registry::read_registry(database.reader()).await.expect("registry").into_iter().find(|a| a.instrument == "KOOS pain").expect("analysed");
     let six = koos_pain.report.pooled.time_points.iter().find(|t| t.time_point == "6m").expect("6m");
     assert_eq!(six.n_followed, 1, "the paper answers count at 6 months");
 }

@@ -16,17 +16,7 @@ pub mod fhir;
 pub mod kit;
 pub mod auth;
 pub mod portal;
-pub mod records;
 pub mod routes;
-pub mod registry;
-
-/// The paths the modules not yet moved into `staff` (forms, portal,
-/// registry, accounts, evidence, questionnaires) still name: the layout now
-/// lives in `kit::layout`, sign-in in `staff::signin`, recorded reads in
-/// `kit::records`. Remove with the last module that uses them.
-mod view {
-    pub use crate::kit::layout::*;
-}
 
 use axum::Router;
 use celltrace_store::{Database, Engine};
@@ -73,6 +63,8 @@ pub struct AppState {
     pub reference: std::sync::Arc<celltrace_reference::ReferenceData>,
     /// How the deployment is reached.
     pub config: std::sync::Arc<WebConfig>,
+    /// The registry last computed, reused while nothing it counts changes.
+    pub registry: std::sync::Arc<staff::registry::RegistryCache>,
 }
 
 impl AppState {

@@ -86,9 +86,10 @@ pub fn table() -> Vec<Route> {
         crate::staff::bedside::routes(),
         crate::staff::adverse_events::routes(),
         crate::staff::forms::routes(),
-        crate::records::routes(),
         crate::staff::accounts::routes(),
         crate::staff::evidence::routes(),
+        crate::staff::lookback::routes(),
+        crate::staff::registry::routes(),
         crate::portal::routes(),
     ]
     .into_iter()

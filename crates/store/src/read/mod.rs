@@ -8,11 +8,13 @@ mod ledger;
 mod lists;
 mod reader;
 mod trail;
+mod recall;
 
 pub use fhir::{Filed, RecordPage, RecordRange};
 pub use ledger::LedgerPage;
 pub use lists::{PeoplePage, UnitFilter, UnitsPage};
 pub use reader::{Cursor, Lineage, Matches, Page, QueryLog, Reader, MAX_PAGE};
+pub use recall::{Recall, Recipient};
 
 use crate::engine::seq_u64;
 use crate::{hash32, Database, StoreError};

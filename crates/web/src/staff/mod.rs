@@ -13,6 +13,8 @@ pub mod forms;
 pub mod labels;
 pub mod ledger;
 pub mod lineage;
+pub mod lookback;
 pub mod patients;
+pub mod registry;
 pub mod signin;
 pub mod units;
