@@ -71,7 +71,7 @@ impl Reader {
              ORDER BY i.sort, i.kind, i.id LIMIT $7"
         );
         let (sort, id) = after.map(|(s, i)| (s.to_owned(), i.to_owned())).unwrap_or_default();
-        let mut query = sqlx::query(&sql)
+        let mut query = self.sql(&sql)
             .bind(range.index.as_str())
             .bind(range.value.clone())
             .bind(T::KIND.as_str())
@@ -92,7 +92,7 @@ impl Reader {
     pub async fn record_count(&self, range: &RecordRange) -> Result<u64, StoreError> {
         let upper = if range.to.is_some() { "AND sort < $4" } else { "" };
         let sql = format!("SELECT COUNT(*) FROM entity_index WHERE name = $1 AND value = $2 AND sort >= $3 {upper}");
-        let mut query = sqlx::query(&sql).bind(range.index.as_str()).bind(range.value.clone()).bind(range.from.clone());
+        let mut query = self.sql(&sql).bind(range.index.as_str()).bind(range.value.clone()).bind(range.from.clone());
         if let Some(to) = &range.to {
             query = query.bind(to.clone());
         }
@@ -111,7 +111,7 @@ impl Reader {
             "SELECT {ENTITY}, i.sort AS position FROM entity_index i JOIN entities e ON e.kind = i.kind AND e.id = i.id \
              WHERE i.name = $1 AND {matching} AND i.kind = $3 ORDER BY i.value, i.sort, i.id LIMIT $4"
         );
-        let mut query = sqlx::query(&sql).bind(Index::RecordIds.as_str()).bind(value.clone()).bind(T::KIND.as_str()).bind(i64::from(MAX_PAGE));
+        let mut query = self.sql(&sql).bind(Index::RecordIds.as_str()).bind(value.clone()).bind(T::KIND.as_str()).bind(i64::from(MAX_PAGE));
         if prefix {
             query = query.bind(format!("{value}\u{10FFFF}"));
         }

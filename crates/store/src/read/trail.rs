@@ -29,7 +29,7 @@ impl Reader {
         );
         let mut all: Vec<(Entry, String)> = Vec::new();
         for record in records {
-            let rows = sqlx::query(&sql)
+            let rows = self.sql(&sql)
                 .bind(record.kind.as_str())
                 .bind(record.id.clone())
                 .bind(before)
