@@ -9,10 +9,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use celltrace_domain::ids::{PersonId, SiteId, UnitId};
-use celltrace_domain::index::Index;
+use celltrace_domain::index::{records_value, Index, RecordKind};
+use celltrace_domain::lookback::Origin;
 use celltrace_domain::model::{Person, PersonKind, Plan, ProductType, Unit, UnitStatus};
 use celltrace_domain::{EntityKey, EntityKind};
-use celltrace_store::read::{Cursor, Reader, UnitFilter};
+use celltrace_store::read::{Cursor, Reader, RecordRange, UnitFilter};
 use celltrace_store::{Backend, Database, Engine, EngineOptions};
 use celltrace_testkit::{administer, clinic, now, reference, released_unit, witness_grant, TestDb, SITE};
 use sqlx::Row;
@@ -96,6 +97,30 @@ async fn exercise(reader: &Reader) {
     reader.staff_for_token("not a token", now()).await.expect("token");
     reader.tokens_of(&"doc".parse().expect("id")).await.expect("tokens of");
     reader.resolve_scan(SITE, &format!("={}00", unit.din)).await.expect("scan");
+    let unit_key = EntityKey::new(EntityKind::Unit, "u-1");
+    let trail = reader.trail_page(std::slice::from_ref(&unit_key), None, 5).await.expect("trail page");
+    reader.trail_page(&[unit_key, EntityKey::new(EntityKind::Person, "p-1")], trail.next_before, 5).await.expect("trail next");
+    for origin in [
+        Origin::ReagentLot("MEM-2026-0088".into()),
+        Origin::Step("step-1".into()),
+        Origin::Donor("p-1".into()),
+        Origin::Donor("MRN-1".into()),
+        Origin::Din(unit.din.clone()),
+        Origin::Unit("u-1".into()),
+        Origin::Shipment("ship-1".into()),
+    ] {
+        reader.recall(&origin).await.expect("recall");
+    }
+    let released = RecordRange::all(Index::Records, records_value(SITE, RecordKind::Unit, Some("released")));
+    let first = reader.record_page::<Unit>(&released, None, 5).await.expect("record page");
+    let last = first.items.last().map(|f| (f.sort.clone(), f.item.id.to_string())).expect("a released unit");
+    reader.record_page::<Unit>(&released, Some((&last.0, &last.1)), 5).await.expect("record next");
+    let dated = RecordRange { from: "2000".into(), to: Some("2100".into()), ..RecordRange::all(Index::PersonRecords, records_value("p-1", RecordKind::Unit, None)) };
+    reader.record_page::<Unit>(&dated, None, 5).await.expect("person records");
+    reader.record_count(&released).await.expect("record count");
+    reader.record_count(&dated).await.expect("dated count");
+    reader.records_by_id::<Unit>(RecordKind::Unit, "u-1", false).await.expect("by id");
+    reader.records_by_id::<Unit>(RecordKind::Unit, "u-", true).await.expect("by id prefix");
 }
 
 /// The plan lines of `sql` on this database.
