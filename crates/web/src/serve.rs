@@ -57,3 +57,69 @@ pub async fn serve(listener: TcpListener, app: Router, limits: &Limits, stop: im
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use axum::routing::get;
+    use std::time::Instant;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// Reads until the server closes the connection or `limit` passes;
+    /// answers how long the close took, or `None` if it stayed open.
+    async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
+        let started = Instant::now();
+        let mut buffer = [0u8; 1024];
+        loop {
+            match tokio::time::timeout_at((started + limit).into(), stream.read(&mut buffer)).await {
+                Err(_) => return None,
+                Ok(Ok(0)) | Ok(Err(_)) => return Some(started.elapsed()),
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn half_sent_requests_are_cut_off_at_the_header_timeout_while_others_are_served() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let limits = Limits { header_read: Duration::from_secs(1), ..Limits::default() };
+        let app = Router::new().route("/", get(|| async { "served" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            serve(listener, app, &limits, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+
+        // Slow clients: each sends the start of a request and then nothing.
+        let mut slow = Vec::new();
+        for n in 0..200 {
+            let mut stream = TcpStream::connect(address).await.expect("connect");
+            stream.write_all(format!("GET /?slow={n} HTTP/1.1\r\nHost: test\r\nX-Half: ").as_bytes()).await.expect("half a request");
+            slow.push(stream);
+        }
+
+        // Meanwhile a well-behaved client is answered at once.
+        let mut client = TcpStream::connect(address).await.expect("connect");
+        client.write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await.expect("request");
+        let mut answer = String::new();
+        tokio::time::timeout(Duration::from_millis(900), client.read_to_string(&mut answer)).await.expect("answered before the slow ones time out").expect("read");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("served"), "{answer}");
+
+        // Every half-sent request is closed by the header timeout (1 s), not
+        // held open: allow scheduling slack, but far less than forever.
+        for (n, stream) in slow.iter_mut().enumerate() {
+            let closed = closed_within(stream, Duration::from_secs(5)).await;
+            assert!(closed.is_some(), "slow client {n} is still connected 5 s after sending half a request");
+        }
+
+        stop.send(()).expect("stop");
+        server.await.expect("join").expect("served");
+    }
+}
