@@ -2,10 +2,12 @@
 //! checked row by row against the current records and then recorded all
 //! together or not at all. Reading the file is `celltrace-import`'s job.
 
-use celltrace_domain::ids::{CommandId, SiteId, StaffId, VisitId};
+use celltrace_domain::ids::{CommandId, PlanId, SiteId, StaffId, VisitId};
+use celltrace_domain::model::{Language, Person, Plan, Site, Staff};
 use celltrace_domain::time::Timestamp;
 use celltrace_domain::{decide, Actor, Claim, Event, State, Submission};
 use celltrace_import::{Kind, Row, RowError};
+use celltrace_store::read::Reader;
 use celltrace_store::{AtomicError, Database, Engine};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
@@ -99,12 +101,14 @@ pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &Path) -> R
     let site = SiteId::parse(&args.site).map_err(|e| e.to_string())?;
     let staff = StaffId::parse(&args.staff).map_err(|e| e.to_string())?;
     let db = Database::open(database_url).await.map_err(|e| e.to_string())?;
-    let mut state = db.load_state().await.map_err(|e| e.to_string())?;
-    state.reference = celltrace_domain::ReferenceData::new(crate::reference()?);
-    if !state.sites.contains_key(&site) {
+    // Only what the rows name is read, row by row (`check`), never the
+    // whole database: an import's memory follows the file, not the records.
+    let mut state = State { reference: celltrace_domain::ReferenceData::new(crate::reference()?), ..State::default() };
+    let reader = db.reader();
+    if reader.get::<Site>(site.as_str()).await.map_err(|e| e.to_string())?.is_none() {
         return Err(format!("there is no site '{site}'; name the site the records belong to with --site"));
     }
-    if !state.staff.contains_key(&staff) {
+    if reader.get::<Staff>(staff.as_str()).await.map_err(|e| e.to_string())?.is_none() {
         return Err(format!("there is no staff account '{staff}'; name who records the import with --as"));
     }
 
@@ -112,11 +116,10 @@ pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &Path) -> R
     let mut errors = parsed.errors;
     let mut rows = parsed.rows;
     for row in &mut rows {
-        let language = row
-            .plan_needing_language()
-            .and_then(|plan| state.plans.get(plan))
-            .and_then(|plan| state.persons.get(&plan.patient))
-            .map(|person| person.language);
+        let language = match row.plan_needing_language() {
+            Some(plan) => patient_language(reader, plan).await?,
+            None => None,
+        };
         if let Some(language) = language {
             row.set_patient_language(language);
         }
@@ -177,6 +180,13 @@ pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &Path) -> R
     }
 }
 
+/// The language of the patient of `plan`, read by id.
+async fn patient_language(reader: &Reader, plan: &PlanId) -> Result<Option<Language>, String> {
+    let Some(plan) = reader.get::<Plan>(plan.as_str()).await.map_err(|e| e.to_string())? else { return Ok(None) };
+    let person = reader.get::<Person>(plan.patient.as_str()).await.map_err(|e| e.to_string())?;
+    Ok(person.map(|p| p.language))
+}
+
 /// One submission per good row, and each one's line.
 fn submissions(rows: Vec<Row>, staff: &StaffId, site: &SiteId, at: Timestamp) -> Result<(Vec<Submission>, Vec<u64>), String> {
     let mut subs = Vec::with_capacity(rows.len());
@@ -199,6 +209,7 @@ async fn check(db: &Database, state: &mut State, subs: &[Submission], lines: &[u
     let mut claims: Vec<(Claim, u64)> = Vec::new();
     for (sub, line) in subs.iter().zip(lines.iter().copied()) {
         bar.inc(1);
+        db.load_missing(state, sub).await.map_err(|e| e.to_string())?;
         let events = match decide(state, sub) {
             Ok(events) => events,
             Err(rejection) => {

@@ -2,7 +2,6 @@
 //! sessions (only token hashes are kept), failed sign-ins for throttling
 //! across servers, and deployment settings. None of this is ledger state.
 
-use crate::engine::seq_u64;
 use crate::{Database, StoreError};
 use celltrace_domain::ids::{SiteId, StaffId};
 use sha2::{Digest, Sha256};
@@ -48,10 +47,10 @@ impl Database {
         Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
-    /// How many staff accounts can sign in (zero means first start).
-    pub async fn credential_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM credentials").fetch_one(self.pool()).await?.try_get(0)?;
-        seq_u64(n)
+    /// Whether any staff account can sign in (none means first start). One
+    /// row is enough to tell: every sign-in page asks, so it must not count.
+    pub async fn has_credentials(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT 1 FROM credentials LIMIT 1").fetch_optional(self.pool()).await?.is_some())
     }
 
     /// Starts a session for `token` (kept only as a hash).

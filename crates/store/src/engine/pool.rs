@@ -97,6 +97,39 @@ pub(crate) async fn read_state(db: &Database, reference: &celltrace_domain::Refe
     Ok(state)
 }
 
+impl Database {
+    /// Adds to `state` the entities `submission` names that it does not hold
+    /// yet (what [`crate::Engine::state_for`] reads); what it holds stays.
+    pub async fn load_missing(&self, state: &mut State, submission: &celltrace_domain::Submission) -> Result<(), StoreError> {
+        read_missing(self, state, submission).await
+    }
+}
+
+/// Adds to `state` what `decide` needs for `submission` and `state` does
+/// not hold yet, leaving every entity it holds as it is: a caller deciding a
+/// sequence of submissions (an import's check) keeps the changes the earlier
+/// ones made and reads only what each next one names.
+async fn read_missing(db: &Database, state: &mut State, submission: &celltrace_domain::Submission) -> Result<(), StoreError> {
+    let mut tx = PoolTx(db.pool().begin().await?);
+    let keys: Vec<EntityKey> = submission.keys().into_iter().filter(|k| !state.contains(k)).collect();
+    tx.load_entities(&keys, state).await?;
+    let dependent: Vec<EntityKey> = submission.dependent_keys(state).into_iter().filter(|k| !state.contains(k)).collect();
+    tx.load_entities(&dependent, state).await?;
+    for lookup in submission.lookups() {
+        let mut found = State::default();
+        tx.load_lookup(&lookup, &mut found).await?;
+        match lookup {
+            Lookup::PlansOf(_) => {
+                for (id, plan) in found.plans {
+                    state.plans.entry(id).or_insert(plan);
+                }
+            }
+        }
+    }
+    tx.rollback().await?;
+    Ok(())
+}
+
 /// Locks the chain head for this transaction and reads it.
 pub(crate) async fn lock_head(tx: &mut Transaction<'static, Any>) -> Result<Head, StoreError> {
     // A write first: SQLite takes its write lock now (not at the first insert),

@@ -181,7 +181,7 @@ async fn login_page(state: &AppState, headers: &HeaderMap, error: Option<String>
 }
 
 async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    if state.db().credential_count().await? == 0 {
+    if !state.db().has_credentials().await? {
         return Ok(Redirect::to("/setup").into_response());
     }
     login_page(&state, &headers, None, String::new(), StatusCode::OK).await
@@ -244,7 +244,7 @@ fn setup_page(secure: bool, headers: &HeaderMap, error: Option<String>, form: Se
 }
 
 async fn setup_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    if state.db().credential_count().await? > 0 {
+    if state.db().has_credentials().await? {
         return Ok(Redirect::to("/login").into_response());
     }
     Ok(setup_page(state.config.https(), &headers, None, SetupForm::default(), StatusCode::OK))
@@ -271,7 +271,7 @@ async fn setup(State(state): State<AppState>, headers: HeaderMap, Form(form): Fo
         return Err(AppError::forbidden("This form has expired or did not come from celltrace. Reload the page and try again."));
     }
     let secure = state.config.https();
-    if state.db().credential_count().await? > 0 {
+    if state.db().has_credentials().await? {
         return Ok(Redirect::to("/login").into_response());
     }
     if let Some(problem) = auth::password_problem(&form.password, &[&form.username, &form.name]) {
