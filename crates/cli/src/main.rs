@@ -404,25 +404,24 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Token { action } => {
-            let db = open(&config).await?;
-            let engine = start_engine(&config, db).await?;
-            match action {
-                TokenCmd::Create { staff, label, expires_days } => {
-                    let (id, token) = celltrace::tokens::create(&engine, &staff, &label, expires_days).await?;
-                    eprintln!("issued API token {id} to {staff}; it is shown once:");
-                    println!("{token}");
-                }
-                TokenCmd::Revoke { token, reason } => {
-                    celltrace::tokens::revoke(&engine, &token, &reason).await?;
-                    println!("revoked {token}");
-                }
-                TokenCmd::List { staff } => {
-                    for line in celltrace::tokens::list(&engine, &staff).await? {
-                        println!("{line}");
-                    }
-                }
+        Cmd::Token { action: TokenCmd::List { staff } } => {
+            let db = Database::connect_read_only(&config.database_url).await.map_err(|e| e.to_string())?;
+            for line in celltrace::tokens::list(&db, &staff).await? {
+                println!("{line}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Token { action: TokenCmd::Create { staff, label, expires_days } } => {
+            let engine = start_engine(&config, open(&config).await?).await?;
+            let (id, token) = celltrace::tokens::create(&engine, &staff, &label, expires_days).await?;
+            eprintln!("issued API token {id} to {staff}; it is shown once:");
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Token { action: TokenCmd::Revoke { token, reason } } => {
+            let engine = start_engine(&config, open(&config).await?).await?;
+            celltrace::tokens::revoke(&engine, &token, &reason).await?;
+            println!("revoked {token}");
             Ok(ExitCode::SUCCESS)
         }
         Cmd::PublicKey => {

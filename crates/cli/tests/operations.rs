@@ -90,7 +90,8 @@ async fn read_only_commands_on_a_mistyped_path_create_nothing() {
     let missing = missing.to_str().expect("path");
     let backup = dir.path().join("copy.db");
     let png = dir.path().join("label.png");
-    let commands: [&[&str]; 4] = [
+    let commands: [&[&str]; 5] = [
+        &["token", "list", "--staff", "nurse", "--database-url", missing],
         &["verify", "--database-url", missing, "--public-key", &"00".repeat(32)],
         &["backup", backup.to_str().expect("path"), "--database-url", missing],
         &["registry", "report", "--database-url", missing],
