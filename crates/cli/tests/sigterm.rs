@@ -127,3 +127,52 @@ async fn sigterm_under_load_answers_every_accepted_command_and_exits_0() {
         db.drop_database().await;
     }
 }
+
+/// A request that never finishes (its body stops halfway) cannot hold the
+/// stop forever: after the stop timeout the server exits non-zero and says
+/// what it abandoned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_that_cannot_finish_in_time_exits_non_zero_and_says_what_it_abandoned() {
+    use std::io::Write;
+    let db = TestDb::sqlite();
+    let database = Database::open(&db.url).await.expect("open");
+    let key = celltrace::keys::load_or_create(&db.key_path()).expect("key").0;
+    let engine = celltrace_store::Engine::start(database.clone(), celltrace::engine_options(key).expect("reference data"));
+    for sub in clinic(now()) {
+        engine.submit(sub).await.expect("clinic");
+    }
+    engine.submit(celltrace_testkit::api_token("ct_test_stuck", "nurse", now())).await.expect("token");
+    drop(engine);
+    database.close().await;
+
+    let port = common::free_port();
+    let mut child = std::process::Command::new(common::bin())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db.url, "--signing-key"])
+        .arg(db.key_path())
+        .env("CELLTRACE_STOP_TIMEOUT_SECONDS", "1")
+        .env("CELLTRACE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut stuck = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stuck,
+        "POST /api/commands HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ct_test_stuck\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"site\""
+    )
+    .expect("send half a request");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a stop that abandoned a request exited 0: {stderr}");
+    assert!(stderr.contains("1 connections were still busy after 1 s"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(8), "the stop took {:?}", started.elapsed());
+    drop(stuck);
+}
