@@ -146,7 +146,7 @@ async fn a_stop_that_cannot_finish_in_time_exits_non_zero_and_says_what_it_aband
     database.close().await;
 
     let port = common::free_port();
-    let mut child = std::process::Command::new(common::bin())
+    let child = std::process::Command::new(common::bin())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db.url, "--signing-key"])
         .arg(db.key_path())
         .env("CELLTRACE_STOP_TIMEOUT_SECONDS", "1")
