@@ -528,6 +528,11 @@ async fn finish(engine: &Engine, db: &Database, stopped: celltrace_web::serve::S
         Ok(Err(e)) => problems.push(format!("the final checkpoint could not be signed ({e}); run `celltrace checkpoint` before the next start")),
         Err(_) => problems.push("the final checkpoint was not signed in time; run `celltrace checkpoint` before the next start".to_owned()),
     }
+    // Bounded like the rest: a writer stuck in a transaction must not hold the exit.
+    let left = deadline.saturating_duration_since(std::time::Instant::now()).max(std::time::Duration::from_secs(1));
+    if tokio::time::timeout(left, engine.close()).await.is_err() {
+        problems.push("the command path did not finish in time; the database was not closed cleanly (it recovers on the next start)".to_owned());
+    }
     db.close().await;
     if problems.is_empty() {
         eprintln!("celltrace stopped: every request was answered and the database is closed");
