@@ -114,6 +114,10 @@ async fn verify_and_backup_leave_an_existing_database_as_it_was() {
     assert!(verified.status.success(), "{}", text(&verified));
     let report = celltrace(&db, &["registry", "report"]);
     assert!(report.status.success(), "{}", text(&report));
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let copy = elsewhere.path().join("copy.db");
+    let backup = celltrace(&db, &["backup", copy.to_str().expect("path")]);
+    assert!(backup.status.success(), "{}", text(&backup));
     assert_eq!(listing(db.dir.path()), before, "a read-only command left files behind");
 }
 

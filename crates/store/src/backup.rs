@@ -126,11 +126,13 @@ async fn write_copy(db: &Database, temp: &Path) -> Result<(), StoreError> {
     crate::files::create_private(temp)?;
     match db.backend() {
         Backend::Sqlite => {
-            // A connection of its own that opens the source read-only: VACUUM INTO
-            // reads one snapshot while writers carry on, and writes only the new file.
+            // A connection of its own that never creates the source: VACUUM INTO
+            // reads one snapshot while writers carry on and writes only the new
+            // file. Not SQLITE_OPEN_READ_ONLY, which would leave -wal and -shm
+            // behind, nor query_only, which refuses VACUUM INTO.
             let (source, target) = (db.sqlite_path()?, temp.to_path_buf());
             run_blocking(move || {
-                let conn = rusqlite::Connection::open_with_flags(&source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                let conn = rusqlite::Connection::open_with_flags(&source, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
                 conn.busy_timeout(std::time::Duration::from_secs(10))?;
                 conn.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
                 Ok(())

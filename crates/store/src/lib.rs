@@ -159,34 +159,39 @@ impl Database {
         if let Some(path) = sqlite_file(backend, &url)? {
             files::create_private(&path)?;
         }
-        let pool = Self::new_pool(backend, &url, false).await?;
-        let reader = Reader::new(Self::new_pool(backend, &url, true).await?, backend);
+        let pool = Self::new_pool(backend, &url, false, false).await?;
+        let reader = Reader::new(Self::new_pool(backend, &url, true, false).await?, backend);
         Ok(Database { pool, reader, backend, url })
     }
 
     /// Opens an existing database for reading only (`verify`, `backup`,
     /// reports): a SQLite file that is not there is an error, and nothing
     /// is created or written; a PostgreSQL session is read-only.
+    ///
+    /// SQLite is opened `mode=rw` (never `rwc`, so no file is created) with
+    /// `query_only` and without the journal settings, rather than `mode=ro`:
+    /// a `mode=ro` connection to a WAL database creates `-wal` and `-shm` but
+    /// cannot remove them when it closes, leaving files behind.
     pub async fn connect_read_only(location: &str) -> Result<Database, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(location)?;
         let url = match sqlite_file(backend, &url)? {
             Some(path) => {
                 files::require_existing(&path)?;
-                url.replace("mode=rwc", "mode=ro")
+                url.replace("mode=rwc", "mode=rw")
             }
             None => url,
         };
-        let pool = Self::new_pool(backend, &url, true).await?;
+        let pool = Self::new_pool(backend, &url, true, true).await?;
         // Connected now so a wrong location or a file that is not a database fails at once.
         pool.acquire().await?;
         let reader = Reader::new(pool.clone(), backend);
         Ok(Database { pool, reader, backend, url })
     }
 
-    async fn new_pool(backend: Backend, url: &str, read_only: bool) -> Result<AnyPool, StoreError> {
-        // A file opened read-only cannot take the journal settings (they may write); it only reads.
-        let file_read_only = url.contains("mode=ro");
+    /// `file_as_is`: a database opened only to read is not converted by the
+    /// journal settings (they write the file's header).
+    async fn new_pool(backend: Backend, url: &str, read_only: bool, file_as_is: bool) -> Result<AnyPool, StoreError> {
         let options = AnyConnectOptions::from_str(url)?;
         let max = match (backend, read_only) {
             (Backend::Sqlite, false) => 4,
@@ -202,7 +207,7 @@ impl Database {
                     match backend {
                         Backend::Sqlite => {
                             for (name, value) in SQLITE_SETTINGS {
-                                if file_read_only && matches!(name, "journal_mode" | "synchronous") {
+                                if file_as_is && matches!(name, "journal_mode" | "synchronous") {
                                     continue;
                                 }
                                 conn.execute(format!("PRAGMA {name} = {value}").as_str()).await?;
