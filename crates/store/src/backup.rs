@@ -148,6 +148,8 @@ async fn write_copy(db: &Database, temp: &Path) -> Result<(), StoreError> {
 /// The copy is a sound SQLite file whose ledger head names its last entry.
 fn check_copy(path: &Path) -> Result<(), StoreError> {
     let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    // The pool that wrote a PostgreSQL copy may still be letting go of the file.
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // One file, no -wal beside it: the copy travels alone.
     conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
