@@ -29,7 +29,8 @@ async fn seed(db: &TestDb, patients: usize) -> String {
     let token = format!("ct_ops_{}", db.backend);
     engine.submit(celltrace_testkit::api_token(&token, "nurse", now())).await.expect("token");
     engine.checkpoint().await.expect("checkpoint");
-    drop(engine);
+    // Closed for real (the writer's connection too), so the directory holds just the database.
+    engine.close().await;
     database.close().await;
     token
 }
@@ -110,6 +111,7 @@ async fn verify_and_backup_leave_an_existing_database_as_it_was() {
     let db = TestDb::sqlite();
     seed(&db, 3).await;
     let before = listing(db.dir.path());
+    assert_eq!(before, ["celltrace.db", "keys"], "a closed database is one file");
     let verified = celltrace(&db, &["verify"]);
     assert!(verified.status.success(), "{}", text(&verified));
     let report = celltrace(&db, &["registry", "report"]);
