@@ -29,8 +29,10 @@ async function freePort() {
 
 export async function startServer({ demo }) {
   const dir = mkdtempSync(join(tmpdir(), "celltrace-browser-"));
+  // The key apart from the database: serve refuses one beside it.
+  mkdirSync(join(dir, "keys"));
   const port = await freePort();
-  const args = ["serve", "--listen", `127.0.0.1:${port}`, "--database-url", join(dir, "celltrace.db"), "--signing-key", join(dir, "celltrace.key")];
+  const args = ["serve", "--listen", `127.0.0.1:${port}`, "--database-url", join(dir, "celltrace.db"), "--signing-key", join(dir, "keys", "celltrace.key")];
   if (demo) args.push("--demo");
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CELLTRACE_LOG: "warn" } });
   let output = "";

@@ -2,6 +2,7 @@
 //! `CELLTRACE_*` environment variables, then command-line flags. Secrets (the
 //! signing key, database passwords) are never printed.
 
+use crate::keys::{self, KeySource};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,10 @@ pub struct FileConfig {
     pub request_timeout_seconds: Option<u64>,
     /// Requests handled at once before new ones are refused with 503.
     pub max_concurrent_requests: Option<usize>,
+    /// Seconds a stop (SIGTERM, Ctrl-C) waits for requests in flight before giving up on them.
+    pub stop_timeout_seconds: Option<u64>,
+    /// Seconds a ledger entry may stay unsigned before `/readyz` answers 503.
+    pub ready_uncovered_seconds: Option<u64>,
 }
 
 /// The settings in force.
@@ -32,12 +37,16 @@ pub struct Config {
     pub database_url: String,
     /// Address to listen on.
     pub listen: String,
-    /// Path of the checkpoint signing key file.
-    pub signing_key: PathBuf,
+    /// Where the checkpoint signing key comes from.
+    pub signing_key: crate::keys::KeySource,
     /// The URL people reach celltrace at; `http://LISTEN` unless configured.
     pub public_url: String,
     /// Limits of the HTTP service.
     pub limits: celltrace_web::layers::Limits,
+    /// How long a stop waits for requests in flight (then exits non-zero).
+    pub stop_timeout: std::time::Duration,
+    /// How long a ledger entry may stay unsigned before `/readyz` answers 503.
+    pub ready_uncovered_limit: std::time::Duration,
 }
 
 /// Flags that override everything else.
@@ -49,7 +58,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     /// `--listen`.
     pub listen: Option<String>,
-    /// `--signing-key`.
+    /// `--signing-key` (or `--key`).
     pub signing_key: Option<PathBuf>,
 }
 
@@ -107,19 +116,65 @@ impl Config {
             concurrent_requests: usize::try_from(number("CELLTRACE_MAX_CONCURRENT_REQUESTS", file.max_concurrent_requests.map(|n| n as u64), defaults.concurrent_requests as u64)?.max(1)).unwrap_or(defaults.concurrent_requests),
             body_bytes: defaults.body_bytes,
         };
-        Ok(Config {
-            database_url: pick(flags.database_url.clone(), "CELLTRACE_DATABASE_URL", file.database_url, "celltrace.db"),
-            public_url: public_url.trim_end_matches('/').to_owned(),
-            limits,
-            listen,
-            signing_key: PathBuf::from(pick(
-                flags.signing_key.as_ref().map(|p| p.display().to_string()),
-                "CELLTRACE_SIGNING_KEY",
-                file.signing_key.map(|p| p.display().to_string()),
-                "celltrace.key",
-            )),
-        })
+        let stop_timeout = std::time::Duration::from_secs(
+            number("CELLTRACE_STOP_TIMEOUT_SECONDS", file.stop_timeout_seconds, celltrace_web::serve::DRAIN.as_secs())?.max(1),
+        );
+        let ready_uncovered_limit = std::time::Duration::from_secs(number(
+            "CELLTRACE_READY_UNCOVERED_SECONDS",
+            file.ready_uncovered_seconds,
+            celltrace_web::READY_UNCOVERED_LIMIT.as_secs(),
+        )?);
+        let database_url = pick(flags.database_url.clone(), "CELLTRACE_DATABASE_URL", file.database_url, "celltrace.db");
+        let signing_key = signing_key(flags, file.signing_key, &env, &database_url)?;
+        Ok(Config { stop_timeout, ready_uncovered_limit, database_url, public_url: public_url.trim_end_matches('/').to_owned(), limits, listen, signing_key })
     }
+
+    /// The SQLite file the database URL names (None for PostgreSQL).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        sqlite_file(&self.database_url)
+    }
+}
+
+/// The key named by a flag, then the environment (the key itself, or its
+/// file), then the configuration file; else the default location, apart
+/// from the database.
+fn signing_key(flags: &Overrides, file: Option<PathBuf>, env: &impl Fn(&str) -> Option<String>, database_url: &str) -> Result<KeySource, ConfigError> {
+    let named = |path: PathBuf| KeySource::File { path, default: false };
+    if let Some(path) = &flags.signing_key {
+        return Ok(named(path.clone()));
+    }
+    if let Some(secret) = env(keys::SECRET_VAR).filter(|v| !v.is_empty()) {
+        return keys::parse_secret(&secret).map(|k| KeySource::Secret(Box::new(k))).map_err(|e| ConfigError::Invalid(e.to_string()));
+    }
+    if let Some(path) = env(keys::FILE_VAR).filter(|v| !v.is_empty()).map(PathBuf::from).or(file) {
+        return Ok(named(path));
+    }
+    let name = database_name(database_url);
+    keys::default_file(env, &name).map(|path| KeySource::File { path, default: true }).ok_or_else(|| {
+        ConfigError::Invalid("there is no default place for the signing key (neither HOME nor XDG_DATA_HOME is set): pass --signing-key FILE".into())
+    })
+}
+
+/// The file a SQLite location names, without `sqlite://` and options.
+pub fn sqlite_file(database_url: &str) -> Option<PathBuf> {
+    let url = database_url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    let path = url.strip_prefix("sqlite:").map_or(url, |rest| rest.trim_start_matches("//"));
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// A short name of the database for its default key file: the SQLite file's
+/// stem or the PostgreSQL database's name.
+fn database_name(database_url: &str) -> String {
+    let name = match sqlite_file(database_url) {
+        Some(file) => file.file_stem().and_then(|s| s.to_str()).unwrap_or("celltrace").to_owned(),
+        None => database_url.split('?').next().unwrap_or("").rsplit('/').next().unwrap_or("").to_owned(),
+    };
+    let clean: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+    if clean.is_empty() || clean.starts_with('.') { "celltrace".to_owned() } else { clean }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -131,8 +186,9 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
 mod tests {
     use super::*;
 
-    fn no_env(_: &str) -> Option<String> {
-        None
+    /// No settings, only a home directory (for the default key file).
+    fn no_env(k: &str) -> Option<String> {
+        (k == "HOME").then(|| "/home/test".to_owned())
     }
 
     #[test]
@@ -147,19 +203,42 @@ mod tests {
         assert_eq!(defaults.public_url, "http://127.0.0.1:8080");
         let bad = |k: &str| (k == "CELLTRACE_PUBLIC_URL").then(|| "javascript://evil.example".to_owned());
         assert!(Config::load(&Overrides::default(), bad).is_err(), "only http(s) public URLs");
-        let slow = |k: &str| (k == "CELLTRACE_HEADER_TIMEOUT_SECONDS").then(|| "2".to_owned());
+        let slow = |k: &str| (k == "CELLTRACE_HEADER_TIMEOUT_SECONDS").then(|| "2".to_owned()).or_else(|| no_env(k));
         assert_eq!(Config::load(&Overrides::default(), slow).expect("limits").limits.header_read.as_secs(), 2);
 
         let flags = Overrides { config_file: Some(file.clone()), ..Overrides::default() };
         let from_file = Config::load(&flags, no_env).expect("file");
         assert_eq!(from_file.database_url, "file.db");
 
-        let env = |k: &str| (k == "CELLTRACE_DATABASE_URL").then(|| "env.db".to_owned());
+        let env = |k: &str| (k == "CELLTRACE_DATABASE_URL").then(|| "env.db".to_owned()).or_else(|| no_env(k));
         assert_eq!(Config::load(&flags, env).expect("env").database_url, "env.db");
         assert_eq!(Config::load(&flags, env).expect("env").listen, "127.0.0.1:9000");
 
         let flags = Overrides { database_url: Some("flag.db".into()), ..flags };
         assert_eq!(Config::load(&flags, env).expect("flags").database_url, "flag.db");
+    }
+
+    #[test]
+    fn the_key_defaults_to_a_place_apart_from_the_database() {
+        let home = |k: &str| (k == "HOME").then(|| "/home/ana".to_owned());
+        let flags = Overrides { database_url: Some("/srv/ct/site-a.db".into()), ..Overrides::default() };
+        let config = Config::load(&flags, home).expect("config");
+        assert_eq!(config.signing_key.file(), Some(Path::new("/home/ana/.local/share/celltrace/site-a.key")));
+        let xdg = |k: &str| match k {
+            "XDG_DATA_HOME" => Some("/data".to_owned()),
+            "HOME" => Some("/home/ana".to_owned()),
+            _ => None,
+        };
+        let flags = Overrides { database_url: Some("postgres://u:p@db/clinic?sslmode=require".into()), ..Overrides::default() };
+        assert_eq!(Config::load(&flags, xdg).expect("config").signing_key.file(), Some(Path::new("/data/celltrace/clinic.key")));
+        assert!(Config::load(&Overrides::default(), |_| None).is_err(), "no HOME: the operator must name the key");
+        let secret = |k: &str| (k == keys::SECRET_VAR).then(|| "11".repeat(32));
+        let config = Config::load(&Overrides::default(), secret).expect("secret");
+        assert!(config.signing_key.file().is_none());
+        assert!(!format!("{config:?}").contains("1111"), "the secret is never printed");
+        let bad = |k: &str| (k == keys::SECRET_VAR).then(|| "/etc/celltrace.key".to_owned());
+        let err = Config::load(&Overrides::default(), bad).expect_err("a path is not a key").to_string();
+        assert!(err.contains(keys::FILE_VAR) && !err.contains("/etc/celltrace.key"), "{err}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use celltrace_store::{AtomicError, Database, Engine};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -90,7 +90,7 @@ fn spinner(message: &'static str) -> ProgressBar {
 }
 
 /// Runs the import; bad rows are printed and give a failing exit code.
-pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &Path) -> Result<ExitCode, String> {
+pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &crate::keys::KeySource) -> Result<ExitCode, String> {
     let started = Instant::now();
     let bytes = std::fs::read(&args.file).map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
     let text = String::from_utf8(bytes)
@@ -143,9 +143,9 @@ pub async fn run(args: &ImportArgs, database_url: &str, signing_key: &Path) -> R
         return Ok(ExitCode::SUCCESS);
     }
 
-    let (key, created) = crate::keys::load_or_create(signing_key).map_err(|e| e.to_string())?;
-    if created {
-        eprintln!("created the signing key {} (owner-only); back it up with the database", signing_key.display());
+    let (key, created) = signing_key.load_or_create().map_err(|e| e.to_string())?;
+    if let Some(file) = created {
+        eprintln!("created the signing key {} (owner-only, kept apart from the database); back it up separately", file.display());
     }
     let engine = Engine::start(db, crate::engine_options(key)?);
     let writing = spinner("recording");

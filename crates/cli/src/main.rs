@@ -16,8 +16,9 @@ struct Cli {
     /// SQLite file or postgres:// URL [env: CELLTRACE_DATABASE_URL] [default: celltrace.db]
     #[arg(long, global = true)]
     database_url: Option<String>,
-    /// Checkpoint signing key file [env: CELLTRACE_SIGNING_KEY] [default: celltrace.key]
-    #[arg(long, global = true)]
+    /// Checkpoint signing key file [env: CELLTRACE_SIGNING_KEY_FILE, or the key itself in CELLTRACE_SIGNING_KEY]
+    /// [default: $CREDENTIALS_DIRECTORY/celltrace-signing-key, else ~/.local/share/celltrace/DBNAME.key]
+    #[arg(long, visible_alias = "key", global = true)]
     signing_key: Option<PathBuf>,
     /// TOML configuration file [env: CELLTRACE_CONFIG] [default: ./celltrace.toml if present]
     #[arg(long, global = true)]
@@ -36,6 +37,9 @@ enum Cmd {
         /// Load the demo dataset first (skipped if already loaded).
         #[arg(long)]
         demo: bool,
+        /// Start even though the signing key file is in the database's directory (not recommended).
+        #[arg(long)]
+        allow_key_beside_database: bool,
     },
     /// Load the demo dataset.
     Demo,
@@ -231,7 +235,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let outcome = runtime.block_on(run(cli));
+    // Bounded: a task abandoned by a timed-out stop must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match outcome {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
@@ -252,11 +259,32 @@ async fn open(config: &Config) -> Result<Database, String> {
 }
 
 async fn start_engine(config: &Config, db: Database) -> Result<Engine, String> {
-    let (key, created) = keys::load_or_create(&config.signing_key).map_err(|e| e.to_string())?;
-    if created {
-        eprintln!("created the signing key {} (owner-only); back it up with the database", config.signing_key.display());
-    }
+    let key = load_or_create_key(config)?;
     Ok(Engine::start(db, celltrace::engine_options(key)?))
+}
+
+/// The signing key, created in the default place on first use. A key left
+/// beside the database by an older celltrace is not silently replaced by a
+/// new one (its checkpoints would no longer verify): the operator is told to move it.
+fn load_or_create_key(config: &Config) -> Result<celltrace_ledger::SigningKey, String> {
+    if let keys::KeySource::File { path, default: true } = &config.signing_key {
+        let old = config.sqlite_file().map(|db| db.with_file_name("celltrace.key"));
+        if let Some(old) = old.filter(|old| !path.exists() && old.exists()) {
+            return Err(format!(
+                "the signing key {} sits beside the database; move it to {} (mkdir -p {} && mv {} {}), or name it with --signing-key",
+                old.display(),
+                path.display(),
+                path.parent().map_or_else(String::new, |d| d.display().to_string()),
+                old.display(),
+                path.display()
+            ));
+        }
+    }
+    let (key, created) = config.signing_key.load_or_create().map_err(|e| e.to_string())?;
+    if let Some(file) = created {
+        eprintln!("created the signing key {} (owner-only, kept apart from the database); back it up separately from the database", file.display());
+    }
+    Ok(key)
 }
 
 fn now() -> Timestamp {
@@ -293,7 +321,15 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     let overrides = Overrides { config_file: cli.config, database_url: cli.database_url, listen, signing_key: cli.signing_key };
     let config = Config::load(&overrides, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
     match cli.command {
-        Cmd::Serve { demo, .. } => {
+        Cmd::Serve { demo, allow_key_beside_database, .. } => {
+            if !allow_key_beside_database {
+                config.signing_key.check_apart_from(config.sqlite_file().as_deref())?;
+            }
+            // Held until the process ends: a second server on this SQLite file is refused.
+            let _lock = match config.sqlite_file() {
+                Some(file) => Some(celltrace_store::files::lock_server(&file).map_err(|e| e.to_string())?),
+                None => None,
+            };
             let db = open(&config).await?;
             let engine = start_engine(&config, db.clone()).await?;
             if demo {
@@ -306,11 +342,18 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("celltrace is serving {} on http://{address}/ (public address {})", db.display_url(), config.public_url);
             let mut web = celltrace_web::WebConfig::new(&config.public_url);
             web.limits = config.limits.clone();
-            web.verifying_key = keys::load(&config.signing_key).ok().map(|k| k.verifying_key());
+            web.ready_uncovered_limit = config.ready_uncovered_limit;
+            web.verifying_key = config.signing_key.load().ok().map(|k| k.verifying_key());
             let limits = web.limits.clone();
-            let app = celltrace_web::router(celltrace_web::AppState { engine, reference: celltrace::reference()?, config: std::sync::Arc::new(web), registry: Default::default() });
-            celltrace_web::serve::serve(listener, app, &limits, stop_signal()).await.map_err(|e| e.to_string())?;
-            Ok(ExitCode::SUCCESS)
+            let app = celltrace_web::router(celltrace_web::AppState { engine: engine.clone(), reference: celltrace::reference()?, config: std::sync::Arc::new(web), registry: Default::default() });
+            let (asked, stop_asked) = tokio::sync::oneshot::channel();
+            let stop = async move {
+                stop_signal().await;
+                let _ = asked.send(std::time::Instant::now());
+            };
+            let stopped = celltrace_web::serve::serve(listener, app, &limits, config.stop_timeout, stop).await.map_err(|e| e.to_string())?;
+            let deadline = stop_asked.await.unwrap_or_else(|_| std::time::Instant::now()) + config.stop_timeout;
+            Ok(finish(&engine, &db, stopped, deadline, config.stop_timeout).await)
         }
         Cmd::Demo => {
             let db = open(&config).await?;
@@ -319,13 +362,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Verify { public_key } => {
+            // The database first: a mistyped path is the likelier mistake, and is named as such.
+            let db = Database::connect_read_only(&config.database_url).await.map_err(|e| e.to_string())?;
             let trusted = match public_key {
                 Some(hex) => keys::parse_public(&hex).map_err(|e| e.to_string())?,
-                None => keys::load(&config.signing_key)
+                None => config.signing_key.load()
                     .map_err(|e| format!("{e}\n(verify needs the deployment's key file, or its public key with --public-key)"))?
                     .verifying_key(),
             };
-            let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
             let report = verify::verify(&db, &trusted).await.map_err(|e| e.to_string())?;
             for finding in &report.findings {
                 println!("FAIL {finding}");
@@ -341,7 +385,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
         Cmd::Backup { path } => {
-            let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            let db = Database::connect_read_only(&config.database_url).await.map_err(|e| e.to_string())?;
             celltrace_store::backup::backup(&db, &path).await.map_err(|e| e.to_string())?;
             println!("backup written to {}; check it with: celltrace verify --database-url {}", path.display(), path.display());
             Ok(ExitCode::SUCCESS)
@@ -360,29 +404,28 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Token { action } => {
-            let db = open(&config).await?;
-            let engine = start_engine(&config, db).await?;
-            match action {
-                TokenCmd::Create { staff, label, expires_days } => {
-                    let (id, token) = celltrace::tokens::create(&engine, &staff, &label, expires_days).await?;
-                    eprintln!("issued API token {id} to {staff}; it is shown once:");
-                    println!("{token}");
-                }
-                TokenCmd::Revoke { token, reason } => {
-                    celltrace::tokens::revoke(&engine, &token, &reason).await?;
-                    println!("revoked {token}");
-                }
-                TokenCmd::List { staff } => {
-                    for line in celltrace::tokens::list(&engine, &staff).await? {
-                        println!("{line}");
-                    }
-                }
+        Cmd::Token { action: TokenCmd::List { staff } } => {
+            let db = Database::connect_read_only(&config.database_url).await.map_err(|e| e.to_string())?;
+            for line in celltrace::tokens::list(&db, &staff).await? {
+                println!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Token { action: TokenCmd::Create { staff, label, expires_days } } => {
+            let engine = start_engine(&config, open(&config).await?).await?;
+            let (id, token) = celltrace::tokens::create(&engine, &staff, &label, expires_days).await?;
+            eprintln!("issued API token {id} to {staff}; it is shown once:");
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Token { action: TokenCmd::Revoke { token, reason } } => {
+            let engine = start_engine(&config, open(&config).await?).await?;
+            celltrace::tokens::revoke(&engine, &token, &reason).await?;
+            println!("revoked {token}");
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::PublicKey => {
-            let key = keys::load(&config.signing_key).map_err(|e| e.to_string())?;
+            let key = config.signing_key.load().map_err(|e| e.to_string())?;
             println!("{}", hex::encode(key.verifying_key().to_bytes()));
             Ok(ExitCode::SUCCESS)
         }
@@ -390,7 +433,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Cmd::Import(args) => import::run(&args, &config.database_url, &config.signing_key).await,
         Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
         Cmd::Registry { action: RegistryCmd::Report { format: _ } } => {
-            let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            let db = Database::connect_read_only(&config.database_url).await.map_err(|e| e.to_string())?;
             let analyses = celltrace_web::staff::registry::read_registry(db.reader()).await.map_err(|e| e.to_string())?;
             let out = serde_json::json!({ "generated_at": now().date().to_string(), "analyses": analyses });
             println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
@@ -400,7 +443,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             if png.is_none() && pdf.is_none() && zpl.is_none() {
                 return Err("say where to write the label: --png FILE, --pdf FILE and/or --zpl FILE".into());
             }
-            let db = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            let db = Database::connect_read_only(&config.database_url).await.map_err(|e| e.to_string())?;
             let unit = label::find_unit(&db, &unit).await?;
             let data = label::label_data(&db, &unit).await?;
             let write = |path: &PathBuf, bytes: &[u8]| std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()));
@@ -461,6 +504,44 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("loaded {count} product descriptions from {}", file.display());
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The end of a graceful stop: every answered command is covered by a final
+/// signature, then the database is closed. Exit 0 only when no request was
+/// abandoned and the signature was made; otherwise say what was left undone.
+async fn finish(engine: &Engine, db: &Database, stopped: celltrace_web::serve::Stopped, deadline: std::time::Instant, budget: std::time::Duration) -> ExitCode {
+    let mut problems = Vec::new();
+    if stopped.abandoned > 0 {
+        problems.push(format!(
+            "{} connections were still busy after {} s and were cut off without an answer; \
+             each of their commands was either recorded before the stop or not at all (look it up by its id)",
+            stopped.abandoned,
+            budget.as_secs()
+        ));
+    }
+    // The writer handles jobs in order, so this signature comes after every command answered above.
+    let left = deadline.saturating_duration_since(std::time::Instant::now()).max(std::time::Duration::from_secs(1));
+    match tokio::time::timeout(left, engine.checkpoint()).await {
+        Ok(Ok(Some(cp))) => eprintln!("signed the final checkpoint over entries {}..{}", cp.from_seq, cp.to_seq),
+        Ok(Ok(None)) => eprintln!("every entry was already covered by a checkpoint"),
+        Ok(Err(e)) => problems.push(format!("the final checkpoint could not be signed ({e}); run `celltrace checkpoint` before the next start")),
+        Err(_) => problems.push("the final checkpoint was not signed in time; run `celltrace checkpoint` before the next start".to_owned()),
+    }
+    // Bounded like the rest: a writer stuck in a transaction must not hold the exit.
+    let left = deadline.saturating_duration_since(std::time::Instant::now()).max(std::time::Duration::from_secs(1));
+    if tokio::time::timeout(left, engine.close()).await.is_err() {
+        problems.push("the command path did not finish in time; the database was not closed cleanly (it recovers on the next start)".to_owned());
+    }
+    db.close().await;
+    if problems.is_empty() {
+        eprintln!("celltrace stopped: every request was answered and the database is closed");
+        ExitCode::SUCCESS
+    } else {
+        for problem in &problems {
+            eprintln!("error: stopped uncleanly: {problem}");
+        }
+        ExitCode::FAILURE
     }
 }
 

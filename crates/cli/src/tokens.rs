@@ -75,9 +75,9 @@ pub async fn revoke(engine: &Engine, token: &str, reason: &str) -> Result<(), St
 ///
 /// # Errors
 /// A storage failure.
-pub async fn list(engine: &Engine, staff: &str) -> Result<Vec<String>, String> {
+pub async fn list(db: &celltrace_store::Database, staff: &str) -> Result<Vec<String>, String> {
     let staff = StaffId::parse(staff).map_err(|e| e.to_string())?;
-    let tokens = engine.database().reader().tokens_of(&staff).await.map_err(|e| e.to_string())?;
+    let tokens = db.reader().tokens_of(&staff).await.map_err(|e| e.to_string())?;
     let now = Timestamp(celltrace_web::now_micros());
     Ok(tokens
         .iter()

@@ -10,7 +10,9 @@ pub mod accounts;
 pub mod backup;
 pub mod din;
 pub mod engine;
+pub mod files;
 pub mod portal;
+pub mod probe;
 pub mod read;
 mod rebuild;
 pub mod scan;
@@ -119,6 +121,8 @@ fn migrations(backend: Backend) -> Migrator {
             (4, "leaner writes", include_str!("../migrations/sqlite/0004_leaner_writes.sql")),
             (5, "read model", include_str!("../migrations/sqlite/0005_read_model.sql")),
             (6, "throttling", include_str!("../migrations/sqlite/0006_throttling.sql")),
+            // 7 is left to the transparency log's migration, written alongside.
+            (8, "readiness probes", include_str!("../migrations/sqlite/0008_readiness_probes.sql")),
         ],
         Backend::Postgres => &[
             (1, "ledger and projections", include_str!("../migrations/postgres/0001_ledger_and_projections.sql")),
@@ -127,6 +131,7 @@ fn migrations(backend: Backend) -> Migrator {
             (4, "leaner writes", include_str!("../migrations/postgres/0004_leaner_writes.sql")),
             (5, "read model", include_str!("../migrations/postgres/0005_read_model.sql")),
             (6, "throttling", include_str!("../migrations/postgres/0006_throttling.sql")),
+            (8, "readiness probes", include_str!("../migrations/postgres/0008_readiness_probes.sql")),
         ],
     };
     Migrator {
@@ -147,15 +152,46 @@ fn migrations(backend: Backend) -> Migrator {
 impl Database {
     /// Opens (creating a SQLite file if needed) without migrating: a pool
     /// for writes and one for request reads that cannot write.
+    /// A new SQLite file is created owner-only first.
     pub async fn connect(location: &str) -> Result<Database, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(location)?;
-        let pool = Self::new_pool(backend, &url, false).await?;
-        let reader = Reader::new(Self::new_pool(backend, &url, true).await?, backend);
+        if let Some(path) = sqlite_file(backend, &url)? {
+            files::create_private(&path)?;
+        }
+        let pool = Self::new_pool(backend, &url, false, false).await?;
+        let reader = Reader::new(Self::new_pool(backend, &url, true, false).await?, backend);
         Ok(Database { pool, reader, backend, url })
     }
 
-    async fn new_pool(backend: Backend, url: &str, read_only: bool) -> Result<AnyPool, StoreError> {
+    /// Opens an existing database for reading only (`verify`, `backup`,
+    /// reports): a SQLite file that is not there is an error, and nothing
+    /// is created or written; a PostgreSQL session is read-only.
+    ///
+    /// SQLite is opened `mode=rw` (never `rwc`, so no file is created) with
+    /// `query_only` and without the journal settings, rather than `mode=ro`:
+    /// a `mode=ro` connection to a WAL database creates `-wal` and `-shm` but
+    /// cannot remove them when it closes, leaving files behind.
+    pub async fn connect_read_only(location: &str) -> Result<Database, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = normalise_url(location)?;
+        let url = match sqlite_file(backend, &url)? {
+            Some(path) => {
+                files::require_existing(&path)?;
+                url.replace("mode=rwc", "mode=rw")
+            }
+            None => url,
+        };
+        let pool = Self::new_pool(backend, &url, true, true).await?;
+        // Connected now so a wrong location or a file that is not a database fails at once.
+        pool.acquire().await?;
+        let reader = Reader::new(pool.clone(), backend);
+        Ok(Database { pool, reader, backend, url })
+    }
+
+    /// `file_as_is`: a database opened only to read is not converted by the
+    /// journal settings (they write the file's header).
+    async fn new_pool(backend: Backend, url: &str, read_only: bool, file_as_is: bool) -> Result<AnyPool, StoreError> {
         let options = AnyConnectOptions::from_str(url)?;
         let max = match (backend, read_only) {
             (Backend::Sqlite, false) => 4,
@@ -171,6 +207,9 @@ impl Database {
                     match backend {
                         Backend::Sqlite => {
                             for (name, value) in SQLITE_SETTINGS {
+                                if file_as_is && matches!(name, "journal_mode" | "synchronous") {
+                                    continue;
+                                }
                                 conn.execute(format!("PRAGMA {name} = {value}").as_str()).await?;
                             }
                             if read_only {
@@ -235,6 +274,15 @@ impl Database {
         self.pool.close().await;
         self.reader.pool().close().await;
     }
+}
+
+/// The file a SQLite URL names (None for PostgreSQL and in-memory databases).
+fn sqlite_file(backend: Backend, url: &str) -> Result<Option<std::path::PathBuf>, StoreError> {
+    if backend != Backend::Sqlite || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    let path = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.get_filename().to_path_buf();
+    Ok((path.as_os_str() != ":memory:").then_some(path))
 }
 
 /// A URL with its password replaced by `***`, safe to print.
@@ -332,6 +380,7 @@ mod tests {
             "DELETE FROM _sqlx_migrations WHERE version >= 5",
             "DROP TABLE throttles",
             "CREATE TABLE login_failures (username TEXT NOT NULL, at BIGINT NOT NULL)",
+            "DROP TABLE probes",
         ];
         for statement in names.iter().chain(&undo) {
             sqlx::query(statement).execute(db.pool()).await.unwrap_or_else(|e| panic!("{statement}: {e}"));

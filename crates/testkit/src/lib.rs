@@ -55,9 +55,12 @@ impl TestDb {
         dbs
     }
 
-    /// A path for the signing key of this test.
+    /// A path for the signing key of this test, in a directory apart from
+    /// the SQLite file (serve refuses a key beside the database).
     pub fn key_path(&self) -> std::path::PathBuf {
-        self.dir.path().join("celltrace.key")
+        let dir = self.dir.path().join("keys");
+        std::fs::create_dir_all(&dir).expect("key directory");
+        dir.join("celltrace.key")
     }
 
     /// Drops a PostgreSQL test database (SQLite files go with the directory).

@@ -34,12 +34,24 @@ pub struct WebConfig {
     pub verifying_key: Option<celltrace_ledger::VerifyingKey>,
     /// Limits of the service (timeouts, concurrency, bodies).
     pub limits: layers::Limits,
+    /// `/readyz` fails once a ledger entry has been unsigned for longer than this.
+    pub ready_uncovered_limit: std::time::Duration,
 }
+
+/// How long a ledger entry may stay unsigned before `/readyz` fails, unless
+/// configured: the signing cadence (at most a second) with a wide margin for
+/// a busy or briefly stalled writer.
+pub const READY_UNCOVERED_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl WebConfig {
     /// A configuration for `public_url` with the default limits.
     pub fn new(public_url: &str) -> WebConfig {
-        WebConfig { public_url: public_url.trim_end_matches('/').to_owned(), verifying_key: None, limits: layers::Limits::default() }
+        WebConfig {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            verifying_key: None,
+            limits: layers::Limits::default(),
+            ready_uncovered_limit: READY_UNCOVERED_LIMIT,
+        }
     }
 
     /// Whether the deployment is served over TLS.

@@ -347,7 +347,9 @@ struct SizeRun {
 
 async fn measure(args: &ReadArgs, units: usize, reference: Option<&SizeRun>) -> Result<SizeRun, String> {
     let db_path = args.dir.join(format!("reads-{units}.db"));
-    let key = args.dir.join("bench.key");
+    // The key in a directory of its own: serve refuses one beside the database.
+    let key = args.dir.join("keys").join("bench.key");
+    std::fs::create_dir_all(args.dir.join("keys")).map_err(err)?;
     dataset(&db_path, &key, units).await?;
     let server = Server::start(&db_path, &key).await?;
     let reads = reads(server.addr, units).await?;

@@ -46,6 +46,11 @@ pub struct Server {
 impl Server {
     /// Starts a server on the test database and waits until `/healthz` answers.
     pub async fn start(db: &TestDb) -> Server {
+        Server::start_with(db, &[]).await
+    }
+
+    /// The same, with extra environment settings.
+    pub async fn start_with(db: &TestDb, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let child = Command::new(bin())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -55,6 +60,7 @@ impl Server {
             .arg(db.key_path())
             .current_dir(db.dir.path())
             .env("CELLTRACE_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -72,6 +78,21 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Server { child, base }
+    }
+
+    /// Sends SIGTERM (what systemd, Docker and Kubernetes send) and waits up
+    /// to `within` for the process to exit; its exit status, or None if it is still running.
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
     }
 
     /// SIGKILL: no chance to flush or clean up.

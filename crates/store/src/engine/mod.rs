@@ -137,6 +137,8 @@ enum Job {
     /// so one refusal rolls back exactly this batch and nobody else's work.
     Atomic(Vec<Submission>, oneshot::Sender<Result<Vec<Receipt>, AtomicError>>),
     Checkpoint(oneshot::Sender<Result<Option<Checkpoint>, StoreError>>),
+    /// Stop: jobs sent before it are done first; later ones are answered `Closed`.
+    Close(oneshot::Sender<()>),
 }
 
 /// Counters of the command path since it started.
@@ -237,6 +239,16 @@ impl Engine {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Closes the command path for a clean stop: every job sent before is
+    /// finished, the SQLite writer's connection is closed, and any later
+    /// submission is answered "shutting down". The pools are the caller's to close.
+    pub async fn close(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.jobs.send(Job::Close(reply)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
     /// Signs a checkpoint over every entry not yet covered (if any).
     pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
         let (reply, answer) = oneshot::channel();
@@ -281,6 +293,7 @@ async fn writer(
     let mut uncovered: u64 = 0;
     // An atomic job met while gathering a group waits here for its own turn.
     let mut held: Option<Job> = None;
+    let mut closed = None;
     loop {
         let job = match held.take() {
             Some(job) => job,
@@ -289,6 +302,10 @@ async fn writer(
                 None => break,
             },
         };
+        if let Job::Close(reply) = job {
+            closed = Some(reply);
+            break;
+        }
         let mut checkpoint_replies = Vec::new();
         if let Job::Atomic(subs, reply) = job {
             counters.batches.fetch_add(1, Ordering::Relaxed);
@@ -309,8 +326,8 @@ async fn writer(
                         replies.push(reply);
                     }
                     Job::Checkpoint(reply) => checkpoint_replies.push(reply),
-                    atomic @ Job::Atomic(..) => {
-                        held = Some(atomic);
+                    held_back @ (Job::Atomic(..) | Job::Close(_)) => {
+                        held = Some(held_back);
                         break;
                     }
                 }
@@ -344,6 +361,14 @@ async fn writer(
                 });
             }
         }
+    }
+    // Jobs sent after the close find the queue shut and are answered "shutting down".
+    rx.close();
+    if let BatchCommitter::Thread(thread) = committer {
+        thread.close().await;
+    }
+    if let Some(reply) = closed {
+        let _ = reply.send(());
     }
 }
 

@@ -23,6 +23,7 @@ enum Work {
 /// Handle to the writer thread; the thread ends when the handle is dropped.
 pub(super) struct WriterThread {
     work: mpsc::Sender<Work>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl WriterThread {
@@ -32,11 +33,25 @@ impl WriterThread {
         let spawned = std::thread::Builder::new()
             .name("celltrace-sqlite-writer".into())
             .spawn(move || run(&path, &queue));
-        if let Err(e) = spawned {
-            // Without the thread every submission is answered "shutting down".
-            tracing::error!("could not start the SQLite writer thread: {e}");
+        let thread = match spawned {
+            Ok(thread) => Some(thread),
+            Err(e) => {
+                // Without the thread every submission is answered "shutting down".
+                tracing::error!("could not start the SQLite writer thread: {e}");
+                None
+            }
+        };
+        WriterThread { work, thread }
+    }
+
+    /// Ends the thread and waits until its connection is closed (SQLite then
+    /// folds the WAL back into the database file), for a clean stop.
+    pub(super) async fn close(self) {
+        let WriterThread { work, thread } = self;
+        drop(work);
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
-        WriterThread { work }
     }
 
     pub(super) async fn batch(&self, reference: ReferenceData, requests: Vec<Request>) -> Vec<Result<Receipt, SubmitError>> {

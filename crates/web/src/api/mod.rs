@@ -20,6 +20,7 @@ use utoipa::{OpenApi, ToSchema};
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/healthz", Access::Public, health::healthz),
+        Route::get("/readyz", Access::Public, health::readyz),
         Route::get("/status", Access::Public, health::status_page),
         Route::get("/api/openapi.json", Access::Public, || async { Json(openapi()) }),
         Route::get("/api/ledger/head", Access::Public, reads::ledger_head),
@@ -39,10 +40,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(health::healthz, commands::submit, commands::command_status, reads::ledger_head, reads::patients, reads::units, reads::lineage, reads::ledger),
+    paths(health::healthz, health::readyz, commands::submit, commands::command_status, reads::ledger_head, reads::patients, reads::units, reads::lineage, reads::ledger),
     info(title = "celltrace JSON API", description = "Commands and lists for scripts and integrations. Every change is a command: authorised, decided by the rules, appended to the signed ledger, then acknowledged. Lists are pages: pass a page's `next` as `after` (or `before` for the ledger) for the following one; `null` means the last page. Reading patients is recorded in the ledger. HL7 FHIR R4 is served separately under /fhir."),
     modifiers(&BearerToken),
-    components(schemas(ApiError, ErrorBody, commands::CommandAccepted, commands::CommandRecorded, reads::LedgerHead, reads::PatientList, reads::UnitList, reads::LineageList, reads::LedgerList))
+    components(schemas(ApiError, ErrorBody, health::Readiness, commands::CommandAccepted, commands::CommandRecorded, reads::LedgerHead, reads::PatientList, reads::UnitList, reads::LineageList, reads::LedgerList))
 )]
 struct ApiDoc;
 
@@ -80,7 +81,7 @@ pub struct ErrorBody {
 
 #[cfg(test)]
 mod tests {
-    /// The document describes exactly the JSON API routes of the table (and health).
+    /// The document describes exactly the JSON API routes of the table (and health and readiness).
     #[test]
     fn the_document_names_every_api_route_and_no_other() {
         let document = super::openapi();
@@ -95,7 +96,7 @@ mod tests {
         described.sort();
         let mut routed: Vec<(String, String)> = crate::routes::table()
             .iter()
-            .filter(|r| (r.path.starts_with("/api/") && r.path != "/api/openapi.json") || r.path == "/healthz")
+            .filter(|r| (r.path.starts_with("/api/") && r.path != "/api/openapi.json") || r.path == "/healthz" || r.path == "/readyz")
             .map(|r| (r.method.to_string(), r.path.to_owned()))
             .collect();
         routed.sort();
