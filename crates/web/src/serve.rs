@@ -106,7 +106,7 @@ mod tests {
         let app = Router::new().route("/", get(|| async { "served" }));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            serve(listener, app, &limits, async {
+            serve(listener, app, &limits, Duration::from_secs(5), async {
                 let _ = stopped.await;
             })
             .await
@@ -136,6 +136,7 @@ mod tests {
         }
 
         stop.send(()).expect("stop");
-        server.await.expect("join").expect("served");
+        let stopped = server.await.expect("join").expect("served");
+        assert_eq!(stopped.abandoned, 0, "nothing was left to cut off at the stop");
     }
 }
