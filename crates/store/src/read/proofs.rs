@@ -17,6 +17,9 @@ pub enum ProofRequestError {
     /// The sizes or the entry are not a valid request (the message says why).
     #[error("{0}")]
     Invalid(String),
+    /// A size beyond the ledger: no tree of that size exists (yet).
+    #[error("{0}")]
+    BeyondLedger(String),
     /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -87,7 +90,7 @@ impl Reader {
     async fn checked_size(&self, size: u64, what: &str) -> Result<(), ProofRequestError> {
         let have = self.tree_size().await?;
         if size > have {
-            return Err(ProofRequestError::Invalid(format!("{what} {size} is larger than the ledger, which holds {have} entries")));
+            return Err(ProofRequestError::BeyondLedger(format!("{what} {size} is larger than the ledger, which holds {have} entries")));
         }
         Ok(())
     }

@@ -25,6 +25,8 @@ fn query_error(rejection: QueryRejection) -> AppError {
 fn proof_error(e: ProofRequestError) -> AppError {
     match e {
         ProofRequestError::Invalid(message) => AppError::bad_request(message),
+        // Well formed, but no tree of that size exists yet.
+        ProofRequestError::BeyondLedger(message) => AppError::not_found("A tree of that size").with_message(message),
         ProofRequestError::Store(e) => e.into(),
     }
 }
@@ -76,7 +78,8 @@ pub struct InclusionProofBody {
 /// The inclusion proof of an entry in the tree of a given size.
 #[utoipa::path(get, path = "/api/ledger/proof/inclusion", tag = "ledger", params(InclusionQuery), responses(
     (status = 200, description = "The proof", body = InclusionProofBody),
-    (status = 400, description = "seq is 0, larger than size, or size is larger than the ledger", body = ApiError),
+    (status = 400, description = "seq is 0 or larger than size, or a parameter is not a whole number", body = ApiError),
+    (status = 404, description = "size is larger than the ledger: no tree of that size exists yet", body = ApiError),
     (status = 503, description = "The database is not reachable", body = ApiError),
 ))]
 pub async fn inclusion(State(state): State<AppState>, query: Result<Query<InclusionQuery>, QueryRejection>) -> Result<Json<InclusionProofBody>, AppError> {
@@ -122,7 +125,8 @@ pub struct ConsistencyProofBody {
 /// The consistency proof between two tree sizes: the newer tree extends the older unchanged.
 #[utoipa::path(get, path = "/api/ledger/proof/consistency", tag = "ledger", params(ConsistencyQuery), responses(
     (status = 200, description = "The proof", body = ConsistencyProofBody),
-    (status = 400, description = "from is 0, from is larger than to, or to is larger than the ledger", body = ApiError),
+    (status = 400, description = "from is 0 or larger than to, or a parameter is not a whole number", body = ApiError),
+    (status = 404, description = "to is larger than the ledger: no tree of that size exists yet", body = ApiError),
     (status = 503, description = "The database is not reachable", body = ApiError),
 ))]
 pub async fn consistency(State(state): State<AppState>, query: Result<Query<ConsistencyQuery>, QueryRejection>) -> Result<Json<ConsistencyProofBody>, AppError> {
