@@ -43,7 +43,7 @@ async fn proofs_served_verify_and_the_witness_catches_rollback_and_fork() {
     let note = get("/api/ledger/checkpoint".into()).await.text().await.expect("note");
     let body = TreeHead::parse(note.split("\n\n").next().map(|t| format!("{t}\n")).as_deref().expect("text")).expect("checkpoint body");
     let verifier = NoteVerifier::new(body.origin(), key.verifying_key()).expect("verifier");
-    let head = TreeHead::open(&note, &[verifier.clone()]).expect("signed by the deployment").head;
+    let head = TreeHead::open(&note, std::slice::from_ref(&verifier)).expect("signed by the deployment").head;
     let size = head.size();
     assert!(size > 50, "the demo is covered: {size}");
 
@@ -66,7 +66,7 @@ async fn proofs_served_verify_and_the_witness_catches_rollback_and_fork() {
     for (path, says) in [
         (format!("/api/ledger/proof/inclusion?seq=0&size={size}"), "no entry 0"),
         (format!("/api/ledger/proof/inclusion?seq={}&size={size}", size + 1), "seq must be at most size"),
-        (format!("/api/ledger/proof/consistency?from=5&to=4"), "never shrinks"),
+        ("/api/ledger/proof/consistency?from=5&to=4".to_owned(), "never shrinks"),
         (format!("/api/ledger/proof/consistency?from=0&to={size}"), "from must be at least 1"),
         ("/api/ledger/proof/consistency?from=x&to=2".to_owned(), "whole numbers"),
     ] {
@@ -91,7 +91,7 @@ async fn proofs_served_verify_and_the_witness_catches_rollback_and_fork() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let now = get("/api/ledger/checkpoint".into()).await.text().await.expect("note");
-        if TreeHead::open(&now, &[verifier.clone()]).expect("signed").head.size() > size {
+        if TreeHead::open(&now, std::slice::from_ref(&verifier)).expect("signed").head.size() > size {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the new entry was not covered within 10 s");
@@ -104,7 +104,7 @@ async fn proofs_served_verify_and_the_witness_catches_rollback_and_fork() {
     // A witness that saw a larger tree: the log went back.
     let signer = NoteSigner::new(head.origin(), key.clone()).expect("signer");
     let recorded = std::fs::read_to_string(&state).expect("state");
-    let seen = TreeHead::open(&recorded, &[verifier.clone()]).expect("state verifies").head;
+    let seen = TreeHead::open(&recorded, std::slice::from_ref(&verifier)).expect("state verifies").head;
     let ahead = TreeHead::new(head.origin(), seen.size() + 10, [7; 32]).expect("head").sign(&signer).to_string();
     std::fs::write(&state, &ahead).expect("state");
     let rolled = witness(&db, &server.base, &state, &hex_key);
