@@ -93,3 +93,47 @@ proptest! {
         runtime.block_on(check(people, &pairs, flip));
     }
 }
+
+/// An entry recorded an hour ago that no tree head covers fails `verify`
+/// (the newest tree head was deleted); a valid range checkpoint of the format
+/// before tree heads covers its entries, so an upgraded database passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_uncovered_tail_fails_verify_unless_a_range_checkpoint_covers_it() {
+    for db in TestDb::all().await {
+        let database = Database::open(&db.url).await.expect("open");
+        let key = SigningKey::from_bytes(&[4; 32]);
+        let engine = Engine::start(database.clone(), EngineOptions::new(key.clone(), reference()));
+        let hour_ago = celltrace_domain::time::Timestamp(now().0 - 3_600_000_000);
+        for sub in clinic(hour_ago) {
+            engine.submit(sub).await.expect("submit");
+        }
+        engine.checkpoint().await.expect("sign");
+        drop(engine);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let report = celltrace_store::verify::verify(&database, &key.verifying_key()).await.expect("verify");
+        assert!(report.ok() && report.uncovered == 0, "{}: {:#?}", db.backend, report.findings);
+
+        sqlx::query("DELETE FROM tree_heads").execute(database.pool()).await.expect("delete");
+        let report = celltrace_store::verify::verify(&database, &key.verifying_key()).await.expect("verify");
+        assert_eq!(report.uncovered, report.entries);
+        assert!(report.findings.iter().any(|f| f.contains("covered by no signed tree head")), "{}: {:#?}", db.backend, report.findings);
+
+        let hashes: Vec<Hash> = database.reader().entries(1, 1000).await.expect("entries").iter().map(|(e, _)| e.hash).collect();
+        let old = celltrace_ledger::Checkpoint::sign(&key, 1, &hashes, hour_ago.0).expect("checkpoint");
+        sqlx::query("INSERT INTO checkpoints (from_seq, to_seq, to_hash, root, signed_at, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(1i64)
+            .bind(i64::try_from(old.to_seq).expect("seq"))
+            .bind(old.to_hash.to_vec())
+            .bind(old.root.to_vec())
+            .bind(old.signed_at)
+            .bind(old.public_key.to_vec())
+            .bind(old.signature.to_vec())
+            .execute(database.pool())
+            .await
+            .expect("insert");
+        let report = celltrace_store::verify::verify(&database, &key.verifying_key()).await.expect("verify");
+        assert!(report.ok() && report.uncovered == 0, "{}: {:#?}", db.backend, report.findings);
+        database.close().await;
+        db.drop_database().await;
+    }
+}

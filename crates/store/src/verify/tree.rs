@@ -69,6 +69,12 @@ impl TreeCheck {
         }
     }
 
+    /// Entries `..=seq` are covered by a valid range checkpoint of the format
+    /// before tree heads: a database upgraded from it has no uncovered past.
+    pub(super) fn covered_by_checkpoint(&mut self, seq: u64) {
+        self.covered = self.covered.max(seq);
+    }
+
     /// The next stored tree head in size order, read a page at a time.
     async fn peek(&mut self, tx: &mut Transaction<'static, Any>) -> Result<Option<u64>, StoreError> {
         if self.heads.is_empty() && !self.heads_done {

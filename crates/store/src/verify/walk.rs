@@ -277,8 +277,10 @@ impl Walk {
     fn close_checkpoint(&mut self) {
         let Some(cp) = self.checkpoints.pop_front() else { return };
         let hashes = std::mem::take(&mut self.range_hashes);
-        if let Err(fault) = cp.verify(&self.trusted, &hashes) {
-            self.finding(fault.to_string());
+        match cp.verify(&self.trusted, &hashes) {
+            // A valid range checkpoint (written before tree heads) covers its entries too.
+            Ok(()) => self.tree.covered_by_checkpoint(cp.to_seq),
+            Err(fault) => self.finding(fault.to_string()),
         }
     }
 
