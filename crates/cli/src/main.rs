@@ -427,9 +427,18 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let key = keys::load(&config.signing_key).map_err(|e| e.to_string())?;
             if vkey {
                 let proposed = celltrace_store::tlog::origin_for(&config.public_url);
-                let origin = match Database::connect(&config.database_url).await {
-                    Ok(db) => celltrace_store::tlog::log_origin(&db, &proposed).await.unwrap_or(proposed),
-                    Err(_) => proposed,
+                // The log's established origin, if its database exists (never creating one to ask).
+                let exists = match celltrace_store::normalise_url(&config.database_url) {
+                    Ok((celltrace_store::Backend::Postgres, _)) => true,
+                    _ => std::path::Path::new(config.database_url.trim_start_matches("sqlite:").trim_start_matches("//").split('?').next().unwrap_or_default()).exists(),
+                };
+                let origin = if exists {
+                    match Database::connect(&config.database_url).await {
+                        Ok(db) => celltrace_store::tlog::log_origin(&db, &proposed).await.unwrap_or(proposed),
+                        Err(_) => proposed,
+                    }
+                } else {
+                    proposed
                 };
                 let verifier = celltrace_ledger::NoteVerifier::new(&origin, key.verifying_key()).map_err(|e| e.to_string())?;
                 println!("{}", verifier.to_vkey());
