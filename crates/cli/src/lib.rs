@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod import;
 pub mod products;
 pub mod tokens;
+pub mod witness;
 
 use std::sync::{Arc, OnceLock};
 

@@ -1,7 +1,7 @@
-//! `celltrace`: serve, demo, verify, backup, migrate, checkpoint, token, bench.
+//! `celltrace`: serve, demo, verify, backup, migrate, checkpoint, witness, token, bench.
 
 use celltrace::config::{Config, Overrides};
-use celltrace::{bench, demo, evidence, import, isbt, keys, label, products};
+use celltrace::{bench, demo, evidence, import, isbt, keys, label, products, witness};
 use celltrace_domain::time::Timestamp;
 use celltrace_store::{verify, Database, Engine};
 use clap::{Parser, Subcommand};
@@ -43,11 +43,25 @@ enum Cmd {
     },
     /// Load the demo dataset.
     Demo,
-    /// Check every ledger hash and checkpoint signature and rebuild the projections; exit 0 only if all agree.
+    /// Check every ledger hash, the Merkle tree, every signed tree head and the uncovered tail, and rebuild the projections; exit 0 only if all agree.
     Verify {
         /// Verify with this public key (hex) instead of the signing key file, e.g. on a backup.
         #[arg(long)]
         public_key: Option<String>,
+        /// Also check the database against a witness's state file: its tree at the witnessed size must have the witnessed root.
+        #[arg(long)]
+        witness_state: Option<PathBuf>,
+    },
+    /// Witness a deployment: fetch its signed tree head, check it extends the one in the state file, record it. Fails on a fork or rollback.
+    Witness {
+        /// The deployment's address, e.g. http://clinic.example:8080
+        url: String,
+        /// The file holding the last tree head this witness accepted (created on the first run).
+        #[arg(long)]
+        state: PathBuf,
+        /// The deployment's public key: a note verifier key (name+id+key), hex, or a file holding either.
+        #[arg(long)]
+        key: String,
     },
     /// Write a consistent copy of the database to a new SQLite file.
     Backup {
@@ -56,15 +70,19 @@ enum Cmd {
     },
     /// Create or update the database schema.
     Migrate,
-    /// Sign a checkpoint over the entries not yet covered.
+    /// Sign a tree head over the whole ledger now (the server does so within a second of every entry).
     Checkpoint,
     /// API tokens for scripts and integrations.
     Token {
         #[command(subcommand)]
         action: TokenCmd,
     },
-    /// Print the public half of the signing key (give it to inspectors).
-    PublicKey,
+    /// Print the public half of the signing key (give it to inspectors and witnesses).
+    PublicKey {
+        /// Print it as a C2SP note verifier key (name+id+key), named after this deployment's log origin.
+        #[arg(long)]
+        vkey: bool,
+    },
     /// Measure the command path (writes) or the read side (reads) against their limits.
     Bench {
         /// What to measure.
@@ -260,7 +278,9 @@ async fn open(config: &Config) -> Result<Database, String> {
 
 async fn start_engine(config: &Config, db: Database) -> Result<Engine, String> {
     let key = load_or_create_key(config)?;
-    Ok(Engine::start(db, celltrace::engine_options(key)?))
+    let mut options = celltrace::engine_options(key)?;
+    options.origin = celltrace_store::tlog::origin_for(&config.public_url);
+    Ok(Engine::start(db, options))
 }
 
 /// The signing key, created in the default place on first use. A key left
@@ -361,7 +381,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             load_demo(&engine).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Verify { public_key } => {
+        Cmd::Verify { public_key, witness_state } => {
             // The database first: a mistyped path is the likelier mistake, and is named as such.
             let db = Database::connect_read_only(&config.database_url).await.map_err(|e| e.to_string())?;
             let trusted = match public_key {
@@ -370,22 +390,48 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     .map_err(|e| format!("{e}\n(verify needs the deployment's key file, or its public key with --public-key)"))?
                     .verifying_key(),
             };
-            let report = verify::verify(&db, &trusted).await.map_err(|e| e.to_string())?;
+            let witnessed = match &witness_state {
+                Some(path) => {
+                    let head = witness::recorded(path, &hex::encode(trusted.to_bytes())).map_err(|e| e.to_string())?;
+                    Some(verify::tree::Witnessed { size: head.size(), root: *head.root() })
+                }
+                None => None,
+            };
+            let report = verify::verify_with(&db, &trusted, witnessed).await.map_err(|e| e.to_string())?;
             for finding in &report.findings {
                 println!("FAIL {finding}");
             }
+            let age = report.oldest_uncovered_age_micros.map_or(String::new(), |a| format!(", the oldest recorded {:.1}s ago", a as f64 / 1e6));
             println!(
-                "{}: {} entries, {} checkpoints, {} records checked; {} findings",
+                "{}: {} entries, {} signed tree heads (newest covers {}), {} uncovered{age}, {} records checked; {} findings",
                 if report.ok() { "OK" } else { "FAILED" },
                 report.entries,
-                report.checkpoints,
+                report.tree_heads,
+                report.covered,
+                report.uncovered,
                 report.entities,
                 report.findings.len()
             );
+            if let Some(w) = witnessed {
+                println!("checked against the witness's tree head of size {}", w.size);
+            }
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
         Cmd::Backup { path } => {
+            // The path is checked first: a mistyped one creates nothing.
             let db = Database::connect_read_only(&config.database_url).await.map_err(|e| e.to_string())?;
+            // A tree head over everything first, so the copy has no uncovered tail.
+            match config.signing_key.load() {
+                Ok(key) => {
+                    let writer = Database::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+                    let origin = celltrace_store::tlog::log_origin(&writer, &celltrace_store::tlog::origin_for(&config.public_url)).await.map_err(|e| e.to_string())?;
+                    let signer = celltrace_ledger::NoteSigner::new(&origin, key).map_err(|e| e.to_string())?;
+                    let signed = celltrace_store::tlog::sign_tree_head(&writer, &signer).await;
+                    writer.close().await;
+                    signed.map_err(|e| format!("no backup was written: signing a tree head failed: {e}"))?;
+                }
+                Err(e) => eprintln!("warning: no tree head was signed before the copy ({e}); its newest entries may be uncovered"),
+            }
             celltrace_store::backup::backup(&db, &path).await.map_err(|e| e.to_string())?;
             println!("backup written to {}; check it with: celltrace verify --database-url {}", path.display(), path.display());
             Ok(ExitCode::SUCCESS)
@@ -399,8 +445,8 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let db = open(&config).await?;
             let engine = start_engine(&config, db).await?;
             match engine.checkpoint().await.map_err(|e| e.to_string())? {
-                Some(cp) => println!("signed checkpoint over entries {}..{}", cp.from_seq, cp.to_seq),
-                None => println!("every entry is already covered by a checkpoint"),
+                Some(head) => print!("{}", head.note),
+                None => println!("the ledger is empty: there is nothing to sign"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -424,11 +470,41 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("revoked {token}");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::PublicKey => {
+        Cmd::PublicKey { vkey } => {
             let key = config.signing_key.load().map_err(|e| e.to_string())?;
-            println!("{}", hex::encode(key.verifying_key().to_bytes()));
+            if vkey {
+                let proposed = celltrace_store::tlog::origin_for(&config.public_url);
+                // The log's established origin, if its database exists (never creating one to ask).
+                let origin = match Database::connect_read_only(&config.database_url).await {
+                    Ok(db) => celltrace_store::tlog::log_origin(&db, &proposed).await.unwrap_or(proposed),
+                    Err(_) => proposed,
+                };
+                let verifier = celltrace_ledger::NoteVerifier::new(&origin, key.verifying_key()).map_err(|e| e.to_string())?;
+                println!("{}", verifier.to_vkey());
+            } else {
+                println!("{}", hex::encode(key.verifying_key().to_bytes()));
+            }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Witness { url, state, key } => match witness::run(&url, &state, &key).await {
+            Ok(witness::Outcome::First(head)) => {
+                println!("recorded the first tree head of {}: size {} (trusted on first use; check it with the deployment)", head.origin(), head.size());
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(witness::Outcome::Unchanged(head)) => {
+                println!("OK: {} still at size {}, same root", head.origin(), head.size());
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(witness::Outcome::Extended { old, new }) => {
+                println!("OK: {} grew from size {} to {}; the consistency proof holds; recorded", new.origin(), old.size(), new.size());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(witness::WitnessError::Evidence(evidence)) => {
+                eprintln!("WITNESS ALARM: {evidence}");
+                Ok(ExitCode::from(3))
+            }
+            Err(witness::WitnessError::Failed(message)) => Err(message),
+        },
         Cmd::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
         Cmd::Import(args) => import::run(&args, &config.database_url, &config.signing_key).await,
         Cmd::Isbt { .. } => Ok(ExitCode::SUCCESS),
@@ -523,10 +599,10 @@ async fn finish(engine: &Engine, db: &Database, stopped: celltrace_web::serve::S
     // The writer handles jobs in order, so this signature comes after every command answered above.
     let left = deadline.saturating_duration_since(std::time::Instant::now()).max(std::time::Duration::from_secs(1));
     match tokio::time::timeout(left, engine.checkpoint()).await {
-        Ok(Ok(Some(cp))) => eprintln!("signed the final checkpoint over entries {}..{}", cp.from_seq, cp.to_seq),
-        Ok(Ok(None)) => eprintln!("every entry was already covered by a checkpoint"),
-        Ok(Err(e)) => problems.push(format!("the final checkpoint could not be signed ({e}); run `celltrace checkpoint` before the next start")),
-        Err(_) => problems.push("the final checkpoint was not signed in time; run `celltrace checkpoint` before the next start".to_owned()),
+        Ok(Ok(Some(cp))) => eprintln!("signed the final tree head: the ledger up to entry {} is covered", cp.size),
+        Ok(Ok(None)) => eprintln!("the ledger is empty: there was nothing to sign"),
+        Ok(Err(e)) => problems.push(format!("the final tree head could not be signed ({e}); run `celltrace checkpoint` before the next start")),
+        Err(_) => problems.push("the final tree head was not signed in time; run `celltrace checkpoint` before the next start".to_owned()),
     }
     // Bounded like the rest: a writer stuck in a transaction must not hold the exit.
     let left = deadline.saturating_duration_since(std::time::Instant::now()).max(std::time::Duration::from_secs(1));

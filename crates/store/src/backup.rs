@@ -51,6 +51,12 @@ const TABLES: &[Table] = &[
         ],
         "from_seq",
     ),
+    ("merkle_nodes", &[("level", Column::Int), ("idx", Column::Int), ("hash", Column::Blob)], "level, idx"),
+    (
+        "tree_heads",
+        &[("size", Column::Int), ("root", Column::Blob), ("signed_at", Column::Int), ("note", Column::Text)],
+        "size",
+    ),
     ("commands", &[("command_id", Column::Text), ("first_seq", Column::Int), ("last_seq", Column::Int)], "command_id"),
     (
         "entities",

@@ -19,6 +19,7 @@ pub mod scan;
 mod staff_sessions;
 pub mod throttle;
 mod throttle_release;
+pub mod tlog;
 pub mod verify;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -121,7 +122,7 @@ fn migrations(backend: Backend) -> Migrator {
             (4, "leaner writes", include_str!("../migrations/sqlite/0004_leaner_writes.sql")),
             (5, "read model", include_str!("../migrations/sqlite/0005_read_model.sql")),
             (6, "throttling", include_str!("../migrations/sqlite/0006_throttling.sql")),
-            // 7 is left to the transparency log's migration, written alongside.
+            (7, "transparency log", include_str!("../migrations/sqlite/0007_transparency_log.sql")),
             (8, "readiness probes", include_str!("../migrations/sqlite/0008_readiness_probes.sql")),
         ],
         Backend::Postgres => &[
@@ -131,6 +132,7 @@ fn migrations(backend: Backend) -> Migrator {
             (4, "leaner writes", include_str!("../migrations/postgres/0004_leaner_writes.sql")),
             (5, "read model", include_str!("../migrations/postgres/0005_read_model.sql")),
             (6, "throttling", include_str!("../migrations/postgres/0006_throttling.sql")),
+            (7, "transparency log", include_str!("../migrations/postgres/0007_transparency_log.sql")),
             (8, "readiness probes", include_str!("../migrations/postgres/0008_readiness_probes.sql")),
         ],
     };
@@ -240,11 +242,13 @@ impl Database {
         Ok(db)
     }
 
-    /// Applies the embedded migrations of this backend, then builds the read
+    /// Applies the embedded migrations of this backend, builds the Merkle
+    /// tree over any entries written before it existed, then builds the read
     /// model's index from the stored projections if this version of
     /// celltrace computes it differently from the one that wrote it.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         migrations(self.backend).run(&self.pool).await?;
+        tlog::backfill(self).await?;
         rebuild::read_model_if_outdated(self).await
     }
 
@@ -376,6 +380,9 @@ mod tests {
             "CREATE INDEX entities_by_person ON entities (person)",
             "CREATE INDEX entities_by_reference ON entities (kind, reference)",
             tokens,
+            // Nor the transparency log (migration 7): its nodes are backfilled on open.
+            "DROP TABLE merkle_nodes",
+            "DROP TABLE tree_heads",
             "DELETE FROM settings WHERE key = 'read_model'",
             "DELETE FROM _sqlx_migrations WHERE version >= 5",
             "DROP TABLE throttles",
@@ -426,6 +433,10 @@ mod tests {
             assert_eq!(index_rows(db.clone()).await, index_before, "{}: the index rebuilt as the engine wrote it", test_db.backend);
             let report = verify::verify(&db, &key.verifying_key()).await.expect("verify");
             assert!(report.ok(), "{}: {:#?}", test_db.backend, report.findings);
+            // Verify compared the backfilled Merkle nodes with the tree it recomputed.
+            let head = db.reader().head().await.expect("head").seq;
+            let proof = db.reader().consistency_proof(1, head).await.expect("a proof from the backfilled tree");
+            assert_eq!(proof.to_root, celltrace_ledger::merkle::tree_hash(&db.reader().entries(1, 1000).await.expect("entries").iter().map(|(e, _)| celltrace_ledger::merkle::leaf_hash(&e.hash)).collect::<Vec<_>>()));
             let patient = db.reader().person_by_mrn(celltrace_testkit::SITE, "MRN-1").await.expect("lookup");
             assert!(patient.is_some(), "{}: a patient is found by MRN after the upgrade", test_db.backend);
             assert!(sqlx::query("UPDATE ledger SET actor = 'x' WHERE seq = 1").execute(db.pool()).await.is_err());

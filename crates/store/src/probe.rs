@@ -25,11 +25,11 @@ pub struct Uncovered {
     pub oldest_at: Option<i64>,
 }
 
-/// The last ledger entry a signature covers (0: none). The one place that
-/// knows how coverage is stored.
+/// The last ledger entry a signed tree head covers (0: none): the size of
+/// the newest tree head, since each covers the whole ledger up to its size.
 pub async fn covered_through(db: &Database) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT COALESCE(MAX(to_seq), 0) FROM checkpoints").fetch_one(db.pool()).await?;
-    Ok(row.try_get::<i64, _>(0)?)
+    let newest = db.reader().latest_tree_head().await?;
+    Ok(newest.map_or(0, |head| i64::try_from(head.size).unwrap_or(i64::MAX)))
 }
 
 /// Counts the entries after the last covered one and finds the oldest.

@@ -18,7 +18,7 @@ fn key() -> SigningKey {
 
 async fn engine(db: &TestDb) -> Engine {
     let database = Database::open(&db.url).await.expect("open");
-    Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, signing_key: key(), reference: reference() })
+    Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, ..EngineOptions::new(key(), reference()) })
 }
 
 async fn submit_all(engine: &Engine, subs: Vec<celltrace_domain::Submission>) {
@@ -129,8 +129,14 @@ async fn concurrent_submissions_are_group_committed_and_verify() {
         let batches = after.batches - before.batches;
         assert_eq!(submissions, 64 * 7);
         assert!(batches < submissions, "{batches} batches for {submissions} submissions: nothing was grouped");
-        let checkpoints = engine.database().reader().checkpoint_count().await.expect("count");
-        assert!(checkpoints >= 1, "checkpoints are signed every 50 entries");
+        let reader = engine.database().reader();
+        let head = reader.head().await.expect("head").seq;
+        let signed = reader.latest_tree_head().await.expect("tree head").map_or(0, |t| t.size);
+        assert!(signed > 0, "tree heads are signed every 50 entries, not only on request");
+        // Within the cadence (1 s) the tree head covers everything.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let signed = reader.latest_tree_head().await.expect("tree head").map_or(0, |t| t.size);
+        assert_eq!(signed, head, "{}: a tree head covers the ledger a second after the last entry", db.backend);
         assert_verifies(&engine).await;
         db.drop_database().await;
     }

@@ -36,6 +36,7 @@ async fn seeded(db: &TestDb) -> Database {
         let name = sub.command.name();
         engine.submit(sub).await.unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+    engine.checkpoint().await.expect("tree head");
     database
 }
 
@@ -87,6 +88,10 @@ async fn exercise(reader: &Reader) {
     reader.product_catalogue().await.expect("catalogue");
     reader.evidence_dataset().await.expect("evidence");
     reader.head().await.expect("head");
+    let signed = reader.latest_tree_head().await.expect("tree head").expect("the ledger is covered");
+    reader.tree_head(signed.size).await.expect("tree head of a size");
+    reader.inclusion_proof(3, signed.size).await.expect("inclusion proof");
+    reader.consistency_proof(5, signed.size).await.expect("consistency proof");
     reader.entries(1, 10).await.expect("entries");
     reader.ledger_of_sites(std::slice::from_ref(&site), None, 10).await.expect("ledger of sites");
     reader.ledger_of_sites(std::slice::from_ref(&site), Some(20), 10).await.expect("ledger before");

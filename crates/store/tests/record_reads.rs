@@ -20,7 +20,7 @@ fn key() -> SigningKey {
 
 async fn clinic_with_three_patients(db: &TestDb) -> Engine {
     let database = Database::open(&db.url).await.expect("open");
-    let engine = Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, signing_key: key(), reference: reference() });
+    let engine = Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, ..EngineOptions::new(key(), reference()) });
     let at = now();
     let mut subs = clinic(at);
     for n in 1..=3 {

@@ -32,7 +32,7 @@ async fn walk(engine: &Engine, records: &[EntityKey], limit: u32) -> Vec<u64> {
 async fn a_trail_pages_newest_first_without_gaps_or_repeats() {
     for db in TestDb::all().await {
         let database = Database::open(&db.url).await.expect("open");
-        let engine = Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, signing_key: SigningKey::from_bytes(&[9; 32]), reference: reference() });
+        let engine = Engine::start(database, EngineOptions { max_batch: 256, checkpoint_every: 50, ..EngineOptions::new(SigningKey::from_bytes(&[9; 32]), reference()) });
         let mut subs = clinic(now());
         subs.extend(released_unit(1, now()));
         subs.extend(released_unit(2, now()));

@@ -11,21 +11,32 @@
 //! carries it out through sqlx (PostgreSQL), `sqlite` on a thread that owns a
 //! SQLite connection of its own, which spares every statement a hop between
 //! threads.
+//!
+//! The engine also keeps the transparency log current: each batch writes the
+//! Merkle nodes its entries complete (from a compact range the committer
+//! keeps, reloaded from the stored frontier whenever another process moved
+//! the head), and the writer signs a tree head over the whole ledger at most
+//! [`EngineOptions::checkpoint_within`] or [`EngineOptions::checkpoint_every`]
+//! entries after any entry, whichever comes first. Whether anything is
+//! uncovered is read from the database (head seq − newest tree head size), so
+//! the rule holds across restarts and across processes; on start, the first
+//! act is to cover what is uncovered.
 
+mod cadence;
 pub(crate) mod pool;
 mod sqlite;
 
-use pool::lock_head;
-
-use crate::{hash32, Backend, Database, StoreError};
+use crate::{Backend, Database, StoreError};
 use celltrace_domain::ids::{PersonId, StaffId};
 use celltrace_domain::index::IndexEntry;
 use celltrace_domain::{decide, Claim, EntityKey, Event, Lookup, ProjectionRow, Reference, ReferenceData, Rejection, RejectionCode, State, Submission};
-use celltrace_ledger::{Checkpoint, Entry, Head, Record, SigningKey};
-use sqlx::{Any, Row, Transaction};
+use crate::tlog::{self, StoredTreeHead};
+use cadence::Cadence;
+use celltrace_ledger::{CompactRange, Entry, Hash, Head, NodeId, Record, SigningKey};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// What an accepted submission became.
@@ -71,10 +82,14 @@ pub enum AtomicError {
 pub struct EngineOptions {
     /// Most submissions committed in one transaction.
     pub max_batch: usize,
-    /// Sign a checkpoint once this many entries are not yet covered.
+    /// Sign a tree head once this many entries are not yet covered.
     pub checkpoint_every: u64,
-    /// The deployment's checkpoint signing key.
+    /// Sign a tree head at most this long after an entry it does not yet cover.
+    pub checkpoint_within: Duration,
+    /// The deployment's tree head signing key.
     pub signing_key: SigningKey,
+    /// The log's origin, also the key name on its signature lines (see [`tlog::origin_for`]).
+    pub origin: String,
     /// The reference data the rules consult (evidence, schedules, instruments).
     pub reference: Arc<dyn Reference>,
 }
@@ -82,7 +97,14 @@ pub struct EngineOptions {
 impl EngineOptions {
     /// Defaults with the given key and reference data.
     pub fn new(signing_key: SigningKey, reference: Arc<dyn Reference>) -> EngineOptions {
-        EngineOptions { max_batch: 256, checkpoint_every: 1024, signing_key, reference }
+        EngineOptions {
+            max_batch: 256,
+            checkpoint_every: 1024,
+            checkpoint_within: Duration::from_secs(1),
+            signing_key,
+            origin: tlog::DEFAULT_ORIGIN.to_owned(),
+            reference,
+        }
     }
 }
 
@@ -136,7 +158,7 @@ enum Job {
     /// Committed alone in its own transaction, never grouped with other submissions,
     /// so one refusal rolls back exactly this batch and nobody else's work.
     Atomic(Vec<Submission>, oneshot::Sender<Result<Vec<Receipt>, AtomicError>>),
-    Checkpoint(oneshot::Sender<Result<Option<Checkpoint>, StoreError>>),
+    Checkpoint(oneshot::Sender<Result<Option<StoredTreeHead>, StoreError>>),
     /// Stop: jobs sent before it are done first; later ones are answered `Closed`.
     Close(oneshot::Sender<()>),
 }
@@ -176,10 +198,10 @@ impl Engine {
                 // The pool's path is correct on SQLite too, only slower.
                 Err(e) => {
                     tracing::warn!("the SQLite writer thread needs the database file ({e}); writing through the pool");
-                    BatchCommitter::Pool(db.clone())
+                    BatchCommitter::Pool(pool::PoolCommitter::new(db.clone()))
                 }
             },
-            Backend::Postgres => BatchCommitter::Pool(db.clone()),
+            Backend::Postgres => BatchCommitter::Pool(pool::PoolCommitter::new(db.clone())),
         };
         let reference = ReferenceData::new(options.reference.clone());
         tokio::spawn(writer(db.clone(), committer, options, rx, counters.clone()));
@@ -240,8 +262,9 @@ impl Engine {
     }
 
     /// Closes the command path for a clean stop: every job sent before is
-    /// finished, the SQLite writer's connection is closed, and any later
-    /// submission is answered "shutting down". The pools are the caller's to close.
+    /// finished, a tree head covers everything written, the SQLite writer's
+    /// connection is closed, and any later submission is answered "shutting
+    /// down". The pools are the caller's to close.
     pub async fn close(&self) {
         let (reply, done) = oneshot::channel();
         if self.jobs.send(Job::Close(reply)).await.is_ok() {
@@ -249,8 +272,10 @@ impl Engine {
         }
     }
 
-    /// Signs a checkpoint over every entry not yet covered (if any).
-    pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+    /// Signs a tree head over the whole ledger now, unless the newest one
+    /// already covers it, and returns the tree head that covers everything
+    /// (`None` only for an empty ledger). The graceful stop calls this last.
+    pub async fn checkpoint(&self) -> Result<Option<StoredTreeHead>, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.jobs.send(Job::Checkpoint(reply)).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -260,7 +285,7 @@ impl Engine {
 /// Where the writer's transactions run.
 enum BatchCommitter {
     /// In the writer task, on the pool (PostgreSQL).
-    Pool(Database),
+    Pool(pool::PoolCommitter),
     /// On the SQLite writer thread.
     Thread(sqlite::WriterThread),
 }
@@ -290,29 +315,52 @@ async fn writer(
     counters: Arc<Counters>,
 ) {
     let reference = ReferenceData::new(options.reference.clone());
-    let mut uncovered: u64 = 0;
+    let mut options = options;
+    match tlog::log_origin(&db, &options.origin).await {
+        Ok(origin) if origin != options.origin => {
+            tracing::info!("signing as the log's established origin {origin:?}, not {:?}: witnesses know it by that name", options.origin);
+            options.origin = origin;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("reading the log's origin: {e}"),
+    }
+    let mut cadence = Cadence::new(&options);
+    // The first act: cover whatever an earlier process left uncovered.
+    let _ = cadence.sign(&db).await;
     // An atomic job met while gathering a group waits here for its own turn.
     let mut held: Option<Job> = None;
     let mut closed = None;
     loop {
         let job = match held.take() {
             Some(job) => job,
-            None => match rx.recv().await {
-                Some(job) => job,
-                None => break,
-            },
+            None => {
+                let wake = cadence.wake_at();
+                tokio::select! {
+                    job = rx.recv() => match job {
+                        Some(job) => job,
+                        None => break,
+                    },
+                    () = tokio::time::sleep_until(wake) => {
+                        cadence.tick(&db).await;
+                        continue;
+                    }
+                }
+            }
         };
         if let Job::Close(reply) = job {
             closed = Some(reply);
             break;
         }
         let mut checkpoint_replies = Vec::new();
+        let mut sign_now = false;
         if let Job::Atomic(subs, reply) = job {
             counters.batches.fetch_add(1, Ordering::Relaxed);
             counters.submissions.fetch_add(subs.len() as u64, Ordering::Relaxed);
             let outcome = committer.atomic(&reference, subs).await;
             if let Ok(receipts) = &outcome {
-                uncovered += receipts.iter().map(|r| r.last_seq + 1 - r.first_seq).sum::<u64>();
+                if let Some(last) = receipts.iter().map(|r| r.last_seq).max() {
+                    sign_now |= cadence.wrote(last);
+                }
             }
             let _ = reply.send(outcome);
         } else {
@@ -341,29 +389,31 @@ async fn writer(
                 let outcomes = committer.batch(&reference, submissions).await;
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     if let Ok(receipt) = &outcome {
-                        uncovered += receipt.last_seq + 1 - receipt.first_seq;
+                        sign_now |= cadence.wrote(receipt.last_seq);
                     }
                     // The submitter may have gone away; the command stands regardless.
                     let _ = reply.send(outcome);
                 }
             }
         }
-        if uncovered >= options.checkpoint_every || !checkpoint_replies.is_empty() {
-            let result = sign_checkpoint(&db, &options.signing_key).await;
-            match &result {
-                Ok(_) => uncovered = 0,
-                Err(e) => tracing::warn!("checkpoint failed, will retry after the next batch: {e}"),
-            }
+        if sign_now || !checkpoint_replies.is_empty() {
+            let result = cadence.sign(&db).await;
             for reply in checkpoint_replies {
                 let _ = reply.send(match &result {
-                    Ok(cp) => Ok(cp.clone()),
-                    Err(e) => Err(StoreError::Corrupt(e.to_string())),
+                    Ok(head) => Ok(head.clone()),
+                    Err(e) => Err(StoreError::Invalid(format!("no tree head was signed: {e}"))),
                 });
             }
         }
     }
     // Jobs sent after the close find the queue shut and are answered "shutting down".
     rx.close();
+    // Closing, or every handle is gone: cover what this process wrote before it ends.
+    if cadence.written > cadence.covered {
+        if let Err(e) = cadence.sign(&db).await {
+            tracing::warn!("no final tree head was signed: {e}; the next start covers the tail");
+        }
+    }
     if let BatchCommitter::Thread(thread) = committer {
         thread.close().await;
     }
@@ -447,6 +497,9 @@ pub(crate) trait Committer {
         Self: 'a;
     /// Opens one.
     async fn begin(&mut self) -> Result<Self::Tx<'_>, StoreError>;
+    /// The compact range of the tree as of the last commit, if known: taken
+    /// before a transaction, put back after its commit.
+    fn tree(&mut self) -> &mut Option<CompactRange>;
 }
 
 /// One command-path transaction: the chain head locked for its whole life,
@@ -463,8 +516,10 @@ pub(crate) trait CommandTx {
     async fn known_commands(&mut self, ids: &[&str]) -> Result<HashSet<String>, StoreError>;
     /// Which of these `(namespace, value)` claims are already taken.
     async fn taken_claims(&mut self, wanted: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>;
-    /// Writes the entries, projections with their index entries, claims,
-    /// commands, audit index and secrets, and moves the head.
+    /// The compact range of the first `size` leaves, from the stored nodes.
+    async fn frontier(&mut self, size: u64) -> Result<CompactRange, StoreError>;
+    /// Writes the entries, their Merkle nodes, projections with their index
+    /// entries, claims, commands, audit index and secrets, and moves the head.
     async fn write(&mut self, written: &Written) -> Result<(), StoreError>;
     /// Makes everything durable.
     async fn commit(self) -> Result<(), StoreError>;
@@ -475,6 +530,8 @@ pub(crate) trait CommandTx {
 /// What a batch's decisions write.
 pub(crate) struct Written {
     pub(crate) entries: Vec<(Entry, String)>,
+    /// The Merkle nodes the entries complete (filled by [`grow_tree`] once the batch is final).
+    pub(crate) nodes: Vec<(NodeId, Hash)>,
     pub(crate) touched: BTreeMap<EntityKey, u64>,
     pub(crate) claims: Vec<(Claim, u64)>,
     pub(crate) commands: Vec<(String, u64, u64)>,
@@ -540,6 +597,7 @@ fn decide_batch(
     let mut head = head;
     let mut written = Written {
         entries: Vec::new(),
+        nodes: Vec::new(),
         touched: BTreeMap::new(),
         claims: Vec::new(),
         commands: Vec::new(),
@@ -670,7 +728,20 @@ async fn taken_claims(tx: &mut impl CommandTx, written: &Written) -> Result<Hash
     tx.taken_claims(&wanted).await
 }
 
+/// The tree grown by the batch's entries: the range kept from the last
+/// commit when it is still at the head, else the stored frontier (another
+/// process wrote meanwhile, or this is the first batch).
+async fn grow_tree(tx: &mut impl CommandTx, cached: Option<CompactRange>, head: Head, written: &mut Written) -> Result<CompactRange, StoreError> {
+    let mut range = match cached {
+        Some(range) if range.size() == head.seq => range,
+        _ => tx.frontier(head.seq).await?,
+    };
+    written.nodes = tlog::append_entries(&mut range, &written.entries);
+    Ok(range)
+}
+
 async fn try_commit<C: Committer>(committer: &mut C, reference: &ReferenceData, requests: &[Request]) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+    let cached = committer.tree().take();
     let (mut tx, head, base, known_commands) = begin_decisions(committer, reference, requests).await?;
 
     // Decide, then check the claims against the database; a submission whose
@@ -699,18 +770,22 @@ async fn try_commit<C: Committer>(committer: &mut C, reference: &ReferenceData, 
 
     if written.entries.is_empty() {
         tx.rollback().await?;
+        *committer.tree() = cached;
         return Ok(outcomes);
     }
     let mut written = written;
+    let range = grow_tree(&mut tx, cached, head, &mut written).await?;
     project(&base, &state, &mut written)?;
     tx.write(&written).await?;
     tx.commit().await?;
+    *committer.tree() = Some(range);
     Ok(outcomes)
 }
 
 /// The all-or-nothing path: the same decisions and writes as `try_commit`,
 /// but the first refusal rolls back the whole transaction.
 async fn commit_atomic<C: Committer>(committer: &mut C, reference: &ReferenceData, requests: &[Request]) -> Result<Vec<Receipt>, AtomicError> {
+    let cached = committer.tree().take();
     let (mut tx, head, base, known_commands) = begin_decisions(committer, reference, requests).await?;
     let (state, written, outcomes) = decide_batch(&base, head, requests, &known_commands, &HashMap::new())?;
     let mut receipts = Vec::with_capacity(outcomes.len());
@@ -734,67 +809,19 @@ async fn commit_atomic<C: Committer>(committer: &mut C, reference: &ReferenceDat
     }
     if let Some(error) = refused {
         tx.rollback().await?;
+        *committer.tree() = cached;
         return Err(error);
     }
+    let mut range = cached;
     if !written.entries.is_empty() {
         let mut written = written;
+        range = Some(grow_tree(&mut tx, range, head, &mut written).await?);
         project(&base, &state, &mut written)?;
         tx.write(&written).await?;
     }
     tx.commit().await?;
+    *committer.tree() = range;
     Ok(receipts)
-}
-
-/// Signs a checkpoint over the entries after the last one, if there are any.
-pub async fn sign_checkpoint(db: &Database, key: &SigningKey) -> Result<Option<Checkpoint>, StoreError> {
-    let mut tx = db.pool().begin().await?;
-    let head = lock_head(&mut tx).await?;
-    let last: Option<i64> = sqlx::query("SELECT MAX(to_seq) FROM checkpoints")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    let from = seq_u64(last.unwrap_or(0))? + 1;
-    if from > head.seq {
-        tx.rollback().await?;
-        return Ok(None);
-    }
-    let rows = sqlx::query("SELECT hash FROM ledger WHERE seq >= $1 AND seq <= $2 ORDER BY seq")
-        .bind(seq_i64(from)?)
-        .bind(seq_i64(head.seq)?)
-        .fetch_all(&mut *tx)
-        .await?;
-    let hashes = rows
-        .iter()
-        .map(|r| hash32(&r.try_get::<Vec<u8>, _>(0)?, "entry hash"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    let Some(checkpoint) = Checkpoint::sign(key, from, &hashes, now) else {
-        tx.rollback().await?;
-        return Ok(None);
-    };
-    insert_checkpoint(&mut tx, &checkpoint).await?;
-    tx.commit().await?;
-    Ok(Some(checkpoint))
-}
-
-pub(crate) async fn insert_checkpoint(tx: &mut Transaction<'static, Any>, cp: &Checkpoint) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO checkpoints (from_seq, to_seq, to_hash, root, signed_at, public_key, signature) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(seq_i64(cp.from_seq)?)
-    .bind(seq_i64(cp.to_seq)?)
-    .bind(cp.to_hash.to_vec())
-    .bind(cp.root.to_vec())
-    .bind(cp.signed_at)
-    .bind(cp.public_key.to_vec())
-    .bind(cp.signature.to_vec())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

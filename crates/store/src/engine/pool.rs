@@ -1,11 +1,11 @@
 //! The command path's transactions on a sqlx pool (PostgreSQL, and SQLite
-//! where a pool is all there is, such as signing checkpoints). Multi-row
+//! where a pool is all there is, such as signing tree heads). Multi-row
 //! statements keep round trips to the server few.
 
 use super::{pow2_chunks, seq_i64, seq_u64, CommandTx, Committer, Projected, Secret, Written};
 use crate::{hash32, placeholders, Database, StoreError};
 use celltrace_domain::{Claim, EntityKey, EntityKind, Lookup, State};
-use celltrace_ledger::{Entry, Head};
+use celltrace_ledger::{CompactRange, Entry, Head};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -13,11 +13,27 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 /// A command-path transaction on the pool.
 pub(crate) struct PoolTx(Transaction<'static, Any>);
 
-impl Committer for Database {
+/// The pool's committer, with the tree's compact range as of its last commit.
+pub(crate) struct PoolCommitter {
+    db: Database,
+    tree: Option<CompactRange>,
+}
+
+impl PoolCommitter {
+    pub(crate) fn new(db: Database) -> PoolCommitter {
+        PoolCommitter { db, tree: None }
+    }
+}
+
+impl Committer for PoolCommitter {
     type Tx<'a> = PoolTx;
 
     async fn begin(&mut self) -> Result<PoolTx, StoreError> {
-        Ok(PoolTx(self.pool().begin().await?))
+        Ok(PoolTx(self.db.pool().begin().await?))
+    }
+
+    fn tree(&mut self) -> &mut Option<CompactRange> {
+        &mut self.tree
     }
 }
 
@@ -66,6 +82,10 @@ impl CommandTx for PoolTx {
 
     async fn taken_claims(&mut self, wanted: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
         existing_values(&mut self.0, "claims", "namespace", "value", wanted).await
+    }
+
+    async fn frontier(&mut self, size: u64) -> Result<CompactRange, StoreError> {
+        crate::tlog::load_frontier(&mut self.0, size).await
     }
 
     async fn write(&mut self, written: &Written) -> Result<(), StoreError> {
@@ -220,6 +240,7 @@ async fn existing_values(
 
 async fn write_all(tx: &mut Transaction<'static, Any>, written: &Written) -> Result<(), StoreError> {
     write_entries(tx, &written.entries).await?;
+    crate::tlog::write_nodes(tx, &written.nodes).await?;
     write_projections(tx, &written.projected).await?;
     write_claims(tx, &written.claims).await?;
     write_commands(tx, &written.commands).await?;

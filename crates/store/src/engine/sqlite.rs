@@ -8,7 +8,7 @@ use super::pool::{secret_statements, SecretValue};
 use super::{commit_atomic, commit_batch, seq_i64, seq_u64, AtomicError, CommandTx, Committer, Receipt, Request, SubmitError, Written};
 use crate::{hash32, StoreError, SQLITE_SETTINGS};
 use celltrace_domain::{EntityKey, EntityKind, Lookup, ReferenceData, State};
-use celltrace_ledger::Head;
+use celltrace_ledger::{CompactRange, Head};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -87,7 +87,7 @@ fn run(path: &PathBuf, queue: &mpsc::Receiver<Work>) {
             return;
         }
     };
-    let mut committer = open(path).map(|conn| SqliteCommitter { conn });
+    let mut committer = open(path).map(|conn| SqliteCommitter { conn, tree: None });
     if let Err(e) = &committer {
         tracing::error!("SQLite writer could not open {}: {e}", path.display());
     }
@@ -111,6 +111,8 @@ fn run(path: &PathBuf, queue: &mpsc::Receiver<Work>) {
 
 struct SqliteCommitter {
     conn: Connection,
+    /// The tree's compact range as of the last commit.
+    tree: Option<CompactRange>,
 }
 
 impl Committer for SqliteCommitter {
@@ -120,6 +122,10 @@ impl Committer for SqliteCommitter {
         // IMMEDIATE takes the write lock now, so the head read next cannot go stale.
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(SqliteTx { conn: &self.conn, open: true })
+    }
+
+    fn tree(&mut self) -> &mut Option<CompactRange> {
+        &mut self.tree
     }
 }
 
@@ -196,6 +202,20 @@ impl CommandTx for SqliteTx<'_> {
         Ok(found)
     }
 
+    async fn frontier(&mut self, size: u64) -> Result<CompactRange, StoreError> {
+        // At most 64 primary-key lookups, in process: only at start or after another process wrote.
+        let mut select = self.conn.prepare_cached("SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2")?;
+        let mut hashes = Vec::new();
+        for id in celltrace_ledger::merkle::frontier(size) {
+            let hash: Option<Vec<u8>> = select.query_row(params![i64::from(id.level), seq_i64(id.index)?], |r| r.get(0)).optional()?;
+            let hash = hash.ok_or_else(|| {
+                StoreError::Corrupt(format!("merkle node (level {}, index {}) is missing: the tree over the ledger is incomplete", id.level, id.index))
+            })?;
+            hashes.push(hash32(&hash, "merkle node hash")?);
+        }
+        CompactRange::from_hashes(size, hashes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
     async fn write(&mut self, written: &Written) -> Result<(), StoreError> {
         let mut insert = self.conn.prepare_cached(
             "INSERT INTO ledger (seq, prev_seq, recorded_at, actor, site, kind, payload, prev_hash, hash, command_id) \
@@ -216,6 +236,10 @@ impl CommandTx for SqliteTx<'_> {
                 entry.hash.as_slice(),
                 command,
             ])?;
+        }
+        let mut node = self.conn.prepare_cached("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
+        for (id, hash) in &written.nodes {
+            node.execute(params![i64::from(id.level), seq_i64(id.index)?, hash.as_slice()])?;
         }
         let mut upsert = self.conn.prepare_cached(
             "INSERT INTO entities (kind, id, site, person, status, reference, body, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \

@@ -81,11 +81,6 @@ impl Reader {
         let rows = self.sql("SELECT kind, count FROM entity_counts ORDER BY kind").fetch_all(self.pool()).await?;
         rows.iter().map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?))).collect()
     }
-
-    /// How many checkpoints have been signed.
-    pub async fn checkpoint_count(&self) -> Result<i64, StoreError> {
-        Ok(self.sql("SELECT COUNT(*) FROM checkpoints").fetch_one(self.pool()).await?.try_get(0)?)
-    }
 }
 
 impl Reader {

@@ -6,6 +6,7 @@ mod accounts;
 mod fhir;
 mod ledger;
 mod lists;
+mod proofs;
 mod reader;
 mod trail;
 mod recall;
@@ -13,6 +14,7 @@ mod recall;
 pub use fhir::{Filed, RecordPage, RecordRange};
 pub use ledger::LedgerPage;
 pub use lists::{PeoplePage, UnitFilter, UnitsPage};
+pub use proofs::{ConsistencyProof, InclusionProof, ProofRequestError};
 pub use reader::{Cursor, Lineage, Matches, Page, QueryLog, Reader, MAX_PAGE};
 pub use recall::{Recall, Recipient};
 

@@ -2,6 +2,7 @@
 //! projections met in the order of their last change.
 
 use super::digest::SetDigest;
+use super::tree::{TreeCheck, Witnessed};
 use super::Report;
 use crate::engine::seq_u64;
 use crate::read::{stored_entity, StoredEntity};
@@ -60,6 +61,8 @@ pub(super) struct Walk {
     checkpoints: VecDeque<Checkpoint>,
     range_hashes: Vec<Hash>,
     trusted: VerifyingKey,
+    /// The transparency log: tree heads, stored nodes, the uncovered tail.
+    tree: TreeCheck,
     subjects: SetDigest,
     claims: SetDigest,
     commands: SetDigest,
@@ -71,7 +74,7 @@ pub(super) struct Walk {
 }
 
 impl Walk {
-    pub(super) async fn run(db: &Database, trusted: &VerifyingKey) -> Result<Report, StoreError> {
+    pub(super) async fn run(db: &Database, trusted: &VerifyingKey, witnessed: Option<Witnessed>, now_micros: i64) -> Result<Report, StoreError> {
         let mut tx = db.pool().begin().await?;
         if db.backend() == Backend::Postgres {
             // One snapshot for every query, whatever servers write meanwhile.
@@ -85,6 +88,7 @@ impl Walk {
             checkpoints: load_checkpoints(&mut tx).await?,
             range_hashes: Vec::new(),
             trusted: *trusted,
+            tree: TreeCheck::new(*trusted, witnessed),
             subjects: SetDigest::default(),
             claims: SetDigest::default(),
             commands: SetDigest::default(),
@@ -120,6 +124,7 @@ impl Walk {
                 };
                 let command: String = row.try_get("command_id")?;
                 walk.entry(&entry, command);
+                walk.tree.leaf(&mut tx, &entry.hash, &mut walk.report.findings).await?;
                 while let Some(last) = finals.peek_seq(&mut tx).await? {
                     if last > entry.seq {
                         break;
@@ -152,6 +157,11 @@ impl Walk {
         }
         walk.check_head(&mut tx).await?;
         walk.check_remaining_checkpoints();
+        let (uncovered, age) = walk.tree.finish(&mut tx, now_micros, &mut walk.report.findings).await?;
+        walk.report.tree_heads = walk.tree.checked;
+        walk.report.covered = walk.tree.covered;
+        walk.report.uncovered = uncovered;
+        walk.report.oldest_uncovered_age_micros = age;
         walk.compare_tables(&mut tx).await?;
         tx.rollback().await?;
         Ok(walk.report)
@@ -267,8 +277,10 @@ impl Walk {
     fn close_checkpoint(&mut self) {
         let Some(cp) = self.checkpoints.pop_front() else { return };
         let hashes = std::mem::take(&mut self.range_hashes);
-        if let Err(fault) = cp.verify(&self.trusted, &hashes) {
-            self.finding(fault.to_string());
+        match cp.verify(&self.trusted, &hashes) {
+            // A valid range checkpoint (written before tree heads) covers its entries too.
+            Ok(()) => self.tree.covered_by_checkpoint(cp.to_seq),
+            Err(fault) => self.finding(fault.to_string()),
         }
     }
 

@@ -86,7 +86,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 struct StatusPage {
     layout: Option<Layout>,
     entries: u64,
-    checkpoints: i64,
+    /// Entries the newest signed tree head covers.
+    covered: u64,
     hash: String,
     counts: Vec<(String, i64)>,
 }
@@ -96,6 +97,6 @@ pub async fn status_page(State(state): State<AppState>) -> Result<Response, AppE
     let reader = state.reader();
     let head = reader.head().await?;
     let counts = reader.counts().await?.into_iter().map(|(kind, n)| (kind.replace('_', " "), n)).collect();
-    let checkpoints = reader.checkpoint_count().await?;
-    render(&StatusPage { layout: None, entries: head.seq, checkpoints, hash: celltrace_ledger::to_hex(&head.hash), counts })
+    let covered = reader.latest_tree_head().await?.map_or(0, |t| t.size);
+    render(&StatusPage { layout: None, entries: head.seq, covered, hash: celltrace_ledger::to_hex(&head.hash), counts })
 }

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod health;
 pub mod reads;
+pub mod tlog;
 pub mod token;
 
 use crate::routes::{Access, Route};
@@ -24,6 +25,9 @@ pub fn routes() -> Vec<Route> {
         Route::get("/status", Access::Public, health::status_page),
         Route::get("/api/openapi.json", Access::Public, || async { Json(openapi()) }),
         Route::get("/api/ledger/head", Access::Public, reads::ledger_head),
+        Route::get("/api/ledger/checkpoint", Access::Public, tlog::checkpoint),
+        Route::get("/api/ledger/proof/inclusion", Access::Public, tlog::inclusion),
+        Route::get("/api/ledger/proof/consistency", Access::Public, tlog::consistency),
         Route::post("/api/commands", Access::Token, commands::submit),
         Route::get("/api/commands/{id}", Access::Token, commands::command_status),
         Route::get("/api/patients", Access::Token, reads::patients),
@@ -40,10 +44,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(health::healthz, health::readyz, commands::submit, commands::command_status, reads::ledger_head, reads::patients, reads::units, reads::lineage, reads::ledger),
+    paths(health::healthz, health::readyz, commands::submit, commands::command_status, reads::ledger_head, tlog::checkpoint, tlog::inclusion, tlog::consistency, reads::patients, reads::units, reads::lineage, reads::ledger),
     info(title = "celltrace JSON API", description = "Commands and lists for scripts and integrations. Every change is a command: authorised, decided by the rules, appended to the signed ledger, then acknowledged. Lists are pages: pass a page's `next` as `after` (or `before` for the ledger) for the following one; `null` means the last page. Reading patients is recorded in the ledger. HL7 FHIR R4 is served separately under /fhir."),
     modifiers(&BearerToken),
-    components(schemas(ApiError, ErrorBody, health::Readiness, commands::CommandAccepted, commands::CommandRecorded, reads::LedgerHead, reads::PatientList, reads::UnitList, reads::LineageList, reads::LedgerList))
+    components(schemas(ApiError, ErrorBody, health::Readiness, commands::CommandAccepted, commands::CommandRecorded, reads::LedgerHead, tlog::InclusionProofBody, tlog::ConsistencyProofBody, reads::PatientList, reads::UnitList, reads::LineageList, reads::LedgerList))
 )]
 struct ApiDoc;
 

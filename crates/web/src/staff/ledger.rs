@@ -1,4 +1,4 @@
-//! The ledger page: the chain's head and checkpoints, and its newest entries
+//! The ledger page: the chain's head and its newest signed tree head, and its newest entries
 //! a page at a time (`?before=`) — only those written at the sites where the
 //! viewer may see the audit trail, so an auditor who belongs to every site
 //! of the network sees the whole network and a site's medical director only
@@ -76,7 +76,8 @@ struct LedgerPage {
     layout: Option<Layout>,
     csrf: String,
     entries: u64,
-    checkpoints: i64,
+    /// Entries the newest signed tree head covers.
+    covered: u64,
     head: String,
     /// The sites whose entries are listed.
     sites: String,
@@ -115,7 +116,7 @@ async fn last_verification(state: &AppState) -> Result<Option<Verification>, App
 async fn ledger(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit>, Query(query): Query<LedgerQuery>) -> Result<Response, AppError> {
     let reader = state.reader();
     let head = reader.head().await?;
-    let checkpoints = reader.checkpoint_count().await?;
+    let covered = reader.latest_tree_head().await?.map_or(0, |t| t.size);
     let sites = audit_sites(&viewer);
     let page = reader.ledger_of_sites(&sites, query.before, LEDGER_PAGE).await?;
     let verification = last_verification(&state).await?.map(|v| {
@@ -134,7 +135,7 @@ async fn ledger(State(state): State<AppState>, Can { viewer, .. }: Can<ViewAudit
         layout: Some(Layout::new(&viewer, "ledger")),
         csrf: viewer.session.csrf_token.clone(),
         entries: head.seq,
-        checkpoints,
+        covered,
         head: celltrace_ledger::to_hex(&head.hash),
         sites: names.join(", "),
         verification,
@@ -151,7 +152,7 @@ async fn ledger_verify(State(state): State<AppState>, Can { viewer, .. }: Can<Vi
     let key = state
         .config
         .verifying_key
-        .ok_or_else(|| AppError::bad_request("This server was started without the deployment's key, so it cannot check the checkpoints' signatures: run celltrace verify on the server instead."))?;
+        .ok_or_else(|| AppError::bad_request("This server was started without the deployment's key, so it cannot check the tree heads' signatures: run celltrace verify on the server instead."))?;
     let now = now_micros();
     if let Some(v) = last_verification(&state).await? {
         if v.outcome.is_none() && now - v.started_at < STALE_MICROS {
@@ -167,11 +168,12 @@ async fn ledger_verify(State(state): State<AppState>, Can { viewer, .. }: Can<Vi
                 finished_at: now_micros(),
                 ok: report.ok(),
                 summary: format!(
-                    "{}: {} entries, {} checkpoints and {} records checked",
+                    "{}: {} entries, {} signed tree heads and {} records checked; {} entries not yet covered",
                     if report.ok() { "Verified" } else { "FAILED" },
                     report.entries,
-                    report.checkpoints,
-                    report.entities
+                    report.tree_heads + report.checkpoints,
+                    report.entities,
+                    report.uncovered
                 ),
                 findings_total: report.findings.len(),
                 findings: report.findings.into_iter().take(FINDINGS_KEPT).collect(),
