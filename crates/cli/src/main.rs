@@ -60,7 +60,7 @@ enum Cmd {
         #[arg(long)]
         state: PathBuf,
         /// The deployment's public key: a note verifier key (name+id+key), hex, or a file holding either.
-        #[arg(long)]
+        #[arg(long = "public-key", value_name = "KEY")]
         key: String,
     },
     /// Write a consistent copy of the database to a new SQLite file.
@@ -632,5 +632,18 @@ async fn load_demo(engine: &Engine) -> Result<(), String> {
             Ok(())
         }
         Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Two options with one name (a global flag and a subcommand's) only
+    /// fail when that subcommand runs; clap's own check finds them all now.
+    #[test]
+    fn the_command_line_has_no_clashing_options() {
+        Cli::command().debug_assert();
     }
 }

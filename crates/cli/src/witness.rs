@@ -1,4 +1,4 @@
-//! `celltrace witness URL --state FILE --key KEY`: an independent record of
+//! `celltrace witness URL --state FILE --public-key KEY`: an independent record of
 //! the log. It fetches the deployment's newest signed tree head, checks its
 //! signature with the deployment's public key, checks that it extends the
 //! tree head kept in FILE (a consistency proof from the server, verified
@@ -56,7 +56,7 @@ pub fn verifier(key: &str, origin: &str) -> Result<NoteVerifier, WitnessError> {
         Err(_) => key.trim().to_owned(),
     };
     if text.contains('+') {
-        let v = NoteVerifier::parse_vkey(&text).map_err(|e| WitnessError::Failed(format!("--key: {e}")))?;
+        let v = NoteVerifier::parse_vkey(&text).map_err(|e| WitnessError::Failed(format!("--public-key: {e}")))?;
         if v.name() != origin {
             return Err(WitnessError::Evidence(format!(
                 "the tree head is from the log '{origin}', but the key given is for '{}': this is not the log you meant to witness",
@@ -65,7 +65,7 @@ pub fn verifier(key: &str, origin: &str) -> Result<NoteVerifier, WitnessError> {
         }
         return Ok(v);
     }
-    let public = crate::keys::parse_public(&text).map_err(|e| WitnessError::Failed(format!("--key: {e}")))?;
+    let public = crate::keys::parse_public(&text).map_err(|e| WitnessError::Failed(format!("--public-key: {e}")))?;
     NoteVerifier::new(origin, public).map_err(|e| WitnessError::Failed(format!("the log's origin '{origin}' cannot name a key: {e}")))
 }
 

@@ -23,7 +23,7 @@ fn hashes(v: &serde_json::Value) -> Vec<Hash> {
 }
 
 fn witness(db: &TestDb, base: &str, state: &std::path::Path, key: &str) -> std::process::Output {
-    Command::new(common::bin()).args(["witness", base, "--state"]).arg(state).args(["--key", key]).current_dir(db.dir.path()).output().expect("run witness")
+    Command::new(common::bin()).args(["witness", base, "--state"]).arg(state).args(["--public-key", key]).current_dir(db.dir.path()).output().expect("run witness")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
