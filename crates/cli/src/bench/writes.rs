@@ -1,12 +1,15 @@
 //! `celltrace bench writes`: durable events per second through the whole command
 //! path (decide, chain, projections, claims, one transaction per batch), with
 //! one and with many concurrent submitters, beside a raw SQLite baseline that
-//! writes the same rows with the same durability and batch size but no domain
-//! and no ledger. Figures, not assertions: machines differ, ratios travel.
+//! writes the same rows (ledger entry, projection, read-model index entries
+//! and searchable name, claim, command record, audit index, the Merkle nodes
+//! the entry completes, the count) with the same durability and batch size,
+//! but no domain and no chaining. Figures, not assertions: machines differ,
+//! ratios travel.
 
 use celltrace_domain::command::{Actor, Command, Submission};
 use celltrace_domain::ids::{CommandId, PersonId, SiteId, StaffId};
-use celltrace_domain::model::{Language, Membership, PersonKind, Role, Sex, SiteKind};
+use celltrace_domain::model::{Language, Membership, Person, PersonKind, Role, Sex, SiteKind};
 use celltrace_domain::time::{Date, Timestamp};
 use celltrace_ledger::SigningKey;
 use celltrace_store::{Database, Engine};
@@ -162,10 +165,23 @@ async fn raw_run(path: &std::path::Path, count: usize, batch: usize) -> Result<R
     let db = Database::open(&path.display().to_string()).await.map_err(bench_err)?;
     db.close().await;
     let path = path.to_owned();
-    tokio::task::spawn_blocking(move || raw_writes(&path, count, batch)).await.map_err(bench_err)?.map_err(bench_err)
+    // Made before the clock starts: building them is not SQLite's work.
+    let people = (0..count).map(baseline_person).collect::<Result<Vec<Person>, String>>()?;
+    tokio::task::spawn_blocking(move || raw_writes(&path, &people, batch)).await.map_err(bench_err)?.map_err(bench_err)
 }
 
-fn raw_writes(path: &std::path::Path, count: usize, batch: usize) -> rusqlite::Result<Run> {
+/// The person `register(n)` records, as the baseline indexes it.
+fn baseline_person(n: usize) -> Result<Person, String> {
+    match register(n, Timestamp(0))?.command {
+        Command::RegisterPerson { person, kind, mrn, name, date_of_birth, sex, language, contact } => {
+            Ok(Person { id: person, site: id("bench-site")?, kind, mrn, name, date_of_birth, sex, language, contact })
+        }
+        _ => Err("bench: register() makes a RegisterPerson".into()),
+    }
+}
+
+fn raw_writes(path: &std::path::Path, people: &[Person], batch: usize) -> rusqlite::Result<Run> {
+    let count = people.len();
     let conn = rusqlite::Connection::open(path)?;
     for (name, value) in celltrace_store::SQLITE_SETTINGS {
         conn.pragma_update(None, name, value)?;
@@ -186,6 +202,7 @@ fn raw_writes(path: &std::path::Path, count: usize, batch: usize) -> rusqlite::R
             .collect::<Vec<u8>>()
     };
     let batch = batch.max(1);
+    let mut tree = celltrace_ledger::CompactRange::new();
     let start = Instant::now();
     let mut latencies = Vec::with_capacity(count);
     let mut n = 0usize;
@@ -213,7 +230,23 @@ fn raw_writes(path: &std::path::Path, count: usize, batch: usize) -> rusqlite::R
                 .execute(rusqlite::params![format!("bench-{r}"), seq])?;
             conn.prepare_cached("INSERT INTO entry_subjects (kind, id, seq) VALUES ('person', ?1, ?2)")?
                 .execute(rusqlite::params![format!("bench-p-{r}"), seq])?;
+            // The read model's rows for the same person: its index entries and its searchable name.
+            let person = &people[r];
+            for e in celltrace_domain::index::person(person) {
+                conn.prepare_cached("INSERT INTO entity_index (name, value, sort, kind, id) VALUES (?1, ?2, ?3, 'person', ?4)")?
+                    .execute(rusqlite::params![e.index.as_str(), e.value, e.sort, person.id.as_str()])?;
+            }
+            conn.prepare_cached("INSERT INTO person_names (id, site, kind, name_key) VALUES (?1, 'bench-site', 'patient', ?2)")?
+                .execute(rusqlite::params![person.id.as_str(), celltrace_domain::index::name_key(&person.name)])?;
+            // The transparency log's nodes this entry completes.
+            let leaf = celltrace_ledger::merkle::leaf_hash(&hash(r + 1));
+            for (node, value) in tree.append(leaf) {
+                conn.prepare_cached("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?
+                    .execute(rusqlite::params![i64::from(node.level), node.index as i64, value.to_vec()])?;
+            }
         }
+        conn.prepare_cached("INSERT INTO entity_counts (kind, count) VALUES ('person', ?1) ON CONFLICT (kind) DO UPDATE SET count = entity_counts.count + excluded.count")?
+            .execute(rusqlite::params![size as i64])?;
         let last = n + size;
         conn.execute("UPDATE ledger_head SET seq = ?1, hash = ?2 WHERE id = 1", rusqlite::params![last as i64, hash(last)])?;
         conn.execute_batch("COMMIT")?;
