@@ -138,10 +138,12 @@ async fn write_copy(db: &Database, temp: &Path) -> Result<(), StoreError> {
             // behind, nor query_only, which refuses VACUUM INTO.
             let (source, target) = (db.sqlite_path()?, temp.to_path_buf());
             run_blocking(move || {
-                let conn = rusqlite::Connection::open_with_flags(&source, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-                conn.busy_timeout(std::time::Duration::from_secs(10))?;
-                conn.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
-                Ok(())
+                Ok(while_busy(|| {
+                    let conn = rusqlite::Connection::open_with_flags(&source, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+                    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+                    conn.execute("VACUUM INTO ?1", [target.to_string_lossy().as_ref()])?;
+                    Ok(())
+                })?)
             })
             .await?;
         }
@@ -157,7 +159,7 @@ fn check_copy(path: &Path) -> Result<(), StoreError> {
     // The pool that wrote a PostgreSQL copy may still be letting go of the file.
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // One file, no -wal beside it: the copy travels alone.
-    conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+    while_busy(|| conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(())))?;
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if integrity != "ok" {
         return Err(StoreError::Invalid(format!("the copy failed SQLite's integrity check: {integrity}")));
@@ -169,6 +171,22 @@ fn check_copy(path: &Path) -> Result<(), StoreError> {
     }
     drop(conn);
     std::fs::File::open(path).and_then(|f| f.sync_all()).map_err(|e| StoreError::Invalid(format!("cannot flush the copy to disk: {e}")))
+}
+
+/// Runs `step` again while SQLite answers "busy", for up to 10 s. Some
+/// lock changes (leaving WAL mode, a snapshot overtaken by another writer)
+/// answer busy at once rather than waiting in the busy handler; the other
+/// connection (a server's writer, a closing pool) lets go within moments.
+fn while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Gives the checked copy its name without ever replacing a file (a link
