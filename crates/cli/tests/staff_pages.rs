@@ -368,3 +368,56 @@ async fn a_dashboard_queue_longer_than_it_shows_links_to_its_whole_list() {
     assert_eq!(doc.get("/units?status=lost").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(doc.get("/queues?name=nothing").await.status, StatusCode::BAD_REQUEST);
 }
+
+/// At real scale: 100,000 patients at one site. The oldest is found by a
+/// search for its name and by paging the whole list (every page a keyset
+/// seek), and the web page's search answers with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oldest_of_100000_patients_is_found_by_search_and_by_paging() {
+    const COUNT: usize = 100_000;
+    let (db, app, engine) = demo().await;
+    let person = |i: usize| as_staff("dr.haddad", "dubai-clinic", register(&format!("p-big-{i:06}"), &format!("BIG-{i:06}"), &format!("Karima Scaled {i:06}")));
+    engine.submit(person(0)).await.expect("the oldest");
+    // In waves, so the engine commits full groups without a task per patient waiting at once.
+    for wave in (1..COUNT).collect::<Vec<_>>().chunks(5_000) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for &i in wave {
+            let (engine, submission) = (engine.clone(), person(i));
+            tasks.spawn(async move { engine.submit(submission).await.map(|_| ()) });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("task").expect("registered");
+        }
+    }
+    let reader = engine.database().reader().clone();
+    let site = "dubai-clinic".parse().expect("site");
+
+    // The whole list, a page at a time: everyone once, the oldest included.
+    let (mut seen, mut after, mut pages) = (BTreeSet::new(), None::<String>, 0);
+    loop {
+        let page = reader.people(&site, PersonKind::Patient, "", after.as_deref(), 500).await.expect("page");
+        pages += 1;
+        for p in &page.people {
+            assert!(seen.insert(p.id.to_string()), "{} is listed twice", p.id);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), COUNT + 6, "every patient of Dubai, once, in {pages} pages");
+    assert!(seen.contains("p-big-000000") && seen.contains(&format!("p-big-{:06}", COUNT - 1)));
+
+    // A search by the oldest one's name finds it first, in the store and on the page.
+    let found = reader.people(&site, PersonKind::Patient, "Karima Scaled 000000", None, 10).await.expect("search");
+    assert_eq!(found.people.first().map(|p| p.id.to_string()).as_deref(), Some("p-big-000000"));
+    let mut doc = Client::new(&app);
+    doc.login("dr.haddad", "celltrace-demo").await;
+    let page = doc.get("/patients?q=Karima%20Scaled%20000000").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(people_on(&page.body).first().map(String::as_str), Some("p-big-000000"), "{}", page.body);
+    let page = doc.get("/patients?q=BIG-000000").await;
+    assert_eq!(people_on(&page.body), ["p-big-000000"], "found by MRN");
+    drop(engine);
+    db.drop_database().await;
+}
