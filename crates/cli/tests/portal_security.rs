@@ -8,15 +8,13 @@
 mod common;
 use common::web::*;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
 use celltrace_domain::model::{AdverseEvent, IntendedUse, Person, Plan, Unit};
 use celltrace_i18n::{Lang, Tr};
 use celltrace_store::Database;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
 const DEMO_PASSWORD: &str = "celltrace-demo";
 /// A password the policy accepts, for forms that must get as far as the code.
@@ -25,36 +23,6 @@ const STRONG: &str = "tangerine ladder quietly 47";
 /// The `n`-th address of a private network, one per simulated visitor.
 fn address(n: u32) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(0x0A00_0000 + n))
-}
-
-/// `n` visitors at the same address each open `form_page` (for the sign-in
-/// forms' CSRF cookie), then all post `fields` to `path` at once, each on
-/// a task of its own.
-async fn all_at_once(app: &Router, form_page: &str, path: &str, n: usize, fields: &[(&str, &str)]) -> Vec<StatusCode> {
-    let mut requests = Vec::new();
-    for _ in 0..n {
-        let mut client = Client::new(app);
-        let csrf = csrf_of(&client.get(form_page).await.body);
-        let body: Vec<String> = [("csrf", csrf.as_str())].iter().chain(fields).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
-        let request = Request::post(path)
-            .header(header::COOKIE, client.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body.join("&")))
-            .expect("request");
-        requests.push(request);
-    }
-    let tasks: Vec<_> = requests.into_iter().map(|request| tokio::spawn(app.clone().oneshot(request))).collect();
-    let mut statuses = Vec::new();
-    for task in tasks {
-        statuses.push(task.await.expect("the request ran").expect("a response").status());
-    }
-    statuses
-}
-
-/// How many answers were checked (401: wrong) and how many held back (429).
-fn checked_and_throttled(statuses: &[StatusCode]) -> (usize, usize) {
-    let count = |s: StatusCode| statuses.iter().filter(|x| **x == s).count();
-    (count(StatusCode::UNAUTHORIZED), count(StatusCode::TOO_MANY_REQUESTS))
 }
 
 /// Posts a sign-in form from `client`, after opening it.

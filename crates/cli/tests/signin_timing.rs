@@ -109,3 +109,16 @@ async fn an_unknown_signer_answers_as_slowly_as_a_known_one() {
     }
     assert_alike("second signer", unknown, known);
 }
+
+/// Staff sign-in under 64 guesses at once from one address: at most the
+/// pair limit is checked, the rest are held back, and the real member of
+/// staff, from another address, still signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_staff_password_guesses_are_checked_at_most_five_times_and_the_nurse_still_gets_in() {
+    let (_db, app) = demo_app().await;
+    let statuses = all_at_once(&app, "/login", "/login", 64, &[("username", "nurse.fatima"), ("password", "not her password at all")]).await;
+    let (checked, throttled) = checked_and_throttled(&statuses);
+    assert!(checked <= 5, "{checked} of 64 guesses were checked: {statuses:?}");
+    assert_eq!(checked + throttled, 64, "the rest are held back, none fails: {statuses:?}");
+    sign_in_for_real(&app, address(900), "nurse.fatima").await;
+}

@@ -175,3 +175,32 @@ pub async fn bedside_app() -> (TestDb, Router) {
     (db, celltrace_web::router(celltrace::web_state(engine, "http://celltrace.test").expect("web state")))
 }
 
+/// `n` visitors at the same address each open `form_page` (for the sign-in
+/// forms' CSRF cookie), then all post `fields` to `path` at once, each on
+/// a task of its own.
+pub async fn all_at_once(app: &Router, form_page: &str, path: &str, n: usize, fields: &[(&str, &str)]) -> Vec<StatusCode> {
+    let mut requests = Vec::new();
+    for _ in 0..n {
+        let mut client = Client::new(app);
+        let csrf = csrf_of(&client.get(form_page).await.body);
+        let body: Vec<String> = [("csrf", csrf.as_str())].iter().chain(fields).map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+        let request = Request::post(path)
+            .header(header::COOKIE, client.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.join("&")))
+            .expect("request");
+        requests.push(request);
+    }
+    let tasks: Vec<_> = requests.into_iter().map(|request| tokio::spawn(app.clone().oneshot(request))).collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("the request ran").expect("a response").status());
+    }
+    statuses
+}
+
+/// How many answers were checked (401: wrong) and how many held back (429).
+pub fn checked_and_throttled(statuses: &[StatusCode]) -> (usize, usize) {
+    let count = |s: StatusCode| statuses.iter().filter(|x| **x == s).count();
+    (count(StatusCode::UNAUTHORIZED), count(StatusCode::TOO_MANY_REQUESTS))
+}
