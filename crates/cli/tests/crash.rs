@@ -8,11 +8,8 @@
 
 mod common;
 
-use celltrace_domain::command::Command;
-use celltrace_domain::model::{Language, PersonKind, Sex};
-use celltrace_domain::time::Date;
 use celltrace_store::Database;
-use celltrace_testkit::{clinic, now, submission, TestDb};
+use celltrace_testkit::{clinic, now, register_patient, TestDb};
 use common::{body, celltrace, text, Lcg, Server};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,16 +69,7 @@ async fn acknowledged_commands_survive_sigkill() {
                     let http = reqwest::Client::new();
                     for n in 0.. {
                         let person = format!("crash-{round}-{client}-{n}");
-                        let sub = submission("nurse", now(), Command::RegisterPerson {
-                            person: person.parse().expect("id"),
-                            kind: PersonKind::Patient,
-                            mrn: person.clone(),
-                            name: format!("Crash test patient {n}"),
-                            date_of_birth: Date::new(1990, 1, 1).expect("date"),
-                            sex: Sex::Other,
-                            language: Language::En,
-                            contact: String::new(),
-                        });
+                        let sub = register_patient(&person, &format!("Crash test patient {n}"));
                         let sent = http.post(format!("{base}/api/commands")).bearer_auth(&token).json(&body(&sub)).send().await;
                         match sent {
                             Ok(r) if r.status().is_success() => acked.lock().expect("lock").push(sub.id.to_string()),

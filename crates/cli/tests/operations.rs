@@ -7,11 +7,8 @@
 
 mod common;
 
-use celltrace_domain::command::Command as Cmd;
-use celltrace_domain::model::{Language, PersonKind, Sex};
-use celltrace_domain::time::Date;
 use celltrace_store::Database;
-use celltrace_testkit::{clinic, now, submission, TestDb};
+use celltrace_testkit::{clinic, now, register_patient, TestDb};
 use common::{bin, body, celltrace, text, Server};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -44,16 +41,7 @@ async fn seed(db: &TestDb, patients: usize) -> String {
 
 fn patient(n: usize) -> celltrace_domain::Submission {
     let person = format!("ops-{n}");
-    submission("nurse", now(), Cmd::RegisterPerson {
-        person: person.parse().expect("id"),
-        kind: PersonKind::Patient,
-        mrn: person.clone(),
-        name: format!("Operations test patient {n} with a name long enough to take some room"),
-        date_of_birth: Date::new(1990, 1, 1).expect("date"),
-        sex: Sex::Other,
-        language: Language::En,
-        contact: String::new(),
-    })
+    register_patient(&person, &format!("Operations test patient {n} with a name long enough to take some room"))
 }
 
 fn mode(path: &Path) -> u32 {

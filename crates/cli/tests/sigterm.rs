@@ -8,11 +8,8 @@
 
 mod common;
 
-use celltrace_domain::command::Command;
-use celltrace_domain::model::{Language, PersonKind, Sex};
-use celltrace_domain::time::Date;
 use celltrace_store::Database;
-use celltrace_testkit::{clinic, now, submission, TestDb};
+use celltrace_testkit::{clinic, now, register_patient, TestDb};
 use common::{body, celltrace, text, Server};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -59,16 +56,7 @@ async fn sigterm_under_load_answers_every_accepted_command_and_exits_0() {
                 let http = reqwest::Client::new();
                 for n in 0.. {
                     let person = format!("term-{client}-{n}");
-                    let sub = submission("nurse", now(), Command::RegisterPerson {
-                        person: person.parse().expect("id"),
-                        kind: PersonKind::Patient,
-                        mrn: person.clone(),
-                        name: format!("Stop test patient {n}"),
-                        date_of_birth: Date::new(1990, 1, 1).expect("date"),
-                        sex: Sex::Other,
-                        language: Language::En,
-                        contact: String::new(),
-                    });
+                    let sub = register_patient(&person, &format!("Stop test patient {n}"));
                     let outcome = match http.post(format!("{base}/api/commands")).bearer_auth(&token).json(&body(&sub)).send().await {
                         Ok(r) if r.status().is_success() => {
                             // The whole body must arrive: a reply cut off halfway is no reply.

@@ -6,26 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use celltrace_domain::command::Command;
-use celltrace_domain::model::{Language, PersonKind, Sex};
-use celltrace_domain::time::Date;
 use celltrace_ledger::{merkle, verify_consistency, verify_inclusion, Hash, SigningKey};
 use celltrace_store::{Database, Engine, EngineOptions};
-use celltrace_testkit::{clinic, now, reference, submission, TestDb};
+use celltrace_testkit::{clinic, now, reference, register_patient, TestDb};
 use proptest::prelude::*;
 
 fn person(n: usize) -> celltrace_domain::Submission {
     let id = format!("prop-{n}");
-    submission("nurse", now(), Command::RegisterPerson {
-        person: id.parse().expect("id"),
-        kind: PersonKind::Patient,
-        mrn: id.clone(),
-        name: format!("Proof patient {n}"),
-        date_of_birth: Date::new(1990, 1, 1).expect("date"),
-        sex: Sex::Other,
-        language: Language::En,
-        contact: String::new(),
-    })
+    register_patient(&id, &format!("Proof patient {n}"))
 }
 
 /// Picks `1 <= a <= b <= size` from two random numbers.

@@ -97,6 +97,21 @@ pub fn submission(actor: &str, at: Timestamp, command: Command) -> Submission {
     }
 }
 
+/// The nurse registers patient `id` (MRN = id) named `name` at the clinic:
+/// the filler command of load, crash and proof tests.
+pub fn register_patient(id: &str, name: &str) -> Submission {
+    submission("nurse", now(), Command::RegisterPerson {
+        person: id.parse().expect("person id"),
+        kind: PersonKind::Patient,
+        mrn: id.to_owned(),
+        name: name.to_owned(),
+        date_of_birth: Date::new(1990, 1, 1).expect("date"),
+        sex: Sex::Other,
+        language: Language::En,
+        contact: String::new(),
+    })
+}
+
 /// The submitter's own signature.
 pub fn signature(signer: &str, meaning: SignatureMeaning) -> SignatureRequest {
     SignatureRequest::own(id(signer), meaning)
