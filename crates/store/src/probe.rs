@@ -25,17 +25,15 @@ pub struct Uncovered {
     pub oldest_at: Option<i64>,
 }
 
-/// The last ledger entry a signed tree head covers (0: none): the size of
-/// the newest tree head, since each covers the whole ledger up to its size.
-pub async fn covered_through(db: &Database) -> Result<i64, StoreError> {
-    let newest = db.reader().latest_tree_head().await?;
-    Ok(newest.map_or(0, |head| i64::try_from(head.size).unwrap_or(i64::MAX)))
-}
-
-/// Counts the entries after the last covered one and finds the oldest.
+/// The entries after the newest tree head: how many (from the head row and
+/// the newest tree head, as the engine's cadence reads them) and when the
+/// first of them was recorded (one lookup by seq).
 pub async fn uncovered(db: &Database) -> Result<Uncovered, StoreError> {
-    let covered = covered_through(db).await?;
-    let row = sqlx::query("SELECT COUNT(*), MIN(recorded_at) FROM ledger WHERE seq > $1").bind(covered).fetch_one(db.pool()).await?;
-    let entries = u64::try_from(row.try_get::<i64, _>(0)?).map_err(|_| StoreError::Corrupt("negative count".into()))?;
-    Ok(Uncovered { entries, oldest_at: row.try_get::<Option<i64>, _>(1)? })
+    let (head, covered) = crate::tlog::coverage(db).await?;
+    if head <= covered {
+        return Ok(Uncovered { entries: 0, oldest_at: None });
+    }
+    let first = i64::try_from(covered + 1).map_err(|_| StoreError::Corrupt(format!("ledger position {covered} is out of range")))?;
+    let oldest_at = sqlx::query("SELECT recorded_at FROM ledger WHERE seq = $1").bind(first).fetch_optional(db.pool()).await?;
+    Ok(Uncovered { entries: head - covered, oldest_at: oldest_at.map(|r| r.try_get::<i64, _>(0)).transpose()? })
 }
