@@ -29,13 +29,6 @@ async fn seed(db: &TestDb, patients: usize) -> String {
     // Closed for real (the writer's connection too), so the directory holds just the database.
     engine.close().await;
     database.close().await;
-    if db.backend == "sqlite" {
-        // SQLite removes the WAL when the last connection closes, but pool
-        // connections closing at the same moment can each see the other
-        // still open and leave it. One connection opened and closed alone
-        // settles it, so every test starts from the one file.
-        drop(rusqlite::Connection::open(&db.url).expect("open"));
-    }
     token
 }
 

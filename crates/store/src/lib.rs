@@ -273,10 +273,27 @@ impl Database {
         redact_url(&self.url)
     }
 
-    /// Closes the pools.
+    /// Closes the pools. On SQLite, one connection is then opened and closed
+    /// alone: pool connections closing at the same moment can each see the
+    /// other still open and leave the WAL beside the file, while a lone last
+    /// connection folds it back and removes it, so a stopped database is one file.
     pub async fn close(&self) {
         self.pool.close().await;
         self.reader.pool().close().await;
+        if self.backend != Backend::Sqlite || self.url.contains("mode=memory") {
+            return;
+        }
+        let Ok(path) = self.sqlite_path() else { return };
+        let folded = tokio::task::spawn_blocking(move || {
+            if !path.exists() {
+                return Ok(());
+            }
+            rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE).and_then(|conn| conn.close().map_err(|(_, e)| e))
+        })
+        .await;
+        if let Ok(Err(e)) = folded {
+            tracing::warn!("closing the database left its WAL file beside it ({e}); the next start folds it back");
+        }
     }
 }
 

@@ -41,6 +41,8 @@ pub fn free_port() -> u16 {
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// Where its stderr goes.
+    pub log: std::path::PathBuf,
 }
 
 impl Server {
@@ -52,6 +54,7 @@ impl Server {
     /// The same, with extra environment settings.
     pub async fn start_with(db: &TestDb, env: &[(&str, &str)]) -> Server {
         let port = free_port();
+        let log = db.dir.path().join(format!("server-{port}.log"));
         let child = Command::new(bin())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .arg("--database-url")
@@ -62,7 +65,7 @@ impl Server {
             .env("CELLTRACE_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).map_or(Stdio::null(), Stdio::from))
             .spawn()
             .expect("start server");
         let base = format!("http://127.0.0.1:{port}");
@@ -77,7 +80,7 @@ impl Server {
             assert!(Instant::now() < deadline, "server did not become healthy");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Server { child, base }
+        Server { child, base, log }
     }
 
     /// Sends SIGTERM (what systemd, Docker and Kubernetes send) and waits up
@@ -88,6 +91,10 @@ impl Server {
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().expect("wait") {
+                if !status.success() {
+                    // What the server said on its way out, beside the test's failure.
+                    eprintln!("{}", std::fs::read_to_string(&self.log).unwrap_or_default());
+                }
                 return Some(status);
             }
             std::thread::sleep(Duration::from_millis(10));
